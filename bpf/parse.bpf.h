@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* parse.bpf.h: cursor-based packet parser shared by the XDP and TC programs. */
+#ifndef PC_PARSE_BPF_H
+#define PC_PARSE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "compat.bpf.h"
+
+/* Tags we look through: 802.1Q, 802.1ad and QinQ (two). A third tag is "not IP". */
+#define PC_VLAN_MAX	2
+/* IPv6 extension headers we walk before giving up (other_l4). Bounds the loop. */
+#define PC_IPV6_EXT_MAX	6
+
+/* Pseudo next-protocols, outside the 8-bit IP protocol space. */
+#define PC_NH_FRAG	0x100	/* a fragment past the first: no L4 header */
+
+/* What the parser concluded; the counting code turns it into counters. */
+enum pc_verdict {
+	PC_V_L4 = 0,		/* TCP or UDP: ports and flags are valid */
+	PC_V_ICMP_ERR,		/* destination unreachable, original ports are valid */
+	PC_V_ICMP_NOPORT,	/* destination unreachable about a packet without ports */
+	PC_V_NOT_IP,
+	PC_V_MALFORMED,
+	PC_V_FRAG,
+	PC_V_OTHER,
+};
+
+/*
+ * The parser's result. For an ICMP error, sport/dport are those of the original
+ * packet SWAPPED: the original went the other way, so swapping lets one attribution
+ * rule (ingress: dport→IN, sport→OUT; egress: sport→IN, dport→OUT) serve both.
+ */
+struct pc_pkt {
+	__u16 sport;		/* host byte order */
+	__u16 dport;
+	__u8 proto;		/* enum pc_proto */
+	__u8 tcp_flags;		/* byte 13 of the TCP header, 0 for UDP */
+	__u8 verdict;		/* enum pc_verdict */
+};
+
+/*
+ * pos/end bound reads for the verifier (end is the end of the linear data);
+ * rem is what the headers declare is left from pos: the frame length at first
+ * (skb->len at TC, which can exceed the linear data), then the IP total/payload
+ * length once an IP header has been read. A header must fit in both.
+ */
+struct pc_cursor {
+	void *pos;
+	void *end;
+	__u32 rem;
+};
+
+/* Ethernet. Returns the ethertype in network byte order, or -1. */
+static __always_inline int pc_parse_eth(struct pc_cursor *c)
+{
+	struct ethhdr *eth = c->pos;
+
+	if ((void *)(eth + 1) > c->end)
+		return -1;
+	c->pos = eth + 1;
+	c->rem -= sizeof(*eth);
+	return eth->h_proto;
+}
+
+static __always_inline bool pc_is_vlan(int proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Up to PC_VLAN_MAX tags. Returns the inner ethertype (network order), or -1. */
+static __always_inline int pc_parse_vlan(struct pc_cursor *c, int proto)
+{
+	struct vlan_hdr *vh;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < PC_VLAN_MAX; i++) {
+		if (!pc_is_vlan(proto))
+			break;
+		vh = c->pos;
+		if ((void *)(vh + 1) > c->end)
+			return -1;
+		c->pos = vh + 1;
+		c->rem -= sizeof(*vh);
+		proto = vh->h_vlan_encapsulated_proto;
+	}
+	return proto;
+}
+
+/*
+ * IPv4, any IHL: fixed part, then the declared header length. The outer header
+ * must agree with the frame (tot_len within it); an embedded header (inner, in
+ * an ICMP error) is a truncated copy, so only its header has to be there.
+ * Returns the L4 protocol, PC_NH_FRAG for a non-first fragment, or -1.
+ */
+static __always_inline int pc_parse_ipv4(struct pc_cursor *c, bool inner)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen, tot;
+	__u8 vihl;
+
+	if ((void *)(ip + 1) > c->end || sizeof(*ip) > c->rem)
+		return -1;
+	vihl = *(__u8 *)ip;
+	if ((vihl >> 4) != 4)
+		return -1;
+	hlen = (vihl & 0x0f) << 2;
+	if (hlen < sizeof(*ip) || c->pos + hlen > c->end || hlen > c->rem)
+		return -1;
+	if (inner) {
+		tot = c->rem;
+	} else {
+		tot = bpf_ntohs(ip->tot_len);
+		if (tot > c->rem)
+			return -1;
+		/* BIG TCP (GSO above 64 KiB) writes tot_len 0: accept it only there. */
+		if (tot < hlen) {
+			if (tot != 0 || c->rem <= 0xffff)
+				return -1;
+			tot = c->rem;
+		}
+	}
+	c->pos += hlen;
+	c->rem = tot - hlen;
+	if (ip->frag_off & bpf_htons(PC_IP_OFFSET))
+		return PC_NH_FRAG;
+	return ip->protocol;
+}
+
+/*
+ * IPv6 fixed header. payload_len must fit in the frame, except 0 (jumbogram or
+ * BIG TCP), where the frame is what we have. Returns the next header, or -1.
+ */
+static __always_inline int pc_parse_ipv6(struct pc_cursor *c, bool inner)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen, rem;
+
+	if ((void *)(ip6 + 1) > c->end || sizeof(*ip6) > c->rem)
+		return -1;
+	if ((*(__u8 *)ip6 >> 4) != 6)
+		return -1;
+	rem = c->rem - sizeof(*ip6);
+	plen = bpf_ntohs(ip6->payload_len);
+	if (!inner && plen) {
+		if (plen > rem)
+			return -1;
+		rem = plen;
+	}
+	c->pos = ip6 + 1;
+	c->rem = rem;
+	return ip6->nexthdr;
+}
+
+/*
+ * IPv6 extension headers: hop-by-hop, routing, destination options (length in
+ * 8-byte units after the first 8) and fragment (fixed 8 bytes). A bounded walk;
+ * whatever is still an extension header after PC_IPV6_EXT_MAX is returned as is
+ * and ends up in other_l4. Returns the upper-layer protocol, PC_NH_FRAG, or -1.
+ */
+static __always_inline int pc_parse_ipv6_ext(struct pc_cursor *c, int nh)
+{
+	void *pos = c->pos;
+	__u32 rem = c->rem;
+	__u32 len;
+	__u8 *h;
+	int i;
+
+	for (i = 0; i < PC_IPV6_EXT_MAX; i++) {
+		h = pos;
+		switch (nh) {
+		case PC_IPPROTO_HOPOPTS:
+		case PC_IPPROTO_ROUTING:
+		case PC_IPPROTO_DSTOPTS:
+			if ((void *)(h + 2) > c->end || 2 > rem)
+				return -1;
+			len = ((__u32)h[1] + 1) << 3;
+			if (pos + len > c->end || len > rem)
+				return -1;
+			break;
+		case PC_IPPROTO_FRAGMENT:
+			if ((void *)(h + 8) > c->end || 8 > rem)
+				return -1;
+			if (*(__be16 *)(h + 2) & bpf_htons(PC_IP6_OFFSET)) {
+				c->pos = h + 8;
+				c->rem = rem - 8;
+				return PC_NH_FRAG;
+			}
+			len = 8;
+			break;
+		default:
+			goto out;
+		}
+		nh = h[0];
+		pos += len;
+		rem -= len;
+	}
+out:
+	c->pos = pos;
+	c->rem = rem;
+	return nh;
+}
+
+/* TCP: fixed header, then the declared length (doff, options included). */
+static __always_inline int pc_parse_tcp(struct pc_cursor *c, struct pc_pkt *p)
+{
+	struct tcphdr *th = c->pos;
+	__u32 hlen;
+
+	if ((void *)(th + 1) > c->end || sizeof(*th) > c->rem)
+		return -1;
+	hlen = (((__u8 *)th)[12] >> 4) << 2;
+	if (hlen < sizeof(*th) || c->pos + hlen > c->end || hlen > c->rem)
+		return -1;
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	p->tcp_flags = ((__u8 *)th)[13];
+	p->proto = PC_PROTO_TCP;
+	c->pos += hlen;
+	c->rem -= hlen;
+	return 0;
+}
+
+static __always_inline int pc_parse_udp(struct pc_cursor *c, struct pc_pkt *p)
+{
+	struct udphdr *uh = c->pos;
+
+	if ((void *)(uh + 1) > c->end || sizeof(*uh) > c->rem)
+		return -1;
+	p->sport = bpf_ntohs(uh->source);
+	p->dport = bpf_ntohs(uh->dest);
+	p->tcp_flags = 0;
+	p->proto = PC_PROTO_UDP;
+	c->pos = uh + 1;
+	c->rem -= sizeof(*uh);
+	return 0;
+}
+
+/* ICMP or ICMPv6 header (8 bytes either way). Returns the type, or -1. */
+static __always_inline int pc_parse_icmp(struct pc_cursor *c)
+{
+	__u8 *h = c->pos;
+
+	if ((void *)(h + 8) > c->end || 8 > c->rem)
+		return -1;
+	c->pos = h + 8;
+	c->rem -= 8;
+	return h[0];
+}
+
+/*
+ * The first 8 bytes of the original L4 header inside an ICMP error: enough for
+ * the ports of TCP and UDP alike (the rest of a TCP header is usually cut off).
+ * Stores them swapped (see struct pc_pkt).
+ */
+static __always_inline int pc_parse_orig_ports(struct pc_cursor *c, struct pc_pkt *p, int nh)
+{
+	__be16 *ports = c->pos;
+
+	if ((void *)(ports + 4) > c->end || 8 > c->rem)
+		return -1;
+	p->sport = bpf_ntohs(ports[1]);
+	p->dport = bpf_ntohs(ports[0]);
+	p->proto = nh == PC_IPPROTO_TCP ? PC_PROTO_TCP : PC_PROTO_UDP;
+	p->tcp_flags = 0;
+	c->pos = ports + 4;
+	c->rem -= 8;
+	return 0;
+}
+
+/* The original packet inside a destination-unreachable error. Sets p->verdict. */
+static __always_inline void pc_parse_icmp_orig(struct pc_cursor *c, struct pc_pkt *p, bool v6)
+{
+	int nh;
+
+	if (v6) {
+		nh = pc_parse_ipv6(c, true);
+		if (nh >= 0)
+			nh = pc_parse_ipv6_ext(c, nh);
+	} else {
+		nh = pc_parse_ipv4(c, true);
+	}
+	if (nh < 0) {
+		p->verdict = PC_V_MALFORMED;
+		return;
+	}
+	if (nh != PC_IPPROTO_TCP && nh != PC_IPPROTO_UDP) {
+		p->verdict = PC_V_ICMP_NOPORT;
+		return;
+	}
+	p->verdict = pc_parse_orig_ports(c, p, nh) ? PC_V_MALFORMED : PC_V_ICMP_ERR;
+}
+
+/* Parse one frame from c->pos. Always fills p->verdict; never fails. */
+static __always_inline void pc_parse(struct pc_cursor *c, struct pc_pkt *p)
+{
+	int proto, nh, type;
+	bool v6;
+
+	proto = pc_parse_eth(c);
+	if (proto < 0)
+		goto malformed;
+	proto = pc_parse_vlan(c, proto);
+	if (proto < 0)
+		goto malformed;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		v6 = false;
+		nh = pc_parse_ipv4(c, false);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		v6 = true;
+		nh = pc_parse_ipv6(c, false);
+		if (nh >= 0)
+			nh = pc_parse_ipv6_ext(c, nh);
+	} else {
+		p->verdict = PC_V_NOT_IP;
+		return;
+	}
+	if (nh < 0)
+		goto malformed;
+
+	switch (nh) {
+	case PC_IPPROTO_TCP:
+		if (pc_parse_tcp(c, p))
+			goto malformed;
+		p->verdict = PC_V_L4;
+		return;
+	case PC_IPPROTO_UDP:
+		if (pc_parse_udp(c, p))
+			goto malformed;
+		p->verdict = PC_V_L4;
+		return;
+	case PC_NH_FRAG:
+		p->verdict = PC_V_FRAG;
+		return;
+	case PC_IPPROTO_ICMP:
+	case PC_IPPROTO_ICMPV6:
+		/* ICMP belongs to IPv4, ICMPv6 to IPv6; the other pairing is just "other". */
+		if ((nh == PC_IPPROTO_ICMPV6) != v6)
+			break;
+		type = pc_parse_icmp(c);
+		if (type < 0)
+			goto malformed;
+		if (type != (v6 ? PC_ICMPV6_DEST_UNREACH : PC_ICMP_DEST_UNREACH))
+			break;
+		pc_parse_icmp_orig(c, p, v6);
+		return;
+	}
+	p->verdict = PC_V_OTHER;
+	return;
+
+malformed:
+	p->verdict = PC_V_MALFORMED;
+}
+
+#endif /* PC_PARSE_BPF_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* portcanary.h: the ABI shared by the BPF programs and user space (maps, keys, values, limits). */
+#ifndef PORTCANARY_H
+#define PORTCANARY_H
+
+#ifdef __BPF__
+/* BPF side: vmlinux.h already defines __u8..__u64. */
+#else
+#include <linux/types.h>
+#endif
+
+/* Protocols a port can be monitored for: index into pc_port_table.slot[]. */
+enum pc_proto {
+	PC_PROTO_TCP = 0,
+	PC_PROTO_UDP = 1,
+	PC_PROTO_MAX = 2,
+};
+
+/* Direction of a monitored port.
+ * IN:  a service on this host (SYN in, SYN-ACK/RST out).
+ * OUT: a service this host calls (SYN out, SYN-ACK/RST/ICMP unreachable in). */
+enum pc_dir {
+	PC_DIR_IN = 0,
+	PC_DIR_OUT = 1,
+	PC_DIR_MAX = 2,
+};
+
+/* Hooks a program runs at: index into the pc_global map. */
+enum pc_hook {
+	PC_HOOK_XDP = 0,	/* XDP ingress */
+	PC_HOOK_TC_INGRESS = 1,	/* TC ingress, the --ingress-hook tc alternative */
+	PC_HOOK_TC_EGRESS = 2,	/* TC egress (clsact) */
+	PC_HOOK_MAX = 3,
+};
+
+#define PC_NR_PORTS 65536
+/* Counter slots: slot 0 means "not monitored"; 1..PC_MAX_SLOTS-1 are usable. */
+#define PC_MAX_SLOTS 2048
+
+/* Value of the single entry of the pc_ports map: for every protocol, direction
+ * and port, the counter slot (0 = not monitored). One lookup answers whether a
+ * packet's destination port (inbound) or source port (outbound) is watched.
+ * Written by user space only (the map is mmapable), read by the datapath. */
+struct pc_port_table {
+	__u16 slot[PC_PROTO_MAX][PC_DIR_MAX][PC_NR_PORTS];
+};
+_Static_assert(sizeof(struct pc_port_table) == 2 * 2 * 65536 * 2, "pc_port_table size");
+
+/* Per-CPU counters of one slot (one proto/port/direction). rx_* are seen at
+ * ingress (XDP or TC ingress), tx_* at TC egress. For an IN port the request
+ * is rx_syn and the answers are tx_synack/tx_rst; for an OUT port the request
+ * is tx_syn and the answers are rx_synack/rx_rst/rx_icmp_unreach.
+ * icmp_unreach counts ICMP/ICMPv6 destination-unreachable errors whose
+ * embedded original header names this port. */
+struct pc_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 rx_syn;		/* SYN without ACK */
+	__u64 rx_synack;	/* SYN with ACK */
+	__u64 rx_rst;
+	__u64 rx_icmp_unreach;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 tx_syn;
+	__u64 tx_synack;
+	__u64 tx_rst;
+	__u64 tx_icmp_unreach;
+};
+_Static_assert(sizeof(struct pc_counters) == 12 * 8, "pc_counters size");
+
+/* Per-CPU global counters of one hook (index enum pc_hook). */
+struct pc_global {
+	__u64 packets;		/* every packet the hook saw */
+	__u64 not_ip;		/* not IPv4/IPv6 (ARP, LLDP, ...) */
+	__u64 malformed;	/* truncated or inconsistent headers */
+	__u64 frag_nonfirst;	/* IPv4/IPv6 fragments past the first: no ports */
+	__u64 other_l4;		/* IP, but neither TCP, UDP nor an ICMP error */
+	__u64 monitored;	/* packets counted on at least one slot */
+	__u64 icmp_errors;	/* ICMP/ICMPv6 destination unreachable seen */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct pc_global) == 8 * 8, "pc_global size");
+
+/* Options fixed at load time (const volatile in the BPF object). */
+struct pc_bpf_cfg {
+	__u32 netns_ino;	/* inode of the daemon's network namespace (drop attribution) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
+
+/* Names of the pinned objects under <state-dir>/bpf/. */
+#define PC_PIN_PORTS	"pc_ports"
+#define PC_PIN_COUNTERS	"pc_counters"
+#define PC_PIN_GLOBAL	"pc_global"
+
+/* Program names (as the kernel shows them; at most 15 characters). */
+#define PC_PROG_XDP		"pc_xdp_ingress"
+#define PC_PROG_TC_INGRESS	"pc_tc_ingress"
+#define PC_PROG_TC_EGRESS	"pc_tc_egress"
+
+#endif /* PORTCANARY_H */

@@ -1,0 +1,1078 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_datapath.c: crafted and random frames through the real XDP/TC programs (BPF_PROG_TEST_RUN). */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <xdp/libxdp.h>
+
+#include "portcanary.h"
+#include "portcanary.skel.h"
+#include "pkt.h"
+#include "ref_parser.h"
+
+#ifndef XDP_PASS
+#define XDP_PASS 2
+#endif
+
+/* Slots the tests monitor. */
+enum {
+	S_TCP_IN_80 = 1,	/* a web server on this host */
+	S_TCP_OUT_443,		/* an API this host calls */
+	S_UDP_IN_53,		/* a DNS server on this host */
+	S_UDP_OUT_5353,		/* a UDP service this host calls */
+	S_TCP_IN_22,
+	S_TCP_OUT_22,		/* same port number, other direction: a separate slot */
+	S_UDP_IN_4000,		/* a port the differential test hits often */
+	S_TEST_MAX,
+};
+
+static struct portcanary_bpf *skel;
+static struct pc_port_table *ports;	/* the pc_ports map, mmapped as the loader does */
+static int ncpus;
+
+/* What every counter should be now; compared in full by expect_now(). */
+static struct {
+	struct pc_global g[PC_HOOK_MAX];
+	struct pc_counters s[PC_MAX_SLOTS];
+} exp;
+
+static const char *const counter_names[] = {
+	"rx_packets", "rx_bytes", "rx_syn", "rx_synack", "rx_rst", "rx_icmp_unreach",
+	"tx_packets", "tx_bytes", "tx_syn", "tx_synack", "tx_rst", "tx_icmp_unreach",
+};
+static const char *const global_names[] = {
+	"packets", "not_ip", "malformed", "frag_nonfirst", "other_l4", "monitored", "icmp_errors",
+	"pad",
+};
+static const char *const hook_names[] = { "xdp", "tc_ingress", "tc_egress" };
+
+static void watch(int proto, int dir, uint16_t port, uint16_t slot)
+{
+	ports->slot[proto][dir][port] = slot;
+}
+
+static void watch_defaults(void)
+{
+	watch(PC_PROTO_TCP, PC_DIR_IN, 80, S_TCP_IN_80);
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 443, S_TCP_OUT_443);
+	watch(PC_PROTO_UDP, PC_DIR_IN, 53, S_UDP_IN_53);
+	watch(PC_PROTO_UDP, PC_DIR_OUT, 5353, S_UDP_OUT_5353);
+	watch(PC_PROTO_TCP, PC_DIR_IN, 22, S_TCP_IN_22);
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 22, S_TCP_OUT_22);
+	watch(PC_PROTO_UDP, PC_DIR_IN, 4000, S_UDP_IN_4000);
+}
+
+/* Sum one per-CPU entry into out (n u64 fields). */
+static void read_percpu(int fd, uint32_t key, __u64 *out, size_t n)
+{
+	__u64 buf[ncpus * n];
+	int cpu;
+	size_t i;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, buf), 0);
+	memset(out, 0, n * sizeof(*out));
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (i = 0; i < n; i++)
+			out[i] += buf[cpu * n + i];
+}
+
+static void zero_percpu(int fd, uint32_t nkeys, size_t vsize)
+{
+	void *zero = calloc(ncpus, vsize);
+	uint32_t k;
+
+	assert_non_null(zero);
+	for (k = 0; k < nkeys; k++)
+		assert_int_equal(bpf_map_update_elem(fd, &k, zero, BPF_ANY), 0);
+	free(zero);
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	memset(ports, 0, sizeof(*ports));
+	zero_percpu(bpf_map__fd(skel->maps.pc_counters), PC_MAX_SLOTS, sizeof(struct pc_counters));
+	zero_percpu(bpf_map__fd(skel->maps.pc_global), PC_HOOK_MAX, sizeof(struct pc_global));
+	memset(&exp, 0, sizeof(exp));
+	watch_defaults();
+	return 0;
+}
+
+/* Compare one hook's globals and slots [lo, hi) with exp; report every difference. */
+static int compare(int hook_lo, int hook_hi, uint32_t lo, uint32_t hi)
+{
+	int fd_g = bpf_map__fd(skel->maps.pc_global), fd_c = bpf_map__fd(skel->maps.pc_counters);
+	__u64 v[12];
+	int bad = 0, h;
+	uint32_t s;
+	size_t i;
+
+	for (h = hook_lo; h < hook_hi; h++) {
+		read_percpu(fd_g, h, v, 8);
+		for (i = 0; i < 8; i++) {
+			__u64 e = ((__u64 *)&exp.g[h])[i];
+
+			if (v[i] != e) {
+				print_error("global[%s].%s = %llu, expected %llu\n", hook_names[h],
+					    global_names[i], (unsigned long long)v[i],
+					    (unsigned long long)e);
+				bad++;
+			}
+		}
+	}
+	for (s = lo; s < hi; s++) {
+		read_percpu(fd_c, s, v, 12);
+		for (i = 0; i < 12; i++) {
+			__u64 e = ((__u64 *)&exp.s[s])[i];
+
+			if (v[i] != e) {
+				print_error("slot[%u].%s = %llu, expected %llu\n", s, counter_names[i],
+					    (unsigned long long)v[i], (unsigned long long)e);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
+
+/* Every global and every slot must be exactly as expected, untouched ones zero. */
+static void expect_now(void)
+{
+	assert_int_equal(compare(0, PC_HOOK_MAX, 0, PC_MAX_SLOTS), 0);
+}
+
+static int prog_fd(int hook)
+{
+	switch (hook) {
+	case PC_HOOK_XDP:
+		return bpf_program__fd(skel->progs.pc_xdp_ingress);
+	case PC_HOOK_TC_INGRESS:
+		return bpf_program__fd(skel->progs.pc_tc_ingress);
+	default:
+		return bpf_program__fd(skel->progs.pc_tc_egress);
+	}
+}
+
+/* Run one frame through a program: it must pass it on, byte for byte unchanged. */
+static void run(int hook, const uint8_t *pkt, size_t len)
+{
+	uint8_t out[PKT_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd(hook), &o);
+	if (err) {
+		pkt_dump("test run failed", pkt, len);
+		fail_msg("bpf_prog_test_run_opts(%s, %zu bytes): %s", hook_names[hook], len,
+			 strerror(-err));
+	}
+	assert_int_equal(o.retval, hook == PC_HOOK_XDP ? XDP_PASS : TC_ACT_OK);
+	assert_int_equal(o.data_size_out, len);
+	if (memcmp(out, pkt, len)) {
+		pkt_dump("packet before", pkt, len);
+		pkt_dump("packet after", out, len);
+		fail_msg("%s changed the packet", hook_names[hook]);
+	}
+}
+
+/* Build a frame, run it, and expect exactly what the reference accounting says plus nothing. */
+static size_t send_spec(int hook, const struct pkt_spec *s)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len = pkt_build(s, pkt, sizeof(pkt));
+
+	assert_true(len >= 14);
+	run(hook, pkt, len);
+	return len;
+}
+
+/* Expectation helpers: hook globals for one parsed packet. */
+static void exp_packet(int hook, __u64 *global_field)
+{
+	exp.g[hook].packets++;
+	if (global_field)
+		(*global_field)++;
+}
+
+/* ---- IPv4 TCP/UDP ---- */
+
+static void test_ipv4_syn_in_monitored(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+	size_t len;
+
+	(void)state;
+	s.tcp_opt_words = 5;
+	len = send_spec(PC_HOOK_XDP, &s);
+	exp_packet(PC_HOOK_XDP, &exp.g[PC_HOOK_XDP].monitored);
+	exp.s[S_TCP_IN_80].rx_packets = 1;
+	exp.s[S_TCP_IN_80].rx_bytes = len;
+	exp.s[S_TCP_IN_80].rx_syn = 1;
+	expect_now();
+}
+
+static void test_ipv4_synack_rst_out(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(443, 40000, PKT_SYN | PKT_ACK);
+	size_t l1, l2, l3;
+
+	(void)state;
+	/* The remote service at 443 answers our SYN: SYN-ACK, then a RST on another try. */
+	l1 = send_spec(PC_HOOK_XDP, &s);
+	s.flags = PKT_RST | PKT_ACK;
+	l2 = send_spec(PC_HOOK_XDP, &s);
+	/* A plain ACK with data: packets and bytes only. */
+	s.flags = PKT_ACK | PKT_PSH;
+	s.payload = 100;
+	l3 = send_spec(PC_HOOK_XDP, &s);
+	exp.g[PC_HOOK_XDP].packets = 3;
+	exp.g[PC_HOOK_XDP].monitored = 3;
+	exp.s[S_TCP_OUT_443].rx_packets = 3;
+	exp.s[S_TCP_OUT_443].rx_bytes = l1 + l2 + l3;
+	exp.s[S_TCP_OUT_443].rx_synack = 1;
+	exp.s[S_TCP_OUT_443].rx_rst = 1;
+	expect_now();
+}
+
+static void test_ipv4_rst_in(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_RST);
+	size_t len;
+
+	(void)state;
+	len = send_spec(PC_HOOK_XDP, &s);
+	exp_packet(PC_HOOK_XDP, &exp.g[PC_HOOK_XDP].monitored);
+	exp.s[S_TCP_IN_80].rx_packets = 1;
+	exp.s[S_TCP_IN_80].rx_bytes = len;
+	exp.s[S_TCP_IN_80].rx_rst = 1;
+	expect_now();
+}
+
+static void test_ipv4_udp_both_directions(void **state)
+{
+	struct pkt_spec q = pkt_udp4(40001, 53), a = pkt_udp4(5353, 40002);
+	size_t lq, la;
+
+	(void)state;
+	lq = send_spec(PC_HOOK_XDP, &q);	/* a query to our DNS server */
+	la = send_spec(PC_HOOK_XDP, &a);	/* an answer from a service we call */
+	exp.g[PC_HOOK_XDP].packets = 2;
+	exp.g[PC_HOOK_XDP].monitored = 2;
+	exp.s[S_UDP_IN_53].rx_packets = 1;
+	exp.s[S_UDP_IN_53].rx_bytes = lq;
+	exp.s[S_UDP_OUT_5353].rx_packets = 1;
+	exp.s[S_UDP_OUT_5353].rx_bytes = la;
+	expect_now();
+}
+
+static void test_unmonitored(void **state)
+{
+	struct pkt_spec t = pkt_tcp4(40000, 8080, PKT_SYN), u = pkt_udp4(1234, 5353);
+	struct pkt_spec t6 = pkt_tcp6(443, 40000, PKT_SYN); /* 443 is watched OUT, not IN */
+
+	(void)state;
+	send_spec(PC_HOOK_XDP, &t);
+	/* 5353 is watched as an OUT port: a packet TO it at ingress is not ours. */
+	send_spec(PC_HOOK_XDP, &u);
+	/* sport 443 at ingress is OUT 443, but this is UDP's table, not TCP's: */
+	u = pkt_udp4(443, 40000);
+	send_spec(PC_HOOK_XDP, &u);
+	t6.dport = 443;
+	t6.sport = 40000;
+	send_spec(PC_HOOK_XDP, &t6);
+	exp.g[PC_HOOK_XDP].packets = 4;
+	expect_now();
+}
+
+static void test_same_packet_two_slots(void **state)
+{
+	/* From a watched OUT port to a watched IN port: both slots count it. */
+	struct pkt_spec s = pkt_tcp4(22, 80, PKT_SYN);
+	size_t len;
+
+	(void)state;
+	len = send_spec(PC_HOOK_XDP, &s);
+	exp_packet(PC_HOOK_XDP, &exp.g[PC_HOOK_XDP].monitored);
+	exp.s[S_TCP_IN_80].rx_packets = 1;
+	exp.s[S_TCP_IN_80].rx_bytes = len;
+	exp.s[S_TCP_IN_80].rx_syn = 1;
+	exp.s[S_TCP_OUT_22].rx_packets = 1;
+	exp.s[S_TCP_OUT_22].rx_bytes = len;
+	exp.s[S_TCP_OUT_22].rx_syn = 1;
+	expect_now();
+}
+
+static void test_ipv4_options_and_padding(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+	uint64_t bytes = 0;
+	int words;
+
+	(void)state;
+	/* Every IHL from 5 to 15, and a short frame padded to the Ethernet minimum. */
+	for (words = 0; words <= 10; words++) {
+		s.ip_opt_words = words;
+		s.pad_to = words == 0 ? 60 : 0;
+		bytes += send_spec(PC_HOOK_XDP, &s);
+	}
+	exp.g[PC_HOOK_XDP].packets = 11;
+	exp.g[PC_HOOK_XDP].monitored = 11;
+	exp.s[S_TCP_IN_80].rx_packets = 11;
+	exp.s[S_TCP_IN_80].rx_bytes = bytes;
+	exp.s[S_TCP_IN_80].rx_syn = 11;
+	expect_now();
+}
+
+static void test_ipv4_fragments(void **state)
+{
+	struct pkt_spec s = pkt_udp4(40001, 53);
+	size_t len;
+
+	(void)state;
+	s.mf = true;
+	s.payload = 200;
+	len = send_spec(PC_HOOK_XDP, &s);		/* first fragment: has the UDP header */
+	s.mf = false;
+	s.frag_off = 26;
+	send_spec(PC_HOOK_XDP, &s);			/* last fragment: bytes 208.. */
+	s.mf = true;
+	send_spec(PC_HOOK_XDP, &s);			/* a middle one */
+	exp.g[PC_HOOK_XDP].packets = 3;
+	exp.g[PC_HOOK_XDP].monitored = 1;
+	exp.g[PC_HOOK_XDP].frag_nonfirst = 2;
+	exp.s[S_UDP_IN_53].rx_packets = 1;
+	exp.s[S_UDP_IN_53].rx_bytes = len;
+	expect_now();
+}
+
+static void test_ipv4_inconsistent(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	(void)state;
+	len = pkt_build(&s, pkt, sizeof(pkt));
+	/* tot_len one byte beyond the frame */
+	pkt[16] = 0;
+	pkt[17] = len - 14 + 1;
+	run(PC_HOOK_XDP, pkt, len);
+	/* tot_len shorter than the header */
+	pkt[17] = 19;
+	run(PC_HOOK_XDP, pkt, len);
+	/* tot_len fine, but the TCP data offset claims options beyond it */
+	pkt[17] = len - 14;
+	pkt[14 + 20 + 12] = 0x60;
+	run(PC_HOOK_XDP, pkt, len);
+	/* data offset below 5 */
+	pkt[14 + 20 + 12] = 0x40;
+	run(PC_HOOK_XDP, pkt, len);
+	/* IHL below 5 */
+	pkt[14 + 20 + 12] = 0x50;
+	pkt[14] = 0x44;
+	run(PC_HOOK_XDP, pkt, len);
+	/* version 6 under an IPv4 ethertype */
+	pkt[14] = 0x65;
+	run(PC_HOOK_XDP, pkt, len);
+	exp.g[PC_HOOK_XDP].packets = 6;
+	exp.g[PC_HOOK_XDP].malformed = 6;
+	expect_now();
+}
+
+/* ---- IPv6 ---- */
+
+static void test_ipv6_syn_and_synack(void **state)
+{
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN), a = pkt_tcp6(443, 40000, PKT_SYN | PKT_ACK);
+	size_t ls, la;
+
+	(void)state;
+	s.tcp_opt_words = 5;
+	ls = send_spec(PC_HOOK_XDP, &s);
+	la = send_spec(PC_HOOK_XDP, &a);
+	exp.g[PC_HOOK_XDP].packets = 2;
+	exp.g[PC_HOOK_XDP].monitored = 2;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = ls, .rx_syn = 1 };
+	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = la, .rx_synack = 1 };
+	expect_now();
+}
+
+static void test_ipv6_each_ext_header(void **state)
+{
+	static const uint8_t types[] = { PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
+					 PKT_IP_FRAGMENT };
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+	uint64_t bytes = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(types); i++) {
+		s.next = 1;
+		s.ext[0] = (struct pkt_ext){ .type = types[i], .len8 = i, .more = true };
+		bytes += send_spec(PC_HOOK_XDP, &s);
+	}
+	exp.g[PC_HOOK_XDP].packets = 4;
+	exp.g[PC_HOOK_XDP].monitored = 4;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 4, .rx_bytes = bytes, .rx_syn = 4 };
+	expect_now();
+}
+
+static void test_ipv6_ext_chain(void **state)
+{
+	struct pkt_spec s = pkt_udp6(40001, 53);
+	size_t len;
+
+	(void)state;
+	/* hop-by-hop, destination options, routing, first fragment, destination options */
+	s.next = 5;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
+	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
+	s.ext[3] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
+	s.ext[4] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 0 };
+	len = send_spec(PC_HOOK_XDP, &s);
+	/* Seven headers: more than the parser walks, so it gives up: other_l4. */
+	s.next = 7;
+	s.ext[5] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	s.ext[6] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	send_spec(PC_HOOK_XDP, &s);
+	exp.g[PC_HOOK_XDP].packets = 2;
+	exp.g[PC_HOOK_XDP].monitored = 1;
+	exp.g[PC_HOOK_XDP].other_l4 = 1;
+	exp.s[S_UDP_IN_53] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len };
+	expect_now();
+}
+
+static void test_ipv6_fragments(void **state)
+{
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+	size_t len;
+
+	(void)state;
+	s.next = 1;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	len = send_spec(PC_HOOK_XDP, &s);
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 100, .more = false };
+	send_spec(PC_HOOK_XDP, &s);
+	/* A non-first fragment behind a hop-by-hop header. */
+	s.next = 2;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true };
+	send_spec(PC_HOOK_XDP, &s);
+	exp.g[PC_HOOK_XDP].packets = 3;
+	exp.g[PC_HOOK_XDP].monitored = 1;
+	exp.g[PC_HOOK_XDP].frag_nonfirst = 2;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len, .rx_syn = 1 };
+	expect_now();
+}
+
+static void test_ipv6_payload_len(void **state)
+{
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	(void)state;
+	len = pkt_build(&s, pkt, sizeof(pkt));
+	/* payload_len 0: a jumbogram/BIG TCP, the frame's length is what counts */
+	pkt[18] = pkt[19] = 0;
+	run(PC_HOOK_XDP, pkt, len);
+	/* payload_len one beyond the frame */
+	pkt[19] = len - 54 + 1;
+	run(PC_HOOK_XDP, pkt, len);
+	/* payload_len too short for the TCP header */
+	pkt[19] = 19;
+	run(PC_HOOK_XDP, pkt, len);
+	exp.g[PC_HOOK_XDP].packets = 3;
+	exp.g[PC_HOOK_XDP].monitored = 1;
+	exp.g[PC_HOOK_XDP].malformed = 2;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len, .rx_syn = 1 };
+	expect_now();
+}
+
+/* ---- VLAN ---- */
+
+static void test_vlan_tags(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+	struct pkt_spec s6 = pkt_tcp6(40000, 80, PKT_SYN);
+	uint64_t bytes = 0;
+
+	(void)state;
+	s.nvlan = 1;					/* 802.1Q */
+	bytes += send_spec(PC_HOOK_XDP, &s);
+	s.nvlan = 1;
+	s.vlan_tpid[0] = PKT_ETH_8021AD;		/* a lone 802.1ad tag */
+	bytes += send_spec(PC_HOOK_XDP, &s);
+	s.nvlan = 2;
+	s.vlan_tpid[1] = PKT_ETH_8021Q;			/* QinQ: 802.1ad outside 802.1Q */
+	bytes += send_spec(PC_HOOK_XDP, &s);
+	s6.nvlan = 2;					/* QinQ, both 802.1Q, IPv6 */
+	bytes += send_spec(PC_HOOK_XDP, &s6);
+	s.nvlan = 3;					/* a third tag: beyond what we parse */
+	send_spec(PC_HOOK_XDP, &s);
+	exp.g[PC_HOOK_XDP].packets = 5;
+	exp.g[PC_HOOK_XDP].monitored = 4;
+	exp.g[PC_HOOK_XDP].not_ip = 1;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 4, .rx_bytes = bytes, .rx_syn = 4 };
+	expect_now();
+}
+
+/* ---- non-IP and other L4 ---- */
+
+static void test_not_ip_and_other(void **state)
+{
+	struct pkt_spec arp = { .ethertype = PKT_ETH_ARP, .pad_to = 60 };
+	struct pkt_spec gre = { .ip = 4, .l4 = PKT_IP_GRE, .payload = 20 };
+	struct pkt_spec echo = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56 };
+	struct pkt_spec echo6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56 };
+	/* ICMPv6 inside IPv4 is not an ICMP error we read */
+	struct pkt_spec mixed = { .ip = 4, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .payload = 56 };
+
+	(void)state;
+	send_spec(PC_HOOK_XDP, &arp);
+	arp.nvlan = 1;
+	send_spec(PC_HOOK_XDP, &arp);
+	send_spec(PC_HOOK_XDP, &gre);
+	send_spec(PC_HOOK_XDP, &echo);
+	send_spec(PC_HOOK_XDP, &echo6);
+	send_spec(PC_HOOK_XDP, &mixed);
+	exp.g[PC_HOOK_XDP].packets = 6;
+	exp.g[PC_HOOK_XDP].not_ip = 2;
+	exp.g[PC_HOOK_XDP].other_l4 = 4;
+	expect_now();
+}
+
+/* ---- ICMP errors ---- */
+
+static void test_icmp_unreach_ingress(void **state)
+{
+	/* We sent UDP 41000 → 5353 and TCP SYN 41000 → 443; the network says no. */
+	struct pkt_spec ou = pkt_udp4(41000, 5353), ot = pkt_tcp4(41000, 443, PKT_SYN);
+	struct pkt_spec e1 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3, .inner = &ou };
+	struct pkt_spec e2 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 13, .inner = &ot };
+	/* Our own service's source port 53 in an error: the reply we sent could not be delivered. */
+	struct pkt_spec os = pkt_udp4(53, 33333);
+	struct pkt_spec e3 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 1, .inner = &os };
+	/* Not port-bearing: an error about a GRE packet. */
+	struct pkt_spec og = { .ip = 4, .l4 = PKT_IP_GRE };
+	struct pkt_spec e4 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &og };
+	/* An error about an unwatched port. */
+	struct pkt_spec ox = pkt_tcp4(40000, 9999, PKT_SYN);
+	struct pkt_spec e5 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &ox };
+	/* An error whose quote stops before the ports end: malformed. */
+	struct pkt_spec e6 = e2;
+
+	(void)state;
+	ou.ip_opt_words = 2;	/* the quoted header has options too */
+	e6.inner_l4_bytes = 3;
+	send_spec(PC_HOOK_XDP, &e1);
+	send_spec(PC_HOOK_XDP, &e2);
+	send_spec(PC_HOOK_XDP, &e3);
+	send_spec(PC_HOOK_XDP, &e4);
+	send_spec(PC_HOOK_XDP, &e5);
+	send_spec(PC_HOOK_XDP, &e6);
+	exp.g[PC_HOOK_XDP].packets = 6;
+	exp.g[PC_HOOK_XDP].icmp_errors = 5;
+	exp.g[PC_HOOK_XDP].monitored = 3;
+	exp.g[PC_HOOK_XDP].malformed = 1;
+	exp.s[S_UDP_OUT_5353].rx_icmp_unreach = 1;
+	exp.s[S_TCP_OUT_443].rx_icmp_unreach = 1;
+	exp.s[S_UDP_IN_53].rx_icmp_unreach = 1;
+	expect_now();
+}
+
+static void test_icmpv6_unreach_ingress(void **state)
+{
+	struct pkt_spec ot = pkt_tcp6(40000, 443, PKT_SYN);
+	struct pkt_spec e = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4, .inner = &ot };
+	struct pkt_spec ou = pkt_udp6(41000, 5353);
+	struct pkt_spec eu = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .inner = &ou, .nvlan = 1 };
+	/* Packet too big (type 2) is not an unreachable: other. */
+	struct pkt_spec ptb = e;
+
+	(void)state;
+	ot.tcp_opt_words = 5;
+	ot.inner_l4_bytes = 0;
+	e.inner_l4_bytes = 40;	/* ICMPv6 quotes as much as fits: the whole SYN */
+	ou.next = 2;		/* the quoted packet carries extension headers */
+	ou.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
+	ou.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
+	ptb.icmp_type = 2;
+	send_spec(PC_HOOK_XDP, &e);
+	send_spec(PC_HOOK_XDP, &eu);
+	send_spec(PC_HOOK_XDP, &ptb);
+	exp.g[PC_HOOK_XDP].packets = 3;
+	exp.g[PC_HOOK_XDP].icmp_errors = 2;
+	exp.g[PC_HOOK_XDP].monitored = 2;
+	exp.g[PC_HOOK_XDP].other_l4 = 1;
+	exp.s[S_TCP_OUT_443].rx_icmp_unreach = 1;
+	exp.s[S_UDP_OUT_5353].rx_icmp_unreach = 1;
+	expect_now();
+}
+
+/* ---- TC programs ---- */
+
+static void test_tc_egress(void **state)
+{
+	struct pkt_spec synack = pkt_tcp4(80, 40000, PKT_SYN | PKT_ACK);	/* our server answers */
+	struct pkt_spec rst = pkt_tcp6(80, 40001, PKT_RST | PKT_ACK);		/* or refuses */
+	struct pkt_spec syn = pkt_tcp4(40002, 443, PKT_SYN);			/* we call out */
+	struct pkt_spec dns = pkt_udp4(53, 40003);				/* our DNS answers */
+	/* The host rejects a SYN to its port 80 with an ICMP error... */
+	struct pkt_spec orig = pkt_tcp4(40004, 80, PKT_SYN);
+	struct pkt_spec rej = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 10,
+				.inner = &orig };
+	/* ...and a UDP datagram to 53 over IPv6. */
+	struct pkt_spec orig6 = pkt_udp6(40005, 53);
+	struct pkt_spec rej6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4,
+				 .inner = &orig6 };
+	size_t l1, l2, l3, l4;
+
+	(void)state;
+	l1 = send_spec(PC_HOOK_TC_EGRESS, &synack);
+	l2 = send_spec(PC_HOOK_TC_EGRESS, &rst);
+	l3 = send_spec(PC_HOOK_TC_EGRESS, &syn);
+	l4 = send_spec(PC_HOOK_TC_EGRESS, &dns);
+	send_spec(PC_HOOK_TC_EGRESS, &rej);
+	send_spec(PC_HOOK_TC_EGRESS, &rej6);
+	exp.g[PC_HOOK_TC_EGRESS].packets = 6;
+	exp.g[PC_HOOK_TC_EGRESS].monitored = 6;
+	exp.g[PC_HOOK_TC_EGRESS].icmp_errors = 2;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .tx_packets = 2, .tx_bytes = l1 + l2,
+						   .tx_synack = 1, .tx_rst = 1,
+						   .tx_icmp_unreach = 1 };
+	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .tx_packets = 1, .tx_bytes = l3, .tx_syn = 1 };
+	exp.s[S_UDP_IN_53] = (struct pc_counters){ .tx_packets = 1, .tx_bytes = l4,
+						   .tx_icmp_unreach = 1 };
+	expect_now();
+}
+
+static void test_tc_ingress_same_as_xdp(void **state)
+{
+	struct pkt_spec syn = pkt_tcp4(40000, 80, PKT_SYN), synack = pkt_tcp6(443, 40000, PKT_SYN | PKT_ACK);
+	struct pkt_spec ou = pkt_udp4(41000, 5353);
+	struct pkt_spec e = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3, .inner = &ou,
+			      .nvlan = 2, .vlan_tpid = { PKT_ETH_8021AD, PKT_ETH_8021Q } };
+	struct pkt_spec frag = pkt_udp4(1, 53);
+	size_t l1, l2;
+	int hook;
+
+	(void)state;
+	frag.frag_off = 10;
+	for (hook = PC_HOOK_XDP; hook <= PC_HOOK_TC_INGRESS; hook++) {
+		l1 = send_spec(hook, &syn);
+		l2 = send_spec(hook, &synack);
+		send_spec(hook, &e);
+		send_spec(hook, &frag);
+		exp.g[hook].packets = 4;
+		exp.g[hook].monitored = 3;
+		exp.g[hook].icmp_errors = 1;
+		exp.g[hook].frag_nonfirst = 1;
+	}
+	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 2, .rx_bytes = 2 * l1, .rx_syn = 2 };
+	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .rx_packets = 2, .rx_bytes = 2 * l2,
+						     .rx_synack = 2 };
+	exp.s[S_UDP_OUT_5353] = (struct pc_counters){ .rx_icmp_unreach = 2 };
+	expect_now();
+}
+
+/* ---- truncation ---- */
+
+/*
+ * Test runs the kernel refuses with EINVAL before our program sees the frame:
+ * anything shorter than an Ethernet header, and for TC (an skb) an untagged IPv4
+ * or IPv6 frame shorter than the fixed IP header. Those cuts cannot reach us.
+ */
+static bool kernel_refuses(int hook, const uint8_t *pkt, size_t len)
+{
+	uint16_t et;
+
+	if (len < 14)
+		return true;
+	if (hook == PC_HOOK_XDP)
+		return false;
+	et = pkt[12] << 8 | pkt[13];
+	return (et == PKT_ETH_IP && len < 14 + 20) || (et == PKT_ETH_IPV6 && len < 14 + 40);
+}
+
+/*
+ * Every prefix of a valid SYN with IP and TCP options, at every hook: malformed,
+ * never a SYN, never a packet on a slot. Prefixes the kernel refuses are checked
+ * to be refused (and then never reached the program).
+ */
+static void truncations(const struct pkt_spec *s)
+{
+	uint8_t pkt[PKT_MAX], out[PKT_MAX];
+	size_t len = pkt_build(s, pkt, sizeof(pkt)), cut;
+	int hook, tried = 0;
+
+	assert_true(len > 60);
+	for (hook = 0; hook < PC_HOOK_MAX; hook++) {
+		for (cut = 0; cut < len; cut++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = cut,
+				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+			if (kernel_refuses(hook, pkt, cut)) {
+				assert_int_equal(bpf_prog_test_run_opts(prog_fd(hook), &o), -EINVAL);
+				continue;
+			}
+			run(hook, pkt, cut);
+			exp.g[hook].packets++;
+			exp.g[hook].malformed++;
+			tried++;
+			/* check as we go, so a failure names the offset */
+			if (compare(hook, hook + 1, 1, S_TEST_MAX))
+				fail_msg("%s: frame cut at %zu of %zu bytes", hook_names[hook], cut, len);
+		}
+		/* The whole frame, as a control: the cuts were what made it malformed. */
+		run(hook, pkt, len);
+		exp.g[hook].packets++;
+		exp.g[hook].monitored++;
+		if (hook == PC_HOOK_TC_EGRESS) {
+			/* at egress the frame is "from our 40000 to 80": 80 is watched OUT there */
+			exp.s[S_TCP_OUT_22].tx_packets++;
+			exp.s[S_TCP_OUT_22].tx_bytes += len;
+			exp.s[S_TCP_OUT_22].tx_syn++;
+		} else {
+			exp.s[S_TCP_IN_80].rx_packets++;
+			exp.s[S_TCP_IN_80].rx_bytes += len;
+			exp.s[S_TCP_IN_80].rx_syn++;
+		}
+	}
+	assert_true(tried > 0);
+	expect_now();
+}
+
+static void test_truncated_ipv4_syn(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+
+	(void)state;
+	s.ip_opt_words = 3;
+	s.tcp_opt_words = 5;
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
+	truncations(&s);
+}
+
+static void test_truncated_ipv4_vlan_syn(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(40000, 80, PKT_SYN);
+
+	(void)state;
+	s.ip_opt_words = 3;
+	s.tcp_opt_words = 5;
+	s.nvlan = 1;
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
+	truncations(&s);
+}
+
+static void test_truncated_ipv6_syn(void **state)
+{
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+
+	(void)state;
+	s.tcp_opt_words = 5;
+	s.next = 2;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
+	truncations(&s);
+}
+
+static void test_truncated_ipv6_qinq_syn(void **state)
+{
+	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+
+	(void)state;
+	s.tcp_opt_words = 5;
+	s.next = 1;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
+	s.nvlan = 2;
+	s.vlan_tpid[0] = PKT_ETH_8021AD;
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
+	truncations(&s);
+}
+
+/* ---- the XDP program's libxdp metadata ---- */
+
+static char obj_path[PATH_MAX];
+
+static void test_xdp_run_config(void **state)
+{
+	struct xdp_program *p;
+
+	(void)state;
+	p = xdp_program__open_file(obj_path, "xdp", NULL);
+	assert_int_equal(libxdp_get_error(p), 0);
+	assert_string_equal(xdp_program__name(p), PC_PROG_XDP);
+	assert_true(xdp_program__run_prio(p) < XDP_DEFAULT_RUN_PRIO);
+	assert_true(xdp_program__chain_call_enabled(p, XDP_PASS));
+	xdp_program__close(p);
+	/* and the load-time config is where the loader will look for it */
+	assert_int_equal(skel->rodata->pc_cfg.netns_ino, 0);
+}
+
+/* ---- differential test: random and mutated frames vs the reference parser ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: reproducible from the printed seed */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+static uint32_t below(uint32_t n)
+{
+	return rnd() % n;
+}
+
+static uint16_t rnd_port(void)
+{
+	static const uint16_t pool[] = { 80, 443, 53, 5353, 22, 4000, 8080, 1 };
+
+	return below(4) ? pool[below(sizeof(pool) / sizeof(pool[0]))] : (uint16_t)rnd();
+}
+
+static void rnd_l3(struct pkt_spec *s, int ip)
+{
+	static const uint8_t ext_types[] = { PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
+					     PKT_IP_FRAGMENT };
+	int i;
+
+	s->ip = ip;
+	if (ip == 4) {
+		s->ip_opt_words = below(3) ? 0 : below(11);
+		if (!below(8)) {
+			s->mf = below(2);
+			s->frag_off = below(2) ? 0 : below(300);
+		}
+	} else {
+		s->next = below(3) ? 0 : below(8);
+		for (i = 0; i < s->next; i++) {
+			s->ext[i].type = ext_types[below(4)];
+			s->ext[i].len8 = below(3);
+			s->ext[i].frag_off = below(3) ? 0 : below(100);
+			s->ext[i].more = below(2);
+		}
+	}
+}
+
+static void rnd_l4(struct pkt_spec *s, bool inner)
+{
+	uint32_t r = below(20);
+
+	s->sport = rnd_port();
+	s->dport = rnd_port();
+	if (r < 10) {
+		s->l4 = PKT_IP_TCP;
+		s->flags = below(2) ? (uint8_t)rnd() : (uint8_t[]){ PKT_SYN, PKT_SYN | PKT_ACK,
+								   PKT_RST, PKT_ACK }[below(4)];
+		s->tcp_opt_words = below(2) ? 0 : below(11);
+	} else if (r < 15) {
+		s->l4 = PKT_IP_UDP;
+	} else if (r < 18 && !inner) {
+		s->l4 = below(2) ? PKT_IP_ICMP : PKT_IP_ICMPV6;
+		s->icmp_type = below(3) ? (s->ip == 4 ? 3 : 1) : (uint8_t)below(10);
+	} else {
+		s->l4 = (uint8_t[]){ PKT_IP_GRE, 132, PKT_IP_ICMP, 255 }[below(4)];
+	}
+	s->payload = below(2) ? 0 : below(80);
+}
+
+static size_t rnd_frame(uint8_t *pkt, struct pkt_spec *inner)
+{
+	struct pkt_spec s = { 0 };
+	size_t len, n, i;
+
+	s.nvlan = below(4) ? 0 : 1 + below(3);
+	for (i = 0; i < 3; i++)
+		s.vlan_tpid[i] = below(2) ? PKT_ETH_8021Q : PKT_ETH_8021AD;
+	switch (below(10)) {
+	case 0:
+		s.ethertype = (uint16_t[]){ PKT_ETH_ARP, 0x88cc, 0x8847, 0x0000 }[below(4)];
+		break;
+	case 1: case 2: case 3: case 4:
+		rnd_l3(&s, 4);
+		break;
+	default:
+		rnd_l3(&s, 6);
+		break;
+	}
+	if (s.ip) {
+		rnd_l4(&s, false);
+		if (s.l4 == PKT_IP_ICMP || s.l4 == PKT_IP_ICMPV6) {
+			memset(inner, 0, sizeof(*inner));
+			rnd_l3(inner, below(5) ? s.ip : 10 - s.ip);
+			rnd_l4(inner, true);
+			s.inner = inner;
+			s.inner_l4_bytes = below(4) ? 8 : below(24);
+		}
+	}
+	s.pad_to = below(3) ? 0 : 60;
+	len = pkt_build(&s, pkt, PKT_MAX);
+	if (!len)
+		return 0;
+	/* Mutations: byte flips biased to the headers, truncation, trailing junk. */
+	if (!below(3)) {
+		n = 1 + below(3);
+		for (i = 0; i < n; i++)
+			pkt[below(len < 120 ? len : 120)] = below(2) ? (uint8_t)rnd() : pkt[0] ^ 0x01;
+	}
+	if (!below(4) && len > 14)
+		len = 14 + below(len - 14);
+	if (!below(10)) {
+		n = below(64);
+		for (i = 0; i < n && len < PKT_MAX; i++)
+			pkt[len++] = rnd();
+	}
+	return len;
+}
+
+static void differential(int hook, int count)
+{
+	uint8_t pkt[PKT_MAX];
+	struct pkt_spec inner;
+	int i, done = 0;
+	size_t len;
+
+	for (i = 0; i < count; i++) {
+		len = rnd_frame(pkt, &inner);
+		if (kernel_refuses(hook, pkt, len))
+			continue;
+		run(hook, pkt, len);
+		ref_account(ports, pkt, len, hook == PC_HOOK_TC_EGRESS, &exp.g[hook], exp.s);
+		if (compare(hook, hook + 1, 1, S_TEST_MAX)) {
+			struct ref_result r;
+
+			ref_parse(pkt, len, &r);
+			pkt_dump("differs from the reference", pkt, len);
+			fail_msg("%s frame #%d: reference verdict %d proto %d %u→%u flags %#x",
+				 hook_names[hook], i, r.verdict, r.proto, r.sport, r.dport,
+				 r.tcp_flags);
+		}
+		done++;
+	}
+	assert_true(done > count * 9 / 10);
+}
+
+static void test_differential(void **state)
+{
+	(void)state;
+	differential(PC_HOOK_XDP, 4000);
+	differential(PC_HOOK_TC_EGRESS, 1000);
+	differential(PC_HOOK_TC_INGRESS, 500);
+	/* every verdict class must have been exercised, or the generator is too tame */
+	for (int h = 0; h < PC_HOOK_MAX; h += 2) {
+		assert_true(exp.g[h].malformed > 0);
+		assert_true(exp.g[h].not_ip > 0);
+		assert_true(exp.g[h].frag_nonfirst > 0);
+		assert_true(exp.g[h].other_l4 > 0);
+		assert_true(exp.g[h].icmp_errors > 0);
+		assert_true(exp.g[h].monitored > 0);
+	}
+	expect_now();
+}
+
+static int group_setup(void **state)
+{
+	int fd, err;
+
+	(void)state;
+	skel = portcanary_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "test_datapath: cannot load the BPF object: %s (run as root on a kernel with BPF and BTF)\n",
+			strerror(-err));
+		return -1;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	fd = bpf_map__fd(skel->maps.pc_ports);
+	ports = mmap(NULL, sizeof(*ports), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ports == MAP_FAILED) {
+		fprintf(stderr, "test_datapath: mmap pc_ports: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (ports && ports != MAP_FAILED)
+		munmap(ports, sizeof(*ports));
+	portcanary_bpf__destroy(skel);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_ipv4_syn_in_monitored, reset),
+		cmocka_unit_test_setup(test_ipv4_synack_rst_out, reset),
+		cmocka_unit_test_setup(test_ipv4_rst_in, reset),
+		cmocka_unit_test_setup(test_ipv4_udp_both_directions, reset),
+		cmocka_unit_test_setup(test_unmonitored, reset),
+		cmocka_unit_test_setup(test_same_packet_two_slots, reset),
+		cmocka_unit_test_setup(test_ipv4_options_and_padding, reset),
+		cmocka_unit_test_setup(test_ipv4_fragments, reset),
+		cmocka_unit_test_setup(test_ipv4_inconsistent, reset),
+		cmocka_unit_test_setup(test_ipv6_syn_and_synack, reset),
+		cmocka_unit_test_setup(test_ipv6_each_ext_header, reset),
+		cmocka_unit_test_setup(test_ipv6_ext_chain, reset),
+		cmocka_unit_test_setup(test_ipv6_fragments, reset),
+		cmocka_unit_test_setup(test_ipv6_payload_len, reset),
+		cmocka_unit_test_setup(test_vlan_tags, reset),
+		cmocka_unit_test_setup(test_not_ip_and_other, reset),
+		cmocka_unit_test_setup(test_icmp_unreach_ingress, reset),
+		cmocka_unit_test_setup(test_icmpv6_unreach_ingress, reset),
+		cmocka_unit_test_setup(test_tc_egress, reset),
+		cmocka_unit_test_setup(test_tc_ingress_same_as_xdp, reset),
+		cmocka_unit_test_setup(test_truncated_ipv4_syn, reset),
+		cmocka_unit_test_setup(test_truncated_ipv4_vlan_syn, reset),
+		cmocka_unit_test_setup(test_truncated_ipv6_syn, reset),
+		cmocka_unit_test_setup(test_truncated_ipv6_qinq_syn, reset),
+		cmocka_unit_test_setup(test_xdp_run_config, reset),
+		cmocka_unit_test_setup(test_differential, reset),
+	};
+	const char *seed = getenv("PC_SEED");
+	ssize_t n;
+	char *dir;
+
+	rng_state = seed ? strtoull(seed, NULL, 0) : 0x70c7ca9a11e5ULL;
+	if (!rng_state)
+		rng_state = 1;
+	fprintf(stderr, "test_datapath: differential seed %#llx (set PC_SEED to change)\n",
+		(unsigned long long)rng_state);
+
+	/* build/tests/bpf/test_datapath → build/portcanary.bpf.o */
+	n = readlink("/proc/self/exe", obj_path, sizeof(obj_path) - 32);
+	if (n <= 0)
+		return 1;
+	obj_path[n] = '\0';
+	dir = strstr(obj_path, "/tests/bpf/");
+	if (!dir)
+		return 1;
+	strcpy(dir, "/portcanary.bpf.o");
+
+	libbpf_set_print(NULL);
+	return cmocka_run_group_tests_name("datapath", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lib.sh: shared helpers of the namespace tests: sandbox, daemon, assertions, cleanup on every exit.
+#
+# A sandbox is two network namespaces joined by a veth pair:
+#   $NS_C (client, veth "vc", 198.51.100.1, 2001:db8:100::1)
+#   $NS_S (server, veth "vs", 198.51.100.2, 2001:db8:100::2)
+# with static neighbour entries. The daemon runs in $NS_S via nsenter --net (so
+# its bpffs pins live in the host's mount namespace and survive a restart).
+
+set -u
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+PC="$ROOT/build/portcanary"
+TRAFFIC="$E2E_DIR/traffic.py"
+C_IP=198.51.100.1
+S_IP=198.51.100.2
+C_IP6=2001:db8:100::1
+S_IP6=2001:db8:100::2
+TAG="pc$$"
+NS_C="${TAG}c"
+NS_S="${TAG}s"
+STATE=""
+DAEMON_PID=""
+BG_PIDS=()
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { # check "description" command...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+check_eq() { # check_eq "description" expected actual
+	if [ "$2" == "$3" ]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+in_c() { ip netns exec "$NS_C" "$@"; }
+in_s() { ip netns exec "$NS_S" "$@"; }
+# nsenter --net only: same mount namespace as the host, so pins outlive the daemon.
+net_s() { nsenter --net="/var/run/netns/$NS_S" "$@"; }
+net_c() { nsenter --net="/var/run/netns/$NS_C" "$@"; }
+
+sandbox_up() {
+	ip netns add "$NS_C" && ip netns add "$NS_S" || return 1
+	ip link add vc netns "$NS_C" type veth peer name vs netns "$NS_S" || return 1
+	local mac_c mac_s
+	mac_c=$(in_c cat /sys/class/net/vc/address)
+	mac_s=$(in_s cat /sys/class/net/vs/address)
+	in_c ip addr add $C_IP/24 dev vc
+	in_s ip addr add $S_IP/24 dev vs
+	in_c ip addr add $C_IP6/64 dev vc nodad
+	in_s ip addr add $S_IP6/64 dev vs nodad
+	for ns in "$NS_C" "$NS_S"; do ip -n "$ns" link set lo up; done
+	ip -n "$NS_C" link set vc up
+	ip -n "$NS_S" link set vs up
+	ip -n "$NS_C" neigh replace $S_IP lladdr "$mac_s" dev vc nud permanent
+	ip -n "$NS_S" neigh replace $C_IP lladdr "$mac_c" dev vs nud permanent
+	ip -n "$NS_C" neigh replace $S_IP6 lladdr "$mac_s" dev vc nud permanent
+	ip -n "$NS_S" neigh replace $C_IP6 lladdr "$mac_c" dev vs nud permanent
+	STATE=$(mktemp -d /tmp/portcanary-e2e.XXXXXX)
+}
+
+# Start a TCP listener on the server side; waits until it listens.
+serve() { # serve PORT...
+	local log="$STATE/serve.$RANDOM.log"
+	nsenter --net="/var/run/netns/$NS_S" python3 "$TRAFFIC" serve "$@" >"$log" 2>&1 &
+	BG_PIDS+=($!)
+	local i
+	for i in $(seq 50); do grep -q listening "$log" 2>/dev/null && return 0; sleep 0.1; done
+	echo "listener on $* did not start: $(cat "$log")" >&2
+	return 1
+}
+
+# connect COUNT PORT [HOST]: sequential connections from the client side; prints ok=N fail=M
+connect() { net_c python3 "$TRAFFIC" connect "${3:-$S_IP}" "$2" "$1"; }
+
+# Start the daemon in the server namespace; waits until `status` answers.
+daemon_start() { # daemon_start ARGS...
+	# nsenter execs the daemon, so $! is the daemon itself (signals reach it).
+	nsenter --net="/var/run/netns/$NS_S" "$PC" run --state-dir "$STATE/run" "$@" \
+		>>"$STATE/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	local i
+	for i in $(seq 100); do
+		"$PC" status --state-dir "$STATE/run" --json >/dev/null 2>&1 && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "daemon did not come up:" >&2
+	tail -20 "$STATE/daemon.log" >&2
+	return 1
+}
+
+daemon_stop() { # daemon_stop [SIGNAL]
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -"${1:-TERM}" "$DAEMON_PID" 2>/dev/null
+	local i
+	for i in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_RC=$?
+	DAEMON_PID=""
+}
+
+status_json() { "$PC" status --state-dir "$STATE/run" --json; }
+
+# port_field PORT DIRECTION FIELD [PROTO]: one field of one port from status --json
+port_field() {
+	status_json | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+port, d, field, proto = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+for p in doc["ports"]:
+    if p["port"] == port and p["direction"] == d and p["proto"] == proto:
+        v = p[field]
+        print("null" if v is None else v)
+        break
+else:
+    print("absent")
+' "$1" "$2" "$3" "${4:-tcp}"
+}
+
+# Wait (bounded) until port_field equals a value; prints the last value seen.
+wait_field() { # wait_field PORT DIR FIELD VALUE TIMEOUT_S
+	local end=$(($(date +%s) + $5)) v=""
+	while [ "$(date +%s)" -le "$end" ]; do
+		v=$(port_field "$1" "$2" "$3")
+		[ "$v" == "$4" ] && { echo "$v"; return 0; }
+		sleep 0.2
+	done
+	echo "$v"
+	return 1
+}
+
+# Is anything of ours attached to the server's veth? Prints what is found.
+ours_attached() {
+	in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*'
+	in_s tc filter show dev vs egress 2>/dev/null | grep -o 'pc_tc_[a-z]*'
+	in_s tc filter show dev vs ingress 2>/dev/null | grep -o 'pc_tc_[a-z]*'
+}
+
+cleanup() {
+	local p
+	if [ "$FAILED" -ne 0 ] && [ -f "$STATE/daemon.log" ]; then
+		echo "# daemon log (last 30 lines):"
+		tail -30 "$STATE/daemon.log" | sed 's/^/#   /'
+	fi
+	daemon_stop TERM
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	ip netns del "$NS_C" 2>/dev/null
+	ip netns del "$NS_S" 2>/dev/null
+	if [ -n "$STATE" ]; then
+		umount "$STATE/run/bpf" 2>/dev/null
+		rm -rf "$STATE"
+	fi
+}
+
+finish() {
+	echo "# $(basename "$0"): $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok - $(basename "$0") must run as root (namespaces, BPF)"
+		exit 1
+	fi
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_coexist.sh: with xdp-filter on the interface, portcanary never replaces it; TC ingress runs beside it.
+. "$(dirname "$0")/lib.sh"
+require_root
+sandbox_up || { fail "sandbox"; finish; exit 1; }
+serve 8080 8090 || { fail "listener"; finish; exit 1; }
+# xdp-filter (xdp-tools) with one rule: drop TCP to 8090.
+net_s xdp-filter load vs -f tcp,ipv4,ipv6 >/dev/null 2>&1 || { fail "xdp-filter load"; finish; exit 1; }
+net_s xdp-filter port 8090 >/dev/null 2>&1 || { fail "xdp-filter rule"; finish; exit 1; }
+cleanup_filter() { net_s xdp-filter unload vs >/dev/null 2>&1; cleanup; }
+trap cleanup_filter EXIT
+filter_id=$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')
+check "xdp-filter is attached" test -n "$filter_id"
+check_eq "xdp-filter drops 8090" "ok=0 fail=1" "$(connect 1 8090)"
+
+if net_s xdp-loader status vs 2>/dev/null | grep -q xdp_dispatcher; then
+	# A kernel with BPF trampolines: libxdp's dispatcher runs both programs.
+	daemon_start -i vs -p tcp/8080 || { fail "attach beside xdp-filter"; finish; exit 1; }
+	check_eq "portcanary counts beside xdp-filter" "ok=4 fail=0" "$(connect 4 8080)"
+	check_eq "SYNs counted in the dispatcher" 4 "$(port_field 8080 in syn_total)"
+	daemon_stop TERM
+else
+	# No trampolines (this kernel): xdp-filter was loaded without a dispatcher.
+	net_s "$PC" run -i vs -p tcp/8080 --state-dir "$STATE/run" >"$STATE/out" 2>"$STATE/err"
+	check_eq "XDP attach refuses" 2 "$?"
+	check_eq "one line on stderr" 1 "$(wc -l <"$STATE/err")"
+	check "it names the program in the way" grep -q "xdpfilt_alw_all" "$STATE/err"
+	check "it points to --ingress-hook tc" grep -q -- "--ingress-hook tc" "$STATE/err"
+	check_eq "xdp-filter was not replaced" "$filter_id" \
+		"$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')"
+	check "no TC program of ours was left" bash -c "! ip netns exec $NS_S tc filter show dev vs egress | grep -q pc_tc"
+
+	daemon_start -i vs -p tcp/8080 -p tcp/8090 --ingress-hook tc || { fail "tc ingress"; finish; exit 1; }
+	check_eq "connections to 8080 beside xdp-filter" "ok=4 fail=0" "$(connect 4 8080)"
+	check_eq "TC ingress counts the SYNs" 4 "$(port_field 8080 in syn_total)"
+	check_eq "TC egress counts the SYN-ACKs" 4 "$(port_field 8080 in synack_total)"
+	check_eq "xdp-filter still drops 8090" "ok=0 fail=1" "$(connect 1 8090)"
+	daemon_stop TERM
+fi
+check_eq "xdp-filter still attached after portcanary stopped" "$filter_id" \
+	"$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')"
+check_eq "xdp-filter still passes 8080" "ok=2 fail=0" "$(connect 2 8080)"
+check_eq "xdp-filter still drops 8090" "ok=0 fail=1" "$(connect 1 8090)"
+check "nothing of ours left at TC" bash -c "! ip netns exec $NS_S tc filter show dev vs ingress | grep -q pc_tc"
+finish

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/* daemon.c: the main loop of `portcanary run`: signals, sampling timer, control socket. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "netinfo.h"
+#include "portset.h"
+#include "report.h"
+#include "sampler.h"
+
+/* How often the listener set is re-read when ports come from the host's listeners. */
+#define PC_LISTENER_REFRESH_S 5.0
+
+struct pc_daemon {
+	const struct pc_run_opts *opts;
+	struct pc_loader ld;
+	struct pc_portset ps;
+	struct pc_sampler sampler;
+	bool auto_ports;
+	double started;
+	double last_listener_scan;
+	int ctl_fd;
+	int sig_fd;
+	int timer_fd;
+	struct pc_port_view views[PC_MAX_SLOTS];
+	int n_views;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int apply_ports(struct pc_daemon *d)
+{
+	static struct pc_portspec listeners[PC_MAX_SLOTS];
+	const struct pc_portspec *specs = d->opts->specs;
+	int n = d->opts->n_specs, before = d->ps.nused;
+	int err;
+
+	if (d->auto_ports) {
+		n = pc_tcp_listeners(listeners, PC_MAX_SLOTS - 1);
+		if (n < 0) {
+			pc_warn("cannot read the host's TCP listeners: %s", strerror(-n));
+			return n;
+		}
+		specs = listeners;
+	}
+	err = pc_portset_apply(&d->ps, specs, n);
+	if (!err && d->ps.nused != before)
+		pc_info("monitoring %d port%s", d->ps.nused, d->ps.nused == 1 ? "" : "s");
+	return err;
+}
+
+static int view_cmp(const void *a, const void *b)
+{
+	const struct pc_port_view *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->port != y->port)
+		return x->port - y->port;
+	return x->dir - y->dir;
+}
+
+/* Turn the last sample into per-port views (rates over the last interval). */
+static void update_views(struct pc_daemon *d)
+{
+	double dt = d->sampler.dt;
+	int s, n = 0;
+
+	for (s = 1; s < PC_MAX_SLOTS; s++) {
+		const struct pc_slot_info *si = &d->ps.slots[s];
+		const struct pc_counters *dl = &d->sampler.delta[s];
+		struct pc_port_view *v = &d->views[n];
+		__u64 syn, ans;
+
+		if (!si->used)
+			continue;
+		memset(v, 0, sizeof(*v));
+		v->port = si->port;
+		v->proto = si->proto;
+		v->dir = si->dir;
+		v->state = "unknown";
+		v->total = d->sampler.total[s];
+		syn = si->dir == PC_DIR_IN ? dl->rx_syn : dl->tx_syn;
+		ans = si->dir == PC_DIR_IN ? dl->tx_synack : dl->rx_synack;
+		v->syn_rate = dt > 0 ? syn / dt : NAN;
+		v->answered_ratio = syn ? fmin(1.0, (double)ans / syn) : NAN;
+		v->baseline_rate = NAN;
+		v->drops_rate = NAN;
+		n++;
+	}
+	qsort(d->views, n, sizeof(d->views[0]), view_cmp);
+	d->n_views = n;
+}
+
+static void sample(struct pc_daemon *d)
+{
+	double now = mono_now();
+
+	if (d->auto_ports && now - d->last_listener_scan >= PC_LISTENER_REFRESH_S) {
+		d->last_listener_scan = now;
+		apply_ports(d);
+	}
+	if (pc_sampler_read(&d->sampler, pc_portset_span(&d->ps), now))
+		return;
+	update_views(d);
+}
+
+static char *status_text(struct pc_daemon *d)
+{
+	struct pc_iface_view ifs[PC_MAX_IFACES];
+	struct pc_status_meta m = {
+		.interval = d->opts->interval,
+		.started = d->started,
+		.state_dir = d->opts->state_dir,
+		.auto_ports = d->auto_ports,
+		.ifaces = ifs,
+		.n_ifaces = d->ld.n_ifaces,
+		.global = d->sampler.global,
+	};
+	struct json_object *doc;
+	char *text;
+	int i;
+
+	for (i = 0; i < d->ld.n_ifaces; i++) {
+		const struct pc_iface *f = &d->ld.ifaces[i];
+
+		ifs[i] = (struct pc_iface_view){
+			.name = f->name,
+			.ifindex = f->ifindex,
+			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
+			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode) :
+								       NULL,
+			.adopted = f->adopted,
+		};
+	}
+	doc = pc_report_status(&m, d->views, d->n_views);
+	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	json_object_put(doc);
+	return text;
+}
+
+static void handle_control(struct pc_daemon *d)
+{
+	char req[256];
+	char *text;
+	int cfd;
+
+	while ((cfd = pc_control_accept(d->ctl_fd, req, sizeof(req))) >= 0) {
+		if (!strcmp(req, "status")) {
+			/* Fresh numbers for the asker, not the ones of up to an interval ago. */
+			sample(d);
+			text = status_text(d);
+			pc_control_reply(cfd, text ? text : "{}");
+			free(text);
+		} else {
+			pc_control_reply(cfd, "{\"error\":\"unknown request\"}");
+		}
+	}
+}
+
+static int setup_fds(struct pc_daemon *d)
+{
+	struct itimerspec its = {};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->sig_fd < 0 || d->timer_fd < 0)
+		return -errno;
+	its.it_interval.tv_sec = (time_t)d->opts->interval;
+	its.it_interval.tv_nsec = (long)((d->opts->interval - its.it_interval.tv_sec) * 1e9);
+	its.it_value = its.it_interval;
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL))
+		return -errno;
+	d->ctl_fd = pc_control_listen(d->opts->state_dir);
+	if (d->ctl_fd < 0) {
+		pc_err("cannot create the control socket in %s: %s", d->opts->state_dir,
+		       strerror(-d->ctl_fd));
+		return d->ctl_fd;
+	}
+	return 0;
+}
+
+static int loop(struct pc_daemon *d)
+{
+	struct pollfd pfd[3] = {
+		{ .fd = d->sig_fd, .events = POLLIN },
+		{ .fd = d->timer_fd, .events = POLLIN },
+		{ .fd = d->ctl_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pc_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+					pc_info("%s: detaching and exiting",
+						strsignal(si.ssi_signo));
+					return 0;
+				}
+				if (si.ssi_signo == SIGHUP)
+					pc_info("SIGHUP: nothing to reload yet");
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			__u64 ticks;
+
+			if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+				sample(d);
+		}
+		if (pfd[2].revents & POLLIN)
+			handle_control(d);
+	}
+}
+
+int pc_daemon_run(const struct pc_run_opts *opts)
+{
+	struct pc_loader_opts lopts = {
+		.state_dir = opts->state_dir,
+		.ingress = opts->ingress,
+		.xdp_mode = opts->xdp_mode,
+		.netns_ino = pc_netns_ino(),
+	};
+	char names[PC_MAX_IFACES][IF_NAMESIZE];
+	struct pc_daemon *d;
+	int n_ifaces = opts->n_ifaces, ret = 2, err;
+
+	if (pc_loader_preflight_checks())
+		return 2;
+	memcpy(names, opts->ifaces, sizeof(names));
+	if (!n_ifaces) {
+		if (pc_default_route_iface(names[0])) {
+			pc_err("no default route to take the interface from: name it with -i IFACE");
+			return 2;
+		}
+		pc_info("no -i given: watching %s, the interface of the default route", names[0]);
+		n_ifaces = 1;
+	}
+	/* Unknown interfaces are refused before anything is mounted, loaded or attached. */
+	for (int i = 0; i < n_ifaces; i++)
+		if (!if_nametoindex(names[i])) {
+			pc_err("unknown interface '%s': no such device in this network namespace "
+			       "(see `ip link`)", names[i]);
+			return 2;
+		}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		pc_err("out of memory");
+		return 1;
+	}
+	d->opts = opts;
+	d->ctl_fd = d->sig_fd = d->timer_fd = -1;
+	d->auto_ports = opts->n_specs == 0;
+	d->started = wall_now();
+	pc_log_set_timestamps(1);
+
+	if (pc_loader_open(&d->ld, &lopts))
+		goto out_free;
+	if (pc_loader_attach(&d->ld, names, n_ifaces))
+		goto out_close;
+	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld));
+	if (!err)
+		err = pc_sampler_init(&d->sampler, pc_loader_counters_fd(&d->ld),
+				      pc_loader_global_fd(&d->ld));
+	if (!err) {
+		d->last_listener_scan = mono_now();
+		err = apply_ports(d);
+	}
+	if (!err)
+		err = setup_fds(d);
+	if (err) {
+		pc_loader_detach(&d->ld);
+		goto out_close;
+	}
+	if (d->auto_ports)
+		pc_info("no -p given: watching every TCP port with a listener (%d now)",
+			d->ps.nused);
+	sample(d);	/* the first read sets the reference for rates */
+	ret = loop(d);
+	pc_loader_detach(&d->ld);
+	pc_control_unlink(opts->state_dir);
+
+out_close:
+	if (d->ctl_fd >= 0)
+		close(d->ctl_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	pc_sampler_free(&d->sampler);
+	pc_portset_close(&d->ps);
+	pc_loader_close(&d->ld);
+out_free:
+	free(d);
+	return ret;
+}

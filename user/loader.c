@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0
+/* loader.c: the skeleton's lifecycle: pinned maps, XDP via libxdp (or TC ingress), TC egress, adoption. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/capability.h>
+#include <xdp/libxdp.h>
+
+#include "portcanary.h"
+#include "portcanary.skel.h"
+#include "loader.h"
+#include "log.h"
+
+/* Our TC filters: a fixed handle, priority 1 so they run at the head of the chain. */
+#define PC_TC_HANDLE	0x7063
+#define PC_TC_PRIO	1
+#define PC_STATE_FILE	"interfaces"
+
+const char *pc_xdp_mode_name(int mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic";
+	case XDP_MODE_HW:
+		return "offload";
+	default:
+		return "none";
+	}
+}
+
+static const char *kernel_btf_path(void)
+{
+	const char *p = getenv("PORTCANARY_KERNEL_BTF");
+
+	return p && *p ? p : "/sys/kernel/btf/vmlinux";
+}
+
+static bool have_cap(cap_t caps, cap_value_t cap)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (cap_get_flag(caps, cap, CAP_EFFECTIVE, &v))
+		return false;
+	return v == CAP_SET;
+}
+
+int pc_loader_preflight_checks(void)
+{
+	const char *btf = kernel_btf_path();
+	bool bpf_ok, net_ok;
+	cap_t caps;
+
+	if (access(btf, R_OK)) {
+		pc_err("kernel BTF not found at %s: portcanary needs a kernel built with "
+		       "CONFIG_DEBUG_INFO_BTF=y (or PORTCANARY_KERNEL_BTF=FILE with this kernel's BTF)",
+		       btf);
+		return -ENOENT;
+	}
+	caps = cap_get_proc();
+	if (!caps) {
+		pc_err("cannot read this process's capabilities: %s", strerror(errno));
+		return -EPERM;
+	}
+	bpf_ok = have_cap(caps, CAP_BPF) || have_cap(caps, CAP_SYS_ADMIN);
+	net_ok = have_cap(caps, CAP_NET_ADMIN);
+	cap_free(caps);
+	if (!bpf_ok || !net_ok) {
+		pc_err("permission denied: loading and attaching BPF programs needs %s%s%s; "
+		       "run as root (sudo portcanary run ...) or from the systemd unit",
+		       bpf_ok ? "" : "CAP_BPF", !bpf_ok && !net_ok ? " and " : "",
+		       net_ok ? "" : "CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[512];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The pins live on a bpffs mounted inside the state dir, so that a state dir
+ * is self-contained (tests run several daemons side by side). */
+static int ensure_bpffs(const char *dir)
+{
+	struct statfs st;
+	int err;
+
+	err = mkdir_p(dir, 0700);
+	if (err) {
+		pc_err("cannot create %s: %s", dir, strerror(-err));
+		return err;
+	}
+	if (statfs(dir, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", dir, "bpf", 0, "mode=0700")) {
+		err = -errno;
+		pc_err("cannot mount bpffs on %s: %s (needs CAP_SYS_ADMIN, or mount it beforehand: "
+		       "mount -t bpf bpf %s)", dir, strerror(errno), dir);
+		return err;
+	}
+	pc_debug("mounted bpffs on %s", dir);
+	return 0;
+}
+
+static int lock_state_dir(struct pc_loader *ld)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", ld->state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pc_err("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		pc_err("another portcanary daemon is running with state dir %s "
+		       "(stop it, or give this one its own --state-dir)", ld->state_dir);
+		close(fd);
+		return -EBUSY;
+	}
+	ld->lock_fd = fd;
+	return 0;
+}
+
+static int pin_maps(struct pc_loader *ld)
+{
+	struct bpf_map *maps[] = { ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
+				   ld->skel->maps.pc_global };
+	char path[600];
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, bpf_map__name(maps[i]));
+		err = bpf_map__set_pin_path(maps[i], path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	bool xdp = opts->ingress == PC_INGRESS_XDP;
+	int err;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->lock_fd = -1;
+	ld->ingress = opts->ingress;
+	ld->xdp_req = opts->xdp_mode;
+	snprintf(ld->state_dir, sizeof(ld->state_dir), "%s", opts->state_dir);
+	snprintf(ld->pin_dir, sizeof(ld->pin_dir), "%s/bpf", opts->state_dir);
+
+	err = mkdir_p(ld->state_dir, 0700);
+	if (err) {
+		pc_err("cannot create state dir %s: %s", ld->state_dir, strerror(-err));
+		return err;
+	}
+	err = lock_state_dir(ld);
+	if (err)
+		return err;
+	err = ensure_bpffs(ld->pin_dir);
+	if (err)
+		goto err_unlock;
+
+	if (getenv("PORTCANARY_KERNEL_BTF"))
+		oopts.btf_custom_path = kernel_btf_path();
+	ld->skel = portcanary_bpf__open_opts(&oopts);
+	if (!ld->skel) {
+		err = -errno;
+		pc_err("cannot open the BPF object: %s", strerror(-err));
+		goto err_unlock;
+	}
+	ld->skel->rodata->pc_cfg.netns_ino = opts->netns_ino;
+	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, xdp);
+	bpf_program__set_autoload(ld->skel->progs.pc_tc_ingress, !xdp);
+	err = pin_maps(ld);
+	if (err) {
+		pc_err("cannot set pin paths under %s: %s", ld->pin_dir, strerror(-err));
+		goto err_close;
+	}
+	/* With XDP the object is loaded by libxdp at the first attach: to run in
+	 * its dispatcher the program must be loaded as an extension of it. */
+	if (xdp) {
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = ld->skel->obj,
+				    .prog_name = PC_PROG_XDP);
+
+		setenv(XDP_BPFFS_MOUNT_ENVVAR, "1", 0);
+		ld->xdp = xdp_program__create(&xopts);
+		err = libxdp_get_error(ld->xdp);
+		if (err) {
+			ld->xdp = NULL;
+			pc_err("libxdp cannot use the XDP program: %s", strerror(-err));
+			goto err_close;
+		}
+	}
+	return 0;
+
+err_close:
+	portcanary_bpf__destroy(ld->skel);
+	ld->skel = NULL;
+err_unlock:
+	close(ld->lock_fd);
+	ld->lock_fd = -1;
+	return err;
+}
+
+static bool object_loaded(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_counters) >= 0;
+}
+
+static int load_object(struct pc_loader *ld)
+{
+	int err;
+
+	if (object_loaded(ld))
+		return 0;
+	/* Loading the XDP program is libxdp's business (see pc_loader_open). */
+	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, false);
+	err = portcanary_bpf__load(ld->skel);
+	if (err) {
+		pc_err("cannot load the BPF programs: %s (run with -v for the verifier log; "
+		       "pinned maps in %s from an incompatible version can be removed)",
+		       strerror(-err), ld->pin_dir);
+		return err;
+	}
+	return 0;
+}
+
+/* The id of a pinned map of ours, or 0 when there is no pin yet. */
+static unsigned int pinned_map_id(const struct pc_loader *ld, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/* Name of a program, and whether it is the program `name` using our counters map. */
+static bool prog_is_ours(unsigned int prog_id, const char *name, unsigned int map_id,
+			 char *pname, size_t plen)
+{
+	__u32 map_ids[16] = {}, len, i;
+	struct bpf_prog_info info;
+	bool ours = false;
+	int fd;
+
+	snprintf(pname, plen, "id %u", prog_id);
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+		snprintf(pname, plen, "%s", info.name);
+		if (!strcmp(info.name, name) && map_id)
+			for (i = 0; i < info.nr_map_ids && i < 16; i++)
+				if (map_ids[i] == map_id)
+					ours = true;
+	}
+	close(fd);
+	return ours;
+}
+
+/* What holds the XDP hook of ifindex: sets *ours_id when it is our program
+ * (alone or in libxdp's dispatcher), else describes the foreign programs. */
+static int xdp_inspect(const struct pc_loader *ld, int ifindex, unsigned int map_id,
+		       unsigned int *ours_id, int *mode, bool *legacy, char *foreign, size_t flen)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	char name[64];
+	size_t off = 0;
+
+	(void)ld;
+	*ours_id = 0;
+	foreign[0] = '\0';
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp))
+		return 0;	/* nothing attached */
+	*mode = xdp_multiprog__attach_mode(mp);
+	*legacy = xdp_multiprog__is_legacy(mp);
+	if (*legacy) {
+		p = xdp_multiprog__main_prog(mp);
+		if (prog_is_ours(xdp_program__id(p), PC_PROG_XDP, map_id, name, sizeof(name)))
+			*ours_id = xdp_program__id(p);
+		else
+			snprintf(foreign, flen, "'%s' (id %u)", name, xdp_program__id(p));
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+			if (prog_is_ours(xdp_program__id(p), PC_PROG_XDP, map_id, name, sizeof(name)))
+				*ours_id = xdp_program__id(p);
+			else if (off < flen)
+				off += snprintf(foreign + off, flen - off, "%s'%s' (id %u)",
+						off ? ", " : "", xdp_program__name(p),
+						xdp_program__id(p));
+		}
+	}
+	xdp_multiprog__close(mp);
+	return 1;
+}
+
+static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned int map_id)
+{
+	int modes[2], n = 0, i, err = 0, cur_mode = 0;
+	char foreign[256], ebuf[128];
+	unsigned int ours = 0;
+	bool legacy = false;
+
+	if (xdp_inspect(ld, ifc->ifindex, map_id, &ours, &cur_mode, &legacy, foreign,
+			sizeof(foreign)) && ours) {
+		ifc->ingress_attached = ifc->adopted = true;
+		ifc->xdp_mode = cur_mode;
+		ifc->xdp_prog_id = ours;
+		pc_info("%s: adopted our XDP program (id %u, %s mode) left by an earlier daemon",
+			ifc->name, ours, pc_xdp_mode_name(cur_mode));
+		return 0;
+	}
+	if (ld->xdp_req != PC_XDP_GENERIC)
+		modes[n++] = XDP_MODE_NATIVE;
+	if (ld->xdp_req != PC_XDP_NATIVE)
+		modes[n++] = XDP_MODE_SKB;
+	for (i = 0; i < n; i++) {
+		err = xdp_program__attach(ld->xdp, ifc->ifindex, modes[i], 0);
+		if (!err)
+			break;
+		libxdp_strerror(err, ebuf, sizeof(ebuf));
+		if (foreign[0] && (err == -EBUSY || err == -EEXIST)) {
+			pc_err("%s: XDP program %s is attached %s and cannot be shared; portcanary "
+			       "will not replace it: use --ingress-hook tc to count ingress at TC",
+			       ifc->name, foreign, legacy ? "without libxdp's dispatcher" :
+			       "in a dispatcher that refused another program");
+			return err;
+		}
+		pc_info("%s: XDP %s mode failed: %s%s", ifc->name, pc_xdp_mode_name(modes[i]), ebuf,
+			i + 1 < n ? "; trying generic" : "");
+	}
+	if (err) {
+		pc_err("%s: cannot attach the XDP program: %s%s", ifc->name, ebuf,
+		       foreign[0] ? " (another XDP program is attached)" : "");
+		return err;
+	}
+	ifc->ingress_attached = true;
+	ifc->xdp_mode = modes[i];
+	ifc->xdp_prog_id = xdp_program__id(ld->xdp);
+	pc_info("%s: XDP attached in %s mode%s", ifc->name, pc_xdp_mode_name(modes[i]),
+		foreign[0] ? " beside other programs in libxdp's dispatcher" : "");
+	return 0;
+}
+
+static int xdp_detach_one(struct pc_loader *ld, struct pc_iface *ifc)
+{
+	struct xdp_program *p = NULL;
+	int err;
+
+	if (!ifc->xdp_prog_id)
+		return 0;
+	if (ld->xdp && xdp_program__id(ld->xdp) == ifc->xdp_prog_id)
+		err = xdp_program__detach(ld->xdp, ifc->ifindex, ifc->xdp_mode, 0);
+	else {
+		p = xdp_program__from_id(ifc->xdp_prog_id);
+		err = libxdp_get_error(p);
+		if (!err)
+			err = xdp_program__detach(p, ifc->ifindex, ifc->xdp_mode, 0);
+		if (!libxdp_get_error(p))
+			xdp_program__close(p);
+	}
+	if (err)
+		pc_warn("%s: cannot detach XDP program id %u: %s", ifc->name, ifc->xdp_prog_id,
+			strerror(-err));
+	ifc->xdp_prog_id = 0;
+	return err;
+}
+
+static int tc_attach_one(struct pc_loader *ld, struct pc_iface *ifc, enum bpf_tc_attach_point pt,
+			 struct bpf_program *prog, unsigned int map_id, bool *attached)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = pt);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO,
+		    .prog_fd = bpf_program__fd(prog));
+	const char *where = pt == BPF_TC_INGRESS ? "ingress" : "egress";
+	char pname[64];
+	int err;
+
+	(void)ld;
+	err = bpf_tc_hook_create(&hook);
+	if (!err)
+		ifc->clsact_created = true;
+	else if (err != -EEXIST) {
+		pc_err("%s: cannot create the clsact qdisc: %s", ifc->name, strerror(-err));
+		return err;
+	}
+	if (bpf_tc_query(&hook, &q) == 0) {
+		if (prog_is_ours(q.prog_id, bpf_program__name(prog), map_id, pname, sizeof(pname))) {
+			pc_info("%s: adopted our TC %s program (id %u)", ifc->name, where, q.prog_id);
+			*attached = true;
+			ifc->adopted = true;
+			return 0;
+		}
+		pc_err("%s: TC %s filter handle 0x%x priority %d is taken by '%s'; portcanary "
+		       "will not replace it", ifc->name, where, PC_TC_HANDLE, PC_TC_PRIO, pname);
+		return -EEXIST;
+	}
+	err = bpf_tc_attach(&hook, &o);
+	if (err) {
+		pc_err("%s: cannot attach the TC %s program: %s", ifc->name, where, strerror(-err));
+		return err;
+	}
+	*attached = true;
+	pc_info("%s: TC %s attached (clsact, priority %d)", ifc->name, where, PC_TC_PRIO);
+	return 0;
+}
+
+static void tc_detach_one(struct pc_iface *ifc, enum bpf_tc_attach_point pt)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = pt);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO);
+	int err;
+
+	err = bpf_tc_detach(&hook, &o);
+	if (err && err != -ENOENT)
+		pc_warn("%s: cannot detach TC %s program: %s", ifc->name,
+			pt == BPF_TC_INGRESS ? "ingress" : "egress", strerror(-err));
+}
+
+static void detach_iface(struct pc_loader *ld, struct pc_iface *ifc)
+{
+	if (ifc->ingress_attached) {
+		if (ld->ingress == PC_INGRESS_XDP)
+			xdp_detach_one(ld, ifc);
+		else
+			tc_detach_one(ifc, BPF_TC_INGRESS);
+		ifc->ingress_attached = false;
+	}
+	if (ifc->egress_attached) {
+		tc_detach_one(ifc, BPF_TC_EGRESS);
+		ifc->egress_attached = false;
+	}
+	if (ifc->clsact_created) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&hook);
+		ifc->clsact_created = false;
+	}
+	pc_info("%s: detached", ifc->name);
+}
+
+/* The state file remembers which interfaces carry our programs and whether
+ * we created their clsact qdisc, for the next daemon (after a crash). */
+static void save_state(const struct pc_loader *ld)
+{
+	char path[512], tmp[520];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->state_dir, PC_STATE_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		pc_warn("cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "# ifname ifindex hook clsact_created (written by portcanary)\n");
+	for (i = 0; i < ld->n_ifaces; i++)
+		if (ld->ifaces[i].ingress_attached || ld->ifaces[i].egress_attached)
+			fprintf(f, "%s %d %s %d\n", ld->ifaces[i].name, ld->ifaces[i].ifindex,
+				ld->ingress == PC_INGRESS_XDP ? "xdp" : "tc",
+				ld->ifaces[i].clsact_created);
+	if (fclose(f) || rename(tmp, path))
+		pc_warn("cannot write %s: %s", path, strerror(errno));
+}
+
+struct saved_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	char hook[8];
+	int clsact_created;
+};
+
+static int load_state(const struct pc_loader *ld, struct saved_iface *out, int max)
+{
+	char path[512], line[128];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->state_dir, PC_STATE_FILE);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%15s %d %7s %d", out[n].name, &out[n].ifindex, out[n].hook,
+			   &out[n].clsact_created) == 4)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Interfaces an earlier daemon attached to and this one is not told to watch:
+ * take our programs off them so nothing of ours is left behind. */
+static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int nsaved,
+			  unsigned int map_id)
+{
+	int i, j, mode;
+	char foreign[256];
+	bool legacy;
+
+	for (i = 0; i < nsaved; i++) {
+		struct pc_iface ifc = { .ifindex = saved[i].ifindex };
+		unsigned int ours = 0;
+		bool keep = false;
+
+		for (j = 0; j < ld->n_ifaces; j++)
+			keep |= ld->ifaces[j].ifindex == saved[i].ifindex;
+		if (keep || if_indextoname(saved[i].ifindex, ifc.name) == NULL)
+			continue;
+		if (!strcmp(saved[i].hook, "xdp") &&
+		    xdp_inspect(ld, ifc.ifindex, map_id, &ours, &mode, &legacy, foreign,
+				sizeof(foreign)) && ours) {
+			ifc.xdp_prog_id = ours;
+			ifc.xdp_mode = mode;
+			xdp_detach_one(ld, &ifc);
+		} else if (!strcmp(saved[i].hook, "tc")) {
+			tc_detach_one(&ifc, BPF_TC_INGRESS);
+		}
+		tc_detach_one(&ifc, BPF_TC_EGRESS);
+		ifc.clsact_created = saved[i].clsact_created;
+		ifc.ingress_attached = ifc.egress_attached = false;
+		pc_info("%s: removing programs left by an earlier daemon", ifc.name);
+		detach_iface(ld, &ifc);
+	}
+}
+
+int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
+{
+	struct saved_iface saved[PC_MAX_IFACES * 2];
+	unsigned int map_id;
+	int i, j, err = 0, nsaved;
+
+	if (n > PC_MAX_IFACES) {
+		pc_err("too many interfaces (%d): at most %d", n, PC_MAX_IFACES);
+		return -E2BIG;
+	}
+	for (i = 0; i < n; i++) {
+		struct pc_iface *ifc = &ld->ifaces[i];
+
+		memset(ifc, 0, sizeof(*ifc));
+		snprintf(ifc->name, sizeof(ifc->name), "%s", names[i]);
+		ifc->ifindex = if_nametoindex(names[i]);
+		if (!ifc->ifindex) {
+			pc_err("unknown interface '%s': no such device in this network namespace "
+			       "(see `ip link`)", names[i]);
+			return -ENODEV;
+		}
+		for (j = 0; j < i; j++)
+			if (ld->ifaces[j].ifindex == ifc->ifindex) {
+				pc_err("interface '%s' is given twice", names[i]);
+				return -EINVAL;
+			}
+	}
+	ld->n_ifaces = n;
+	map_id = pinned_map_id(ld, PC_PIN_COUNTERS);
+	nsaved = load_state(ld, saved, PC_MAX_IFACES * 2);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nsaved; j++)
+			if (saved[j].ifindex == ld->ifaces[i].ifindex)
+				ld->ifaces[i].clsact_created = saved[j].clsact_created;
+
+	for (i = 0; i < n && !err; i++) {
+		struct pc_iface *ifc = &ld->ifaces[i];
+
+		if (ld->ingress == PC_INGRESS_XDP) {
+			err = xdp_attach_one(ld, ifc, map_id);
+			if (err)
+				break;
+		}
+		/* The XDP attach loaded the object; an all-adopted or TC-only run loads it here. */
+		err = load_object(ld);
+		if (err)
+			break;
+		if (!map_id)
+			map_id = pinned_map_id(ld, PC_PIN_COUNTERS);
+		if (ld->ingress == PC_INGRESS_TC) {
+			err = tc_attach_one(ld, ifc, BPF_TC_INGRESS, ld->skel->progs.pc_tc_ingress,
+					    map_id, &ifc->ingress_attached);
+			if (err)
+				break;
+		}
+		err = tc_attach_one(ld, ifc, BPF_TC_EGRESS, ld->skel->progs.pc_tc_egress, map_id,
+				    &ifc->egress_attached);
+	}
+	if (!err && n == 0)
+		err = load_object(ld);
+	if (err) {
+		/* All or none: take back what this call attached (adoptions included, so the
+		 * interfaces are left as an operator would expect after a failed start). */
+		for (j = 0; j < n; j++)
+			if (ld->ifaces[j].ingress_attached || ld->ifaces[j].egress_attached ||
+			    ld->ifaces[j].clsact_created)
+				detach_iface(ld, &ld->ifaces[j]);
+		ld->n_ifaces = 0;
+		return err;
+	}
+	cleanup_stale(ld, saved, nsaved, map_id);
+	save_state(ld);
+	return 0;
+}
+
+void pc_loader_detach(struct pc_loader *ld)
+{
+	int i;
+
+	for (i = 0; i < ld->n_ifaces; i++)
+		detach_iface(ld, &ld->ifaces[i]);
+	save_state(ld);
+}
+
+void pc_loader_close(struct pc_loader *ld)
+{
+	if (ld->xdp)
+		xdp_program__close(ld->xdp);
+	ld->xdp = NULL;
+	if (ld->skel)
+		portcanary_bpf__destroy(ld->skel);
+	ld->skel = NULL;
+	if (ld->lock_fd >= 0)
+		close(ld->lock_fd);
+	ld->lock_fd = -1;
+}
+
+int pc_loader_ports_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_ports);
+}
+
+int pc_loader_counters_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_counters);
+}
+
+int pc_loader_global_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_global);
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* portset.c: slot allocation in the pc_ports table; counters of a new slot are zeroed first. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "portset.h"
+
+int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd)
+{
+	int proto, dir, port;
+	void *m;
+
+	memset(ps, 0, sizeof(*ps));
+	m = mmap(NULL, sizeof(struct pc_port_table), PROT_READ | PROT_WRITE, MAP_SHARED, ports_fd, 0);
+	if (m == MAP_FAILED) {
+		pc_err("cannot map the port table: %s", strerror(errno));
+		return -errno;
+	}
+	ps->table = m;
+	ps->counters_fd = counters_fd;
+	ps->ncpus = libbpf_num_possible_cpus();
+	for (proto = 0; proto < PC_PROTO_MAX; proto++)
+		for (dir = 0; dir < PC_DIR_MAX; dir++)
+			for (port = 0; port < PC_NR_PORTS; port++) {
+				unsigned int s = ps->table->slot[proto][dir][port];
+
+				if (!s)
+					continue;
+				if (s >= PC_MAX_SLOTS || ps->slots[s].used) {
+					/* A corrupt entry: forget it rather than share a slot. */
+					ps->table->slot[proto][dir][port] = 0;
+					continue;
+				}
+				ps->slots[s] = (struct pc_slot_info){ port, proto, dir, true };
+				ps->nused++;
+			}
+	return 0;
+}
+
+void pc_portset_close(struct pc_portset *ps)
+{
+	if (ps->table)
+		munmap(ps->table, sizeof(struct pc_port_table));
+	ps->table = NULL;
+}
+
+static bool wanted(const struct pc_portspec *specs, int n, int proto, int dir, int port)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (specs[i].proto == proto && specs[i].dir == dir && port >= specs[i].first &&
+		    port <= specs[i].last)
+			return true;
+	return false;
+}
+
+static int zero_slot(struct pc_portset *ps, unsigned int slot)
+{
+	size_t sz = sizeof(struct pc_counters) * ps->ncpus;
+	void *zero = calloc(1, sz);
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map_update_elem(ps->counters_fd, &slot, zero, BPF_ANY) ? -errno : 0;
+	free(zero);
+	return err;
+}
+
+int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int nspecs)
+{
+	int i, s, port, need = 0, freed = 0, next = 1, err;
+
+	/* Count first, so a set that does not fit changes nothing. */
+	for (i = 0; i < nspecs; i++)
+		for (port = specs[i].first; port <= specs[i].last; port++)
+			if (!ps->table->slot[specs[i].proto][specs[i].dir][port] &&
+			    !(i && wanted(specs, i, specs[i].proto, specs[i].dir, port)))
+				need++;
+	for (s = 1; s < PC_MAX_SLOTS; s++)
+		if (ps->slots[s].used &&
+		    !wanted(specs, nspecs, ps->slots[s].proto, ps->slots[s].dir, ps->slots[s].port))
+			freed++;
+	if (ps->nused - freed + need > PC_MAX_SLOTS - 1) {
+		pc_err("too many monitored ports: %d, at most %d", ps->nused - freed + need,
+		       PC_MAX_SLOTS - 1);
+		return -E2BIG;
+	}
+	for (s = 1; s < PC_MAX_SLOTS; s++) {
+		struct pc_slot_info *si = &ps->slots[s];
+
+		if (!si->used || wanted(specs, nspecs, si->proto, si->dir, si->port))
+			continue;
+		ps->table->slot[si->proto][si->dir][si->port] = 0;
+		pc_debug("stopped monitoring %s/%u:%s (slot %d)", pc_proto_name(si->proto), si->port,
+			 pc_dir_name(si->dir), s);
+		memset(si, 0, sizeof(*si));
+		ps->nused--;
+	}
+	for (i = 0; i < nspecs; i++)
+		for (port = specs[i].first; port <= specs[i].last; port++) {
+			__u16 *entry = &ps->table->slot[specs[i].proto][specs[i].dir][port];
+
+			if (*entry)
+				continue;
+			while (ps->slots[next].used)
+				next++;
+			/* Zero before publishing: the datapath may count the moment the entry is set. */
+			err = zero_slot(ps, next);
+			if (err) {
+				pc_err("cannot reset counters of slot %d: %s", next, strerror(-err));
+				return err;
+			}
+			ps->slots[next] = (struct pc_slot_info){ port, specs[i].proto, specs[i].dir,
+								 true };
+			ps->nused++;
+			__atomic_store_n(entry, next, __ATOMIC_RELEASE);
+		}
+	return 0;
+}
+
+int pc_portset_slot(const struct pc_portset *ps, int proto, int dir, int port)
+{
+	return ps->table->slot[proto][dir][port];
+}
+
+int pc_portset_span(const struct pc_portset *ps)
+{
+	int s;
+
+	for (s = PC_MAX_SLOTS - 1; s > 0; s--)
+		if (ps->slots[s].used)
+			return s + 1;
+	return 0;
+}

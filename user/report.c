@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* report.c: builds the status JSON document and prints it as a table (no I/O but the FILE given). */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "portspec.h"
+#include "report.h"
+
+uint64_t pc_view_syn(const struct pc_port_view *v)
+{
+	return v->dir == PC_DIR_IN ? v->total.rx_syn : v->total.tx_syn;
+}
+
+uint64_t pc_view_synack(const struct pc_port_view *v)
+{
+	return v->dir == PC_DIR_IN ? v->total.tx_synack : v->total.rx_synack;
+}
+
+uint64_t pc_view_rst(const struct pc_port_view *v)
+{
+	return v->dir == PC_DIR_IN ? v->total.tx_rst : v->total.rx_rst;
+}
+
+uint64_t pc_view_icmp(const struct pc_port_view *v)
+{
+	return v->dir == PC_DIR_IN ? v->total.tx_icmp_unreach : v->total.rx_icmp_unreach;
+}
+
+void pc_format_time(double t, char *buf, size_t len)
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)((t - (double)sec) * 1000.0) % 1000);
+}
+
+static struct json_object *num_or_null(double v)
+{
+	return isfinite(v) ? json_object_new_double(round(v * 1000.0) / 1000.0) : NULL;
+}
+
+static struct json_object *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static struct json_object *port_json(const struct pc_port_view *v)
+{
+	struct json_object *o = json_object_new_object();
+	char ts[40];
+
+	json_object_object_add(o, "proto", json_object_new_string(pc_proto_name(v->proto)));
+	json_object_object_add(o, "port", json_object_new_int(v->port));
+	json_object_object_add(o, "direction", json_object_new_string(pc_dir_name(v->dir)));
+	json_object_object_add(o, "state", json_object_new_string(v->state ? v->state : "unknown"));
+	json_object_object_add(o, "cause", v->cause ? json_object_new_string(v->cause) : NULL);
+	json_object_object_add(o, "detail", v->detail ? json_object_new_string(v->detail) : NULL);
+	if (v->since > 0) {
+		pc_format_time(v->since, ts, sizeof(ts));
+		json_object_object_add(o, "since", json_object_new_string(ts));
+	} else {
+		json_object_object_add(o, "since", NULL);
+	}
+	json_object_object_add(o, "syn_rate", num_or_null(v->syn_rate));
+	json_object_object_add(o, "answered_ratio", num_or_null(v->answered_ratio));
+	json_object_object_add(o, "baseline_rate", num_or_null(v->baseline_rate));
+	json_object_object_add(o, "drops_rate", num_or_null(v->drops_rate));
+	json_object_object_add(o, "drops_total", u64(v->drops_total));
+	json_object_object_add(o, "syn_total", u64(pc_view_syn(v)));
+	json_object_object_add(o, "synack_total", u64(pc_view_synack(v)));
+	json_object_object_add(o, "rst_total", u64(pc_view_rst(v)));
+	json_object_object_add(o, "icmp_unreach_total", u64(pc_view_icmp(v)));
+	json_object_object_add(o, "packets_total", u64(v->total.rx_packets + v->total.tx_packets));
+	json_object_object_add(o, "bytes_total", u64(v->total.rx_bytes + v->total.tx_bytes));
+	{
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "rx_packets", u64(v->total.rx_packets));
+		json_object_object_add(c, "rx_bytes", u64(v->total.rx_bytes));
+		json_object_object_add(c, "rx_syn", u64(v->total.rx_syn));
+		json_object_object_add(c, "rx_synack", u64(v->total.rx_synack));
+		json_object_object_add(c, "rx_rst", u64(v->total.rx_rst));
+		json_object_object_add(c, "rx_icmp_unreach", u64(v->total.rx_icmp_unreach));
+		json_object_object_add(c, "tx_packets", u64(v->total.tx_packets));
+		json_object_object_add(c, "tx_bytes", u64(v->total.tx_bytes));
+		json_object_object_add(c, "tx_syn", u64(v->total.tx_syn));
+		json_object_object_add(c, "tx_synack", u64(v->total.tx_synack));
+		json_object_object_add(c, "tx_rst", u64(v->total.tx_rst));
+		json_object_object_add(c, "tx_icmp_unreach", u64(v->total.tx_icmp_unreach));
+		json_object_object_add(o, "counters", c);
+	}
+	return o;
+}
+
+static struct json_object *global_json(const struct pc_global *g)
+{
+	static const char *const hooks[PC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
+	struct json_object *o = json_object_new_object();
+	int h;
+
+	for (h = 0; h < PC_HOOK_MAX; h++) {
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "packets", u64(g[h].packets));
+		json_object_object_add(x, "not_ip", u64(g[h].not_ip));
+		json_object_object_add(x, "malformed", u64(g[h].malformed));
+		json_object_object_add(x, "frag_nonfirst", u64(g[h].frag_nonfirst));
+		json_object_object_add(x, "other_l4", u64(g[h].other_l4));
+		json_object_object_add(x, "monitored", u64(g[h].monitored));
+		json_object_object_add(x, "icmp_errors", u64(g[h].icmp_errors));
+		json_object_object_add(o, hooks[h], x);
+	}
+	return o;
+}
+
+struct json_object *pc_report_status(const struct pc_status_meta *m,
+				     const struct pc_port_view *ports, int n)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	struct json_object *ifs = json_object_new_array();
+	char ts[40];
+	int i;
+
+	json_object_object_add(doc, "version", json_object_new_string(PC_VERSION));
+	if (m->started > 0) {
+		pc_format_time(m->started, ts, sizeof(ts));
+		json_object_object_add(doc, "started", json_object_new_string(ts));
+	}
+	json_object_object_add(doc, "interval", json_object_new_double(m->interval));
+	if (m->state_dir)
+		json_object_object_add(doc, "state_dir", json_object_new_string(m->state_dir));
+	json_object_object_add(doc, "ports_from",
+			       json_object_new_string(m->auto_ports ? "listeners" : "config"));
+	for (i = 0; i < m->n_ifaces; i++) {
+		const struct pc_iface_view *f = &m->ifaces[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(f->name));
+		json_object_object_add(o, "ifindex", json_object_new_int(f->ifindex));
+		json_object_object_add(o, "ingress", json_object_new_string(f->ingress));
+		json_object_object_add(o, "xdp_mode",
+				       f->xdp_mode ? json_object_new_string(f->xdp_mode) : NULL);
+		json_object_object_add(o, "egress", json_object_new_string("tc"));
+		json_object_object_add(o, "adopted", json_object_new_boolean(f->adopted));
+		json_object_array_add(ifs, o);
+	}
+	json_object_object_add(doc, "interfaces", ifs);
+	if (m->global)
+		json_object_object_add(doc, "global", global_json(m->global));
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, port_json(&ports[i]));
+	json_object_object_add(doc, "ports", arr);
+	return doc;
+}
+
+static const char *jstr(struct json_object *o, const char *key, const char *dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return dflt;
+	return json_object_get_string(v);
+}
+
+static double jnum(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NAN;
+	return json_object_get_double(v);
+}
+
+static void fmt_num(char *buf, size_t len, double v, const char *suffix, double scale)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.1f%s", v * scale, suffix);
+	else
+		snprintf(buf, len, "-");
+}
+
+int pc_report_table(FILE *out, struct json_object *doc)
+{
+	struct json_object *ports, *ifs;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(doc, "ports", &ports) ||
+	    !json_object_is_type(ports, json_type_array))
+		return -EINVAL;
+	if (json_object_object_get_ex(doc, "interfaces", &ifs) &&
+	    json_object_is_type(ifs, json_type_array)) {
+		fprintf(out, "interfaces:");
+		for (i = 0; i < json_object_array_length(ifs); i++) {
+			struct json_object *f = json_object_array_get_idx(ifs, i);
+			const char *mode = jstr(f, "xdp_mode", NULL);
+
+			fprintf(out, " %s (%s%s%s + tc egress)", jstr(f, "name", "?"),
+				jstr(f, "ingress", "?"), mode ? " " : "", mode ? mode : "");
+		}
+		fprintf(out, "%s\n", json_object_array_length(ifs) ? "" : " none");
+	}
+	n = json_object_array_length(ports);
+	fprintf(out, "%-15s %-9s %-17s %-24s %8s %9s %8s %9s %10s %10s\n", "PORT", "STATE",
+		"CAUSE", "SINCE", "SYN/s", "ANSWERED", "DROPS", "BASELINE", "SYN", "SYN-ACK");
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(ports, i);
+		struct json_object *v;
+		char port[32], rate[16], ans[16], base[16], since[40];
+		const char *s;
+
+		snprintf(port, sizeof(port), "%s/%s:%s", jstr(p, "proto", "?"), jstr(p, "port", "?"),
+			 jstr(p, "direction", "?"));
+		fmt_num(rate, sizeof(rate), jnum(p, "syn_rate"), "", 1);
+		fmt_num(ans, sizeof(ans), jnum(p, "answered_ratio"), "%", 100);
+		fmt_num(base, sizeof(base), jnum(p, "baseline_rate"), "", 1);
+		s = jstr(p, "since", "-");
+		snprintf(since, sizeof(since), "%.19s", s);
+		fprintf(out, "%-15s %-9s %-17s %-24s %8s %9s %8s %9s %10s %10s\n", port,
+			jstr(p, "state", "?"), jstr(p, "cause", "-"), since, rate, ans,
+			jstr(p, "drops_total", "0"), base, jstr(p, "syn_total", "0"),
+			jstr(p, "synack_total", "0"));
+		s = jstr(p, "detail", NULL);
+		if (s && json_object_object_get_ex(p, "detail", &v))
+			fprintf(out, "    %s\n", s);
+	}
+	if (!n)
+		fprintf(out, "(no monitored ports)\n");
+	return 0;
+}

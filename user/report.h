@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* report.h: the status document (JSON, as `status --json` prints it) and its table rendering. */
+#ifndef PC_REPORT_H
+#define PC_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#include "portcanary.h"
+
+/* One monitored port as the daemon sees it at the last sample. */
+struct pc_port_view {
+	uint16_t port;
+	uint8_t proto;
+	uint8_t dir;
+	const char *state;		/* unknown|idle|ok|degraded|down */
+	const char *cause;		/* NULL when healthy */
+	const char *detail;		/* NULL or a human sentence */
+	double since;			/* unix time of the last state change, 0 = start */
+	double syn_rate;		/* requests per second (IN: SYN in; OUT: SYN out) */
+	double answered_ratio;		/* SYN-ACK / SYN over the interval; NAN without SYNs */
+	double baseline_rate;		/* learned SYN rate; NAN while unknown */
+	double drops_rate;
+	uint64_t drops_total;
+	struct pc_counters total;	/* raw counters since the slot was created */
+};
+
+struct pc_iface_view {
+	const char *name;
+	int ifindex;
+	const char *ingress;		/* "xdp" or "tc" */
+	const char *xdp_mode;		/* native|generic (xdp) */
+	bool adopted;
+};
+
+struct pc_status_meta {
+	double interval;
+	double started;			/* unix time */
+	const char *state_dir;
+	bool auto_ports;		/* ports come from the host's listeners */
+	const struct pc_iface_view *ifaces;
+	int n_ifaces;
+	const struct pc_global *global;	/* PC_HOOK_MAX entries, or NULL */
+};
+
+/* Request counters of a port in its direction (see struct pc_counters). */
+uint64_t pc_view_syn(const struct pc_port_view *v);
+uint64_t pc_view_synack(const struct pc_port_view *v);
+uint64_t pc_view_rst(const struct pc_port_view *v);
+uint64_t pc_view_icmp(const struct pc_port_view *v);
+
+/* The document `status --json` prints; the caller owns the result. */
+struct json_object *pc_report_status(const struct pc_status_meta *meta,
+				     const struct pc_port_view *ports, int n);
+/* Render a status document as the human table. Returns 0 or -EINVAL on a bad document. */
+int pc_report_table(FILE *out, struct json_object *status);
+/* RFC 3339 UTC with milliseconds. */
+void pc_format_time(double unix_time, char *buf, size_t len);
+
+#endif
