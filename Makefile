@@ -26,7 +26,9 @@ LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Wall -Werror \
               -Iinclude -Ibpf -I$(BUILD)
 
-BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+# portcanary.bpf.c defines the shared maps; it must come first when linking (libbpf 1.1
+# resolves the other files' extern maps only against a definition seen before them).
+BPF_SRCS   := bpf/portcanary.bpf.c $(filter-out bpf/portcanary.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_HDRS   := $(wildcard bpf/*.bpf.h) include/portcanary.h
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL       := $(BUILD)/portcanary.skel.h
@@ -110,15 +112,22 @@ $(BUILD)/bench/bench_xdp: tests/bench/bench_xdp.c $(BUILD)/tests/bpf/pkt.o $(SKE
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/tests/bpf/pkt.o -o $@ $(LDLIBS)
 
+# Test-only BPF programs of the namespace tests.
+E2E_BPF    := $(patsubst tests/e2e/%.bpf.c,$(BUILD)/tests/e2e/%.bpf.o,$(wildcard tests/e2e/*.bpf.c))
+$(BUILD)/tests/e2e/%.bpf.o: tests/e2e/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BPF)
 	$(Q)scripts/run-tests.sh all
 
 test-unit: all $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit
 test-bpf: all $(BPFT_BINS)
 	$(Q)scripts/run-tests.sh bpf
-test-e2e: all
+test-e2e: all $(E2E_BPF)
 	$(Q)scripts/run-tests.sh e2e
 
 bench: deps

@@ -9,12 +9,23 @@
 #include "parse.bpf.h"
 
 /*
- * The maps are defined here, once, and this header is included by one .bpf.c only.
- * No pinning attributes: the loader pins them under its state dir.
+ * The maps and the load-time config are defined here, once: in portcanary.bpf.c.
+ * Another .bpf.c of the same object (e.g. the drop tracer) defines PC_MAPS_EXTERN
+ * before including this header and gets extern declarations instead, which
+ * `bpftool gen object` resolves to the one definition when it links the object.
+ * No pinning attributes: the loader pins the maps under its state dir.
  */
+#ifdef PC_MAPS_EXTERN
+#define PC_SHARED extern
+#else
+#define PC_SHARED
+#endif
 
-/* pc_ports: key 0 → struct pc_port_table (slot per proto/dir/port); user space writes it through mmap, every program reads it. */
-struct {
+/* Load-time options, set by the loader between open and load (read-only after). */
+PC_SHARED const volatile struct pc_bpf_cfg pc_cfg;
+
+/* pc_ports: key 0 → port table (slot by proto/dir/port); user space writes (mmap), BPF reads. */
+PC_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -22,16 +33,16 @@ struct {
 	__type(value, struct pc_port_table);
 } pc_ports SEC(".maps");
 
-/* pc_counters: slot → per-CPU struct pc_counters; the programs write, the sampler reads and sums the CPUs. */
-struct {
+/* pc_counters: slot → per-CPU struct pc_counters; programs write, the sampler reads and sums. */
+PC_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PC_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct pc_counters);
 } pc_counters SEC(".maps");
 
-/* pc_global: enum pc_hook → per-CPU struct pc_global; the programs write, the sampler and status read. */
-struct {
+/* pc_global: enum pc_hook → per-CPU struct pc_global; programs write, sampler and status read. */
+PC_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PC_HOOK_MAX);
 	__type(key, __u32);
@@ -56,11 +67,14 @@ _Static_assert(__builtin_offsetof(struct pc_counters, rx_icmp_unreach) ==
 		       __builtin_offsetof(struct pc_half, icmp_unreach),
 	       "pc_half field order");
 
+/* What a slot counts for one packet: its TCP flags byte, or PC_KIND_ICMP for an ICMP error. */
+#define PC_KIND_ICMP 0x100
+
 /*
  * Counters are per-CPU and a program runs to completion on one CPU, so plain
  * increments are enough: no atomics, no locks.
  */
-static __always_inline void pc_bump(__u32 slot, const struct pc_pkt *p, __u64 bytes, bool egress)
+static __always_inline void pc_bump(__u32 slot, __u32 kind, __u64 bytes, bool egress)
 {
 	struct pc_counters *cnt;
 	struct pc_half *h;
@@ -69,61 +83,66 @@ static __always_inline void pc_bump(__u32 slot, const struct pc_pkt *p, __u64 by
 	if (!cnt)
 		return;
 	h = egress ? (struct pc_half *)&cnt->tx_packets : (struct pc_half *)&cnt->rx_packets;
-	if (p->verdict == PC_V_ICMP_ERR) {
+	if (kind & PC_KIND_ICMP) {
 		h->icmp_unreach++;
 		return;
 	}
 	h->packets++;
 	h->bytes += bytes;
-	if (p->tcp_flags & PC_TCP_SYN) {
-		if (p->tcp_flags & PC_TCP_ACK)
+	if (kind & PC_TCP_SYN) {
+		if (kind & PC_TCP_ACK)
 			h->synack++;
 		else
 			h->syn++;
 	}
-	if (p->tcp_flags & PC_TCP_RST)
+	if (kind & PC_TCP_RST)
 		h->rst++;
 }
 
 /*
  * Attribute a TCP/UDP packet or an ICMP error (ports pre-swapped by the parser).
  * Ingress: dport → IN slot, sport → OUT slot; egress: sport → IN, dport → OUT.
- * An unmonitored packet costs exactly one lookup here: the port table.
+ * The port table t was looked up once per packet, so an unmonitored packet
+ * costs no more than reading two entries of it. Returns whether a slot counted it.
  */
-static __always_inline void pc_attribute(struct pc_global *g, const struct pc_pkt *p, __u64 bytes,
-					 bool egress)
+static __always_inline bool pc_attribute(const struct pc_port_table *t, const struct pc_pkt *p,
+					 __u32 kind, __u64 bytes, bool egress)
 {
-	struct pc_port_table *t;
-	__u32 zero = 0, in_port, out_port, s_in, s_out;
+	__u32 in_port, out_port, s_in, s_out;
 
-	t = bpf_map_lookup_elem(&pc_ports, &zero);
-	if (!t)
-		return;
 	in_port = egress ? p->sport : p->dport;
 	out_port = egress ? p->dport : p->sport;
 	/* proto is 0 or 1 by construction; the mask makes that visible to the verifier. */
 	s_in = t->slot[p->proto & 1][PC_DIR_IN][in_port & 0xffff];
 	s_out = t->slot[p->proto & 1][PC_DIR_OUT][out_port & 0xffff];
 	if (!(s_in | s_out))
-		return;
-	g->monitored++;
+		return false;
 	if (s_in)
-		pc_bump(s_in, p, bytes, egress);
+		pc_bump(s_in, kind, bytes, egress);
 	if (s_out)
-		pc_bump(s_out, p, bytes, egress);
+		pc_bump(s_out, kind, bytes, egress);
+	return true;
 }
 
-/* Count one parsed packet on the hook's global counters and, if watched, its slots. */
-static __always_inline void pc_account(struct pc_global *g, const struct pc_pkt *p, __u64 bytes,
-				       bool egress)
+/*
+ * Count one parsed packet on the hook's global counters and, if watched, on its
+ * slots. The caller looks up the port table and the hook's global counters before
+ * parsing: map lookups are calls to the compiler, and with both pointers taken
+ * early nothing else has to be kept alive across them (no stack spills).
+ */
+static __always_inline void pc_account(const struct pc_port_table *t, struct pc_global *g,
+				       const struct pc_pkt *p, __u64 bytes, bool egress)
 {
+	bool monitored = false;
+
+	g->packets++;
 	switch (p->verdict) {
 	case PC_V_L4:
-		pc_attribute(g, p, bytes, egress);
+		monitored = pc_attribute(t, p, p->tcp_flags, bytes, egress);
 		break;
 	case PC_V_ICMP_ERR:
 		g->icmp_errors++;
-		pc_attribute(g, p, bytes, egress);
+		monitored = pc_attribute(t, p, PC_KIND_ICMP, bytes, egress);
 		break;
 	case PC_V_ICMP_NOPORT:
 		g->icmp_errors++;
@@ -141,6 +160,8 @@ static __always_inline void pc_account(struct pc_global *g, const struct pc_pkt 
 		g->malformed++;
 		break;
 	}
+	if (monitored)
+		g->monitored++;
 }
 
 #endif /* PC_COUNTERS_BPF_H */

@@ -10,9 +10,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Load-time options, set by the loader between open and load (read-only after). */
-const volatile struct pc_bpf_cfg pc_cfg = {};
-
 /*
  * libxdp's dispatcher reads this: run early (a low number) so that programs that
  * drop (filters, load balancers) cannot hide packets from the canary, and go on
@@ -27,18 +24,17 @@ struct {
 /* How much of a non-linear skb we make linear when its headers straddle the linear end. */
 #define PC_TC_PULL_MAX 256
 
-static __always_inline void pc_run(void *data, void *data_end, __u32 len, __u32 hook, bool egress)
+/*
+ * The two per-packet lookups with constant keys, done first (see pc_account).
+ * Returns 0, or -1 if a map is missing, which cannot happen once loaded.
+ */
+static __always_inline int pc_maps(__u32 hook, struct pc_port_table **t, struct pc_global **g)
 {
-	struct pc_cursor c = { .pos = data, .end = data_end, .rem = len };
-	struct pc_global *g;
-	struct pc_pkt p;
+	__u32 zero = 0;
 
-	g = bpf_map_lookup_elem(&pc_global, &hook);
-	if (!g)
-		return;
-	g->packets++;
-	pc_parse(&c, &p);
-	pc_account(g, &p, len, egress);
+	*t = bpf_map_lookup_elem(&pc_ports, &zero);
+	*g = bpf_map_lookup_elem(&pc_global, &hook);
+	return *t && *g ? 0 : -1;
 }
 
 SEC("xdp")
@@ -46,8 +42,20 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	struct pc_cursor c = { .pos = data, .end = data_end, .rem = data_end - data };
+	struct pc_port_table *t;
+	struct pc_global *g;
+	struct pc_pkt p;
 
-	pc_run(data, data_end, data_end - data, PC_HOOK_XDP, false);
+	if (pc_maps(PC_HOOK_XDP, &t, &g))
+		return XDP_PASS;
+	/* two calls to pc_account: after the fast path the verdict is a constant */
+	if (!pc_parse_fast(data, data_end, data_end - data, &p)) {
+		pc_account(t, g, &p, data_end - data, false);
+		return XDP_PASS;
+	}
+	pc_parse(&c, &p);
+	pc_account(t, g, &p, data_end - data, false);
 	return XDP_PASS;
 }
 
@@ -55,24 +63,27 @@ int pc_xdp_ingress(struct xdp_md *ctx)
  * TC sees skbs whose headers can straddle the end of the linear data (GRO,
  * tunnels). Direct packet access reads only the linear part, so a packet that
  * parses as malformed while the skb holds more bytes is made linear for its first
- * bytes and parsed again. Pulling moves no byte and changes no byte of the packet;
+ * bytes and parsed again. Pulling changes where the bytes live, never what they are;
  * doing it only after a failed parse keeps the common path (headers linear, payload
  * in fragments, skb often a clone at egress) free of any copy.
  */
 static __always_inline void pc_tc(struct __sk_buff *skb, __u32 hook, bool egress)
 {
-	struct pc_cursor c;
+	struct pc_port_table *t;
 	struct pc_global *g;
+	struct pc_cursor c;
 	struct pc_pkt p;
 	__u32 pull;
 
-	g = bpf_map_lookup_elem(&pc_global, &hook);
-	if (!g)
+	if (pc_maps(hook, &t, &g))
 		return;
-	g->packets++;
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	c.rem = skb->len;
+	if (!pc_parse_fast(c.pos, c.end, c.rem, &p)) {
+		pc_account(t, g, &p, skb->len, egress);
+		return;
+	}
 	pc_parse(&c, &p);
 	if (p.verdict == PC_V_MALFORMED && skb->data_end - skb->data < skb->len) {
 		pull = skb->len < PC_TC_PULL_MAX ? skb->len : PC_TC_PULL_MAX;
@@ -83,7 +94,7 @@ static __always_inline void pc_tc(struct __sk_buff *skb, __u32 hook, bool egress
 			pc_parse(&c, &p);
 		}
 	}
-	pc_account(g, &p, skb->len, egress);
+	pc_account(t, g, &p, skb->len, egress);
 }
 
 SEC("tc")

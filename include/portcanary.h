@@ -30,7 +30,8 @@ enum pc_hook {
 	PC_HOOK_XDP = 0,	/* XDP ingress */
 	PC_HOOK_TC_INGRESS = 1,	/* TC ingress, the --ingress-hook tc alternative */
 	PC_HOOK_TC_EGRESS = 2,	/* TC egress (clsact) */
-	PC_HOOK_MAX = 3,
+	PC_HOOK_DROP = 3,	/* tp_btf/kfree_skb: packets = drops examined */
+	PC_HOOK_MAX = 4,
 };
 
 #define PC_NR_PORTS 65536
@@ -77,9 +78,22 @@ struct pc_global {
 	__u64 other_l4;		/* IP, but neither TCP, UDP nor an ICMP error */
 	__u64 monitored;	/* packets counted on at least one slot */
 	__u64 icmp_errors;	/* ICMP/ICMPv6 destination unreachable seen */
-	__u64 pad;
+	__u64 foreign_netns;	/* drop hook: drops in another network namespace (ignored) */
 };
 _Static_assert(sizeof(struct pc_global) == 8 * 8, "pc_global size");
+
+/* Key of the pc_drops map (BPF_MAP_TYPE_PERCPU_HASH, value __u64 count): drops of
+ * TCP/UDP packets of one slot by the running kernel's enum skb_drop_reason value.
+ * Numbers differ between kernels: user space names them from BTF. Attribution
+ * mirrors the datapath: a received packet (skb_iif set) is IN by dport, OUT by
+ * sport; a locally generated one is OUT by dport, IN by sport. */
+struct pc_drop_key {
+	__u16 slot;
+	__u16 pad;
+	__u32 reason;
+};
+_Static_assert(sizeof(struct pc_drop_key) == 8, "pc_drop_key size");
+#define PC_MAX_DROP_KEYS 16384
 
 /* Options fixed at load time (const volatile in the BPF object). */
 struct pc_bpf_cfg {
@@ -92,10 +106,12 @@ _Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
 #define PC_PIN_PORTS	"pc_ports"
 #define PC_PIN_COUNTERS	"pc_counters"
 #define PC_PIN_GLOBAL	"pc_global"
+#define PC_PIN_DROPS	"pc_drops"
 
 /* Program names (as the kernel shows them; at most 15 characters). */
 #define PC_PROG_XDP		"pc_xdp_ingress"
 #define PC_PROG_TC_INGRESS	"pc_tc_ingress"
 #define PC_PROG_TC_EGRESS	"pc_tc_egress"
+#define PC_PROG_DROPS		"pc_kfree_skb"
 
 #endif /* PORTCANARY_H */

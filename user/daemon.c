@@ -12,8 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "control.h"
 #include "daemon.h"
+#include "detector.h"
+#include "dropreason.h"
+#include "drops.h"
+#include "health.h"
 #include "log.h"
 #include "netinfo.h"
 #include "portset.h"
@@ -28,6 +33,10 @@ struct pc_daemon {
 	struct pc_loader ld;
 	struct pc_portset ps;
 	struct pc_sampler sampler;
+	struct pc_dropreasons *reasons;	/* names of this kernel's drop reasons (BTF) */
+	struct pc_drops drops;
+	struct pc_health health;
+	struct pc_alerts alerts;
 	bool auto_ports;
 	double started;
 	double last_listener_scan;
@@ -75,49 +84,6 @@ static int apply_ports(struct pc_daemon *d)
 	return err;
 }
 
-static int view_cmp(const void *a, const void *b)
-{
-	const struct pc_port_view *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto - y->proto;
-	if (x->port != y->port)
-		return x->port - y->port;
-	return x->dir - y->dir;
-}
-
-/* Turn the last sample into per-port views (rates over the last interval). */
-static void update_views(struct pc_daemon *d)
-{
-	double dt = d->sampler.dt;
-	int s, n = 0;
-
-	for (s = 1; s < PC_MAX_SLOTS; s++) {
-		const struct pc_slot_info *si = &d->ps.slots[s];
-		const struct pc_counters *dl = &d->sampler.delta[s];
-		struct pc_port_view *v = &d->views[n];
-		__u64 syn, ans;
-
-		if (!si->used)
-			continue;
-		memset(v, 0, sizeof(*v));
-		v->port = si->port;
-		v->proto = si->proto;
-		v->dir = si->dir;
-		v->state = "unknown";
-		v->total = d->sampler.total[s];
-		syn = si->dir == PC_DIR_IN ? dl->rx_syn : dl->tx_syn;
-		ans = si->dir == PC_DIR_IN ? dl->tx_synack : dl->rx_synack;
-		v->syn_rate = dt > 0 ? syn / dt : NAN;
-		v->answered_ratio = syn ? fmin(1.0, (double)ans / syn) : NAN;
-		v->baseline_rate = NAN;
-		v->drops_rate = NAN;
-		n++;
-	}
-	qsort(d->views, n, sizeof(d->views[0]), view_cmp);
-	d->n_views = n;
-}
-
 static void sample(struct pc_daemon *d)
 {
 	double now = mono_now();
@@ -128,7 +94,10 @@ static void sample(struct pc_daemon *d)
 	}
 	if (pc_sampler_read(&d->sampler, pc_portset_span(&d->ps), now))
 		return;
-	update_views(d);
+	pc_drops_read(&d->drops);
+	d->n_views = pc_health_update(&d->health, &d->ps, &d->sampler,
+				      d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
+	pc_alerts_reap(&d->alerts, now);
 }
 
 static char *status_text(struct pc_daemon *d)
@@ -143,9 +112,15 @@ static char *status_text(struct pc_daemon *d)
 		.n_ifaces = d->ld.n_ifaces,
 		.global = d->sampler.global,
 	};
+	static struct pc_counters fresh[PC_MAX_SLOTS];
 	struct json_object *doc;
 	char *text;
 	int i;
+
+	/* Counters as of now; states and rates as of the last interval. */
+	if (pc_sampler_peek(&d->sampler, pc_portset_span(&d->ps), fresh) == 0)
+		for (i = 0; i < d->n_views; i++)
+			d->views[i].total = fresh[d->views[i].slot];
 
 	for (i = 0; i < d->ld.n_ifaces; i++) {
 		const struct pc_iface *f = &d->ld.ifaces[i];
@@ -173,8 +148,8 @@ static void handle_control(struct pc_daemon *d)
 
 	while ((cfd = pc_control_accept(d->ctl_fd, req, sizeof(req))) >= 0) {
 		if (!strcmp(req, "status")) {
-			/* Fresh numbers for the asker, not the ones of up to an interval ago. */
-			sample(d);
+			/* The last interval's picture: sampling on demand would feed the
+			 * detector a partial interval. */
 			text = status_text(d);
 			pc_control_reply(cfd, text ? text : "{}");
 			free(text);
@@ -292,15 +267,34 @@ int pc_daemon_run(const struct pc_run_opts *opts)
 	d->auto_ports = opts->n_specs == 0;
 	d->started = wall_now();
 	pc_log_set_timestamps(1);
+	{
+		struct pc_det_cfg cfg = pc_det_cfg_default();
+
+		pc_health_init(&d->health, &cfg, mono_now(), d->started);
+	}
+	if (pc_alerts_open(&d->alerts, opts->events_path, opts->exec_cmd))
+		goto out_free;
+	err = pc_dropreasons_load(&d->reasons);
+	if (err) {
+		pc_warn("cannot read the kernel's drop reasons from BTF (%s): drops will not be "
+			"attributed", strerror(-err));
+		d->reasons = NULL;
+	}
 
 	if (pc_loader_open(&d->ld, &lopts))
 		goto out_free;
 	if (pc_loader_attach(&d->ld, names, n_ifaces))
 		goto out_close;
-	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld));
+	pc_loader_attach_drops(&d->ld);
+	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld),
+			      pc_loader_drops_fd(&d->ld));
 	if (!err)
 		err = pc_sampler_init(&d->sampler, pc_loader_counters_fd(&d->ld),
 				      pc_loader_global_fd(&d->ld));
+	if (!err)
+		err = pc_drops_init(&d->drops,
+				    d->reasons && d->ld.drops_attached ? pc_loader_drops_fd(&d->ld) : -1,
+				    d->reasons);
 	if (!err) {
 		d->last_listener_scan = mono_now();
 		err = apply_ports(d);
@@ -327,9 +321,12 @@ out_close:
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
 	pc_sampler_free(&d->sampler);
+	pc_drops_free(&d->drops);
 	pc_portset_close(&d->ps);
 	pc_loader_close(&d->ld);
+	pc_alerts_close(&d->alerts);
 out_free:
+	pc_dropreasons_free(d->reasons);
 	free(d);
 	return ret;
 }

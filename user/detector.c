@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* detector.c: where a port turns "down": judgements, baseline, collapse, hysteresis and flap damping. */
+/* detector.c: where a port turns "down": judgements, baseline, collapse, hysteresis, damping. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,17 @@
 /* Float comparisons against thresholds computed from sums of interval lengths:
  * 10 intervals of 0.1 s must count as 1 s. */
 #define EPS 1e-9
+
+/* The detail is one line for a human: cut rather than fail when it is long. */
+static void __attribute__((format(printf, 3, 4)))
+setf(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+}
 
 static const char *const state_names[PC_STATE_MAX] = {
 	[PC_STATE_UNKNOWN] = "unknown",
@@ -113,11 +125,15 @@ struct pc_det_cfg pc_det_cfg_default(void)
 		/* 1 SYN/s: below that, silence for a while is normal for many ports
 		 * (cron jobs, retries), so silence is not evidence. */
 		.collapse_min_baseline = 1.0,
-		/* 10 SYNs: the span checked must expect at least 10, so Poisson
-		 * noise rarely looks like a collapse (P(<2 | 10) = 0.05%, and two
-		 * judgements in a row are needed); that is 2 intervals at 5 SYN/s,
-		 * 1 at >= 10 SYN/s. */
-		.collapse_min_expected = 10.0,
+		/* 4 SYNs and 5 sigma: silence is judged over the fewest intervals in
+		 * which the baseline expects 4 SYNs and silence is 5 standard
+		 * deviations away. Steady traffic at 5 SYN/s: 1 interval (with room
+		 * for the baseline to sag to 4), so down at the 2nd silent one.
+		 * Poisson-like traffic (variance = mean): 25 expected SYNs, i.e. 5 s
+		 * at 5 SYN/s, where fewer than 5 has a probability of 1e-6; two such
+		 * judgements in a row make an alert. */
+		.collapse_min_expected = 4.0,
+		.collapse_z = 5.0,
 		/* Damping: every change scores 1 and leaks 1 per 20 s. An outage and
 		 * its recovery score < 2.5; a third change within ~10 s passes 2.5
 		 * and the port is held at degraded at best, until it has been quiet
@@ -150,7 +166,8 @@ int pc_det_cfg_validate(const struct pc_det_cfg *c)
 	if (!(c->learn_s >= 0) || !(c->baseline_tau_s > 0))
 		return -EINVAL;
 	if (!(c->collapse_fraction > 0) || !(c->collapse_fraction < 1) ||
-	    !(c->collapse_min_baseline > 0) || !(c->collapse_min_expected > 0))
+	    !(c->collapse_min_baseline > 0) || !(c->collapse_min_expected > 0) ||
+	    !(c->collapse_z >= 0))
 		return -EINVAL;
 	if (!(c->flap_exit > 0) || !(c->flap_enter > c->flap_exit) || !(c->flap_leak_s > 0))
 		return -EINVAL;
@@ -165,7 +182,7 @@ void pc_det_init(struct pc_det_port *p, double now)
 	p->since = now;
 	p->answered_ratio = -1;
 	p->better_worst = PC_STATE_OK;
-	snprintf(p->detail, sizeof(p->detail), "learning");
+	setf(p->detail, sizeof(p->detail), "learning");
 }
 
 /* What one judgement found. */
@@ -176,7 +193,6 @@ struct judgement {
 	struct pc_det_input ev;		/* the counts judged (interval_s: their span) */
 	uint64_t requests, answered;
 	double expected;		/* collapse: SYNs the baseline expected over ev's span */
-	bool intermittent;
 };
 
 static void input_add(struct pc_det_input *a, const struct pc_det_input *b)
@@ -261,28 +277,33 @@ static void hist_push(struct pc_det_port *p, double dt, uint64_t syn)
 		p->hist_n++;
 }
 
-/* Collapse: over the shortest recent span where the baseline expects
- * collapse_min_expected SYNs, fewer than collapse_fraction of them came. */
+/* Collapse: over the last k intervals, fewer than collapse_fraction of the SYNs the
+ * baseline expects. Over k intervals the count's standard deviation is about
+ * sqrt(k) times one interval's, so silence is z deviations away once
+ * k >= z^2 * var / mean^2: the noisier the traffic, the longer the look back. */
 static bool check_collapse(const struct pc_det_cfg *cfg, const struct pc_det_port *p,
-			   struct judgement *j)
+			   struct judgement *j, uint32_t *lookback)
 {
-	double span = 0, expected = 0;
+	double m = p->baseline_rate, need_k, span = 0, expected = 0;
 	uint64_t syn = 0;
 	uint32_t k;
 
-	if (!p->baseline_valid || p->baseline_rate < cfg->collapse_min_baseline - EPS)
+	*lookback = 0;
+	if (!p->baseline_valid || m < cfg->collapse_min_baseline - EPS)
 		return false;
+	need_k = cfg->collapse_z * cfg->collapse_z * p->baseline_var / (m * m);
 	for (k = 0; k < p->hist_n; k++) {
 		uint32_t i = (p->hist_pos + PC_DET_HIST - 1 - k) % PC_DET_HIST;
 
 		span += p->hist[i].dt;
 		syn += p->hist[i].syn;
-		expected = p->baseline_rate * span;
-		if (expected >= cfg->collapse_min_expected - EPS)
+		expected = m * span;
+		if (k + 1 >= need_k - EPS && expected >= cfg->collapse_min_expected - EPS)
 			break;
 	}
 	if (k == p->hist_n)
-		return false;	/* not enough history yet to expect enough SYNs */
+		return false;	/* too little history, or too noisy a port, to tell */
+	*lookback = k + 1;
 	if ((double)syn >= cfg->collapse_fraction * expected)
 		return false;
 	memset(j, 0, sizeof(*j));
@@ -387,51 +408,171 @@ static void forget_baseline(struct pc_det_port *p)
 {
 	p->baseline_valid = false;
 	p->baseline_rate = 0;
+	p->baseline_var = 0;
 	p->learned_s = 0;
 	p->learn_n = 0;
-	p->ok_s = 0;
 }
 
-/* EWMA, with a plain mean while it warms up so the first samples count fully. */
+/* EWMA of the rate and its variance, with plain means while warming up so the
+ * first samples count fully. */
 static void learn(const struct pc_det_cfg *cfg, struct pc_det_port *p, double dt, double rate)
 {
-	double alpha = dt / cfg->baseline_tau_s;
+	double alpha = dt / cfg->baseline_tau_s, d = rate - p->baseline_rate;
 
 	p->learn_n++;
 	if (alpha < 1.0 / p->learn_n)
 		alpha = 1.0 / p->learn_n;
 	if (alpha > 1)
 		alpha = 1;
-	p->baseline_rate += alpha * (rate - p->baseline_rate);
+	p->baseline_rate += alpha * d;
+	p->baseline_var = (1 - alpha) * (p->baseline_var + alpha * d * d);
 	p->learned_s += dt;
 	if (p->learned_s >= cfg->learn_s - EPS)
 		p->baseline_valid = true;
+}
+
+/* Learn the intervals not learned yet up to `upto` intervals ago, oldest first. */
+static void learn_hist(const struct pc_det_cfg *cfg, struct pc_det_port *p, uint32_t upto)
+{
+	uint64_t from = p->learned_seq, to;
+	uint32_t back;
+
+	if (upto >= p->hist_n || p->seq - upto <= from)
+		return;
+	to = p->seq - upto;
+	if (to - from > p->hist_n)
+		from = to - p->hist_n;
+	for (; from < to; from++) {
+		uint32_t i;
+
+		back = (uint32_t)(p->seq - from);	/* 1 = the interval just fed */
+		i = (p->hist_pos + PC_DET_HIST - back) % PC_DET_HIST;
+		learn(cfg, p, p->hist[i].dt, (double)p->hist[i].syn / p->hist[i].dt);
+	}
+	p->learned_seq = to;
+}
+
+/* Intervals spent unhealthy are never learned. */
+static void skip_hist(struct pc_det_port *p)
+{
+	p->learned_seq = p->seq;
 }
 
 static void reset_runs(struct pc_det_port *p)
 {
 	p->bad_run = p->down_run = p->better_run = 0;
 	p->better_worst = PC_STATE_OK;
-	memset(&p->run_ev, 0, sizeof(p->run_ev));
-	p->run_steps = 0;
+	p->better_cause = PC_CAUSE_NONE;
+}
+
+static bool learning(enum pc_state s)
+{
+	return s == PC_STATE_UNKNOWN || s == PC_STATE_IDLE;
+}
+
+/* Count one judgement into the runs the transitions look at. */
+static void count_runs(const struct pc_det_cfg *cfg, struct pc_det_port *p,
+		       const struct judgement *j)
+{
+	bool bad = is_bad(j->sev);
+	/* A collapse span overlaps the previous one: its counts are never summed. */
+	bool sum = j->cause != PC_CAUSE_COLLAPSE;
+
+	if (j->sev == PC_STATE_IDLE) {
+		/* Too little traffic is no evidence either way: runs start over. */
+		reset_runs(p);
+		return;
+	}
+	window_push(p, cfg, bad);
+	if (bad) {
+		if (!p->bad_run)
+			memset(&p->bad_ev, 0, sizeof(p->bad_ev));
+		p->bad_run++;
+		if (sum)
+			input_add(&p->bad_ev, &j->ev);
+	} else {
+		p->bad_run = 0;
+	}
+	if (j->sev == PC_STATE_DOWN) {
+		if (!p->down_run)
+			memset(&p->down_ev, 0, sizeof(p->down_ev));
+		p->down_run++;
+		if (sum)
+			input_add(&p->down_ev, &j->ev);
+	} else {
+		p->down_run = 0;
+	}
+	if (is_bad(p->state) && j->sev < p->state) {
+		if (!p->better_run) {
+			memset(&p->better_ev, 0, sizeof(p->better_ev));
+			p->better_worst = PC_STATE_OK;
+			p->better_cause = PC_CAUSE_NONE;
+		}
+		p->better_run++;
+		input_add(&p->better_ev, &j->ev);
+		if (j->sev > p->better_worst)
+			p->better_worst = j->sev;
+		if (bad)
+			p->better_cause = j->cause;
+	} else {
+		p->better_run = 0;
+	}
+}
+
+/* Counts summed over a run, judged with the same rules as one judgement. */
+static void judge_sum(const struct pc_det_cfg *cfg, const struct pc_det_input *a,
+		      uint64_t *requests, uint64_t *answered)
+{
+	struct judgement sum;
+
+	judge(cfg, a, &sum);
+	*requests = sum.requests;
+	*answered = sum.answered;
+}
+
+/* Describe a failing judgement (or run of them) as the port's detail. A collapse
+ * that follows a specific failure is reported under that failure's cause. */
+static void describe(const struct pc_det_cfg *cfg, struct pc_det_port *p, enum pc_cause cause,
+		     const struct judgement *j, const struct pc_det_input *run, const char *prefix)
+{
+	char buf[PC_DET_DETAIL_LEN];
+	uint64_t req = j->requests, ans = j->answered;
+	const struct pc_det_input *e = &j->ev;
+
+	if (j->cause != PC_CAUSE_COLLAPSE && run && run->interval_s > 0) {
+		e = run;
+		judge_sum(cfg, run, &req, &ans);
+	}
+	describe_failure(buf, sizeof(buf), j->cause, e, req, ans, j->expected, p->baseline_rate);
+	if (j->cause == PC_CAUSE_COLLAPSE && cause != PC_CAUSE_COLLAPSE)
+		setf(p->detail, sizeof(p->detail), "%safter %s: %s", prefix ? prefix : "",
+			 pc_cause_name(cause), buf);
+	else
+		setf(p->detail, sizeof(p->detail), "%s%s", prefix ? prefix : "", buf);
 }
 
 bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 		 const struct pc_det_input *in, double now, struct pc_det_event *ev)
 {
-	enum pc_state old = p->state, target = p->state;
-	enum pc_cause old_cause = p->cause, cause = p->cause;
+	enum pc_state old, target;
+	enum pc_cause old_cause, cause;
+	const struct pc_det_input *run = NULL;
 	struct judgement j = { 0 }, c;
-	bool collapse, bad, changed;
-	char buf[PC_DET_DETAIL_LEN];
+	bool collapse, bad, intermittent = false;
+	char prefix[96] = "";
+	uint32_t steps, lookback;
 	double dt;
 
 	if (!cfg || !p || !in || !(in->interval_s > 0))
 		return false;
+	old = target = p->state;
+	old_cause = cause = p->cause;
 	dt = in->interval_s;
 	p->syn_rate = (double)in->syn / dt;
 	input_add(&p->acc, in);
+	p->acc_steps++;
 	hist_push(p, dt, in->syn);
+	p->seq++;
 
 	p->flap_points -= dt / cfg->flap_leak_s;
 	if (p->flap_points < 0)
@@ -440,21 +581,24 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 		p->flapping = false;
 
 	/* 1. Judge the accumulated counts once there are enough of them. */
+	steps = p->acc_steps;
 	if (p->acc.syn >= cfg->min_syns || p->acc.drops_netfilter >= cfg->min_syns) {
 		judge(cfg, &p->acc, &j);
 		memset(&p->acc, 0, sizeof(p->acc));
+		p->acc_steps = 0;
 	} else if (p->acc.interval_s >= cfg->judge_max_s - EPS) {
 		j.have = true;
 		j.sev = PC_STATE_IDLE;
 		j.ev = p->acc;
 		memset(&p->acc, 0, sizeof(p->acc));
+		p->acc_steps = 0;
 	}
 	if (j.have && j.sev != PC_STATE_IDLE)
 		p->answered_ratio = j.requests ? (double)j.answered / (double)j.requests : -1;
 
-	/* 2. Collapse. A failing judgement keeps its more specific cause, but
-	 * with the traffic collapsed as well it is down. */
-	collapse = check_collapse(cfg, p, &c);
+	/* 2. Collapse. A failing judgement keeps its more specific cause, but with
+	 * the traffic collapsed as well it is down. */
+	collapse = check_collapse(cfg, p, &c, &lookback);
 	if (collapse) {
 		if (j.have && is_bad(j.sev))
 			j.sev = PC_STATE_DOWN;
@@ -463,51 +607,29 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 	}
 	bad = j.have && is_bad(j.sev);
 
-	/* 3. Baseline: only from healthy intervals (see detector.h). */
-	if ((p->state == PC_STATE_UNKNOWN || p->state == PC_STATE_IDLE || p->state == PC_STATE_OK) &&
-	    !collapse && !bad && p->bad_run == 0)
-		learn(cfg, p, dt, p->syn_rate);
+	/* 3. Baseline, from healthy traffic only. While learning: the intervals of a
+	 * judgement found ok (so their SYNs were seen answered). Once ok: each
+	 * interval once it has left the collapse look-back with no collapse found,
+	 * so a silence is never learned while it is still being judged. */
+	if (learning(p->state) && j.have) {
+		if (j.sev == PC_STATE_OK) {
+			p->learned_seq = p->seq - (steps < p->seq ? steps : p->seq);
+			learn_hist(cfg, p, 0);
+		} else {
+			forget_baseline(p);	/* learning needs steady healthy traffic */
+			skip_hist(p);
+		}
+	} else if (p->state == PC_STATE_OK && !collapse && !bad && !p->bad_run) {
+		learn_hist(cfg, p, lookback ? lookback - 1 : 0);
+	} else if (!learning(p->state)) {
+		skip_hist(p);
+	}
 
 	if (!j.have)
 		return false;	/* nothing judged this interval: runs carry on */
 
-	/* 4. Runs of judgements. */
-	if (j.sev == PC_STATE_IDLE) {
-		reset_runs(p);
-	} else {
-		window_push(p, cfg, bad);
-		if (bad) {
-			if (p->bad_run == 0) {
-				memset(&p->run_ev, 0, sizeof(p->run_ev));
-				p->run_steps = 0;
-			}
-			p->bad_run++;
-		} else {
-			p->bad_run = 0;
-		}
-		p->down_run = j.sev == PC_STATE_DOWN ? p->down_run + 1 : 0;
-		if (is_bad(p->state) && j.sev < p->state) {
-			if (p->better_run == 0) {
-				memset(&p->run_ev, 0, sizeof(p->run_ev));
-				p->run_steps = 0;
-				p->better_worst = PC_STATE_OK;
-			}
-			p->better_run++;
-			if (j.sev > p->better_worst)
-				p->better_worst = j.sev;
-		} else {
-			p->better_run = 0;
-		}
-		/* A collapse span overlaps the previous one: never sum it. */
-		if (j.cause != PC_CAUSE_COLLAPSE) {
-			input_add(&p->run_ev, &j.ev);
-			p->run_steps++;
-		}
-	}
-	if (j.sev == PC_STATE_OK && (p->state == PC_STATE_UNKNOWN || p->state == PC_STATE_IDLE))
-		p->ok_s += j.ev.interval_s;
-
-	/* 5. Transitions. */
+	/* 4. Runs of judgements, then 5. transitions. */
+	count_runs(cfg, p, &j);
 	switch (p->state) {
 	case PC_STATE_UNKNOWN:
 	case PC_STATE_IDLE:
@@ -515,16 +637,21 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 		if (bad && p->bad_run >= cfg->down_after) {
 			target = j.sev;
 			cause = j.cause;
-		} else if (bad && p->state == PC_STATE_OK &&
-			   window_bad(p, cfg) >= cfg->intermittent_bad) {
+			run = &p->bad_ev;
+		} else if (bad && window_bad(p, cfg) >= cfg->intermittent_bad) {
 			target = PC_STATE_DEGRADED;
 			cause = j.cause;
-			j.intermittent = true;
-		} else if (j.sev == PC_STATE_IDLE) {
+			intermittent = true;
+			snprintf(prefix, sizeof(prefix),
+				 "intermittent: %u of the last %u judgements failed; ",
+				 window_bad(p, cfg), p->window_n);
+		} else if (j.sev == PC_STATE_IDLE &&
+			   (p->state != PC_STATE_OK || !p->baseline_valid ||
+			    p->baseline_rate * cfg->judge_max_s < cfg->min_syns)) {
+			/* An ok port whose usual traffic is judgeable just had a quiet
+			 * spell: silence is the collapse check's business, not idleness. */
 			target = PC_STATE_IDLE;
-			forget_baseline(p);
-		} else if (j.sev == PC_STATE_OK && p->state != PC_STATE_OK &&
-			   p->ok_s >= cfg->learn_s - EPS && p->baseline_valid) {
+		} else if (j.sev == PC_STATE_OK && learning(p->state) && p->baseline_valid) {
 			target = PC_STATE_OK;
 		}
 		break;
@@ -532,6 +659,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 		if (p->down_run >= (p->flapping ? cfg->flap_down_after : cfg->down_after)) {
 			target = PC_STATE_DOWN;
 			cause = j.cause;
+			run = &p->down_ev;
 		} else if (p->better_run >= cfg->up_after && !p->flapping) {
 			target = PC_STATE_OK;
 		}
@@ -539,107 +667,94 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 	case PC_STATE_DOWN:
 		if (p->better_run >= cfg->up_after) {
 			target = p->better_worst;
-			if (p->flapping && target == PC_STATE_OK)
+			if (p->flapping && target == PC_STATE_OK) {
 				target = PC_STATE_DEGRADED;
+				snprintf(prefix, sizeof(prefix), "flapping, held at degraded; ");
+			}
+			/* Better, not well: name what still fails. */
+			if (p->better_cause != PC_CAUSE_NONE)
+				cause = p->better_cause;
+			run = &p->better_ev;
 		}
 		break;
 	default:
 		break;
 	}
-	/* While down, a collapse says the clients gave up: the cause that made them
-	 * give up stays the better explanation. */
-	if (target == PC_STATE_DOWN && old == PC_STATE_DOWN && cause == PC_CAUSE_COLLAPSE &&
-	    old_cause != PC_CAUSE_NONE)
+	/* A collapse after a specific failure says the clients gave up: the failure
+	 * that made them give up stays the better explanation. */
+	if (cause == PC_CAUSE_COLLAPSE && is_bad(old) && old_cause != PC_CAUSE_NONE)
 		cause = old_cause;
 
-	/* Keep the status fresh while the state holds: the latest evidence. */
 	if (target == old) {
+		/* The state holds: keep its cause and evidence fresh for status. */
 		if (bad && is_bad(old)) {
-			if (j.cause != PC_CAUSE_COLLAPSE || p->cause == PC_CAUSE_COLLAPSE)
+			if (j.cause != PC_CAUSE_COLLAPSE || old_cause == PC_CAUSE_COLLAPSE)
 				p->cause = j.cause;
-			describe_failure(buf, sizeof(buf), p->cause == j.cause ? j.cause : p->cause,
-					 &j.ev, j.requests, j.answered, j.expected, p->baseline_rate);
-			if (p->cause == j.cause)
-				snprintf(p->detail, sizeof(p->detail), "%s", buf);
+			describe(cfg, p, p->cause, &j, NULL, NULL);
+		} else if (j.sev == PC_STATE_IDLE && old == PC_STATE_IDLE) {
+			forget_baseline(p);
 		}
 		return false;
 	}
 
-	/* 6. A change: describe it, score it for flap damping. */
-	changed = true;
+	/* 6. A change: describe it. */
 	if (is_bad(target)) {
-		const struct pc_det_input *e = j.cause == PC_CAUSE_COLLAPSE ? &j.ev : &p->run_ev;
-		uint64_t req = 0, ans = 0;
-
-		if (j.cause != PC_CAUSE_COLLAPSE) {
-			/* Summed over the run, with the same rules as one judgement. */
-			struct judgement sum;
-
-			judge(cfg, e, &sum);
-			req = sum.requests;
-			ans = sum.answered;
-		}
-		if (target < old) {
-			/* Better, but not well (down -> degraded): the failure still shows. */
+		if (target < old && old_cause != PC_CAUSE_NONE && cause == PC_CAUSE_NONE)
 			cause = old_cause;
-		}
-		describe_failure(buf, sizeof(buf), cause == j.cause ? j.cause : cause, e, req, ans,
-				 j.expected, p->baseline_rate);
-		if (j.intermittent)
-			snprintf(p->detail, sizeof(p->detail), "intermittent: %u of the last %u judgements failed; %s",
-				 window_bad(p, cfg), p->window_n, buf);
-		else if (p->flapping && target < old)
-			snprintf(p->detail, sizeof(p->detail), "flapping, held at degraded; %s", buf);
-		else
-			snprintf(p->detail, sizeof(p->detail), "%s", buf);
-	} else if (target == PC_STATE_IDLE) {
-		cause = PC_CAUSE_NONE;
-		snprintf(p->detail, sizeof(p->detail), "%llu SYNs in %.1f s: too little traffic to judge",
-			 (unsigned long long)j.ev.syn, j.ev.interval_s);
-	} else if (is_bad(old)) {
-		cause = PC_CAUSE_NONE;
-		{
-			struct judgement sum;
+		if (target < old && !is_bad(j.sev)) {
+			/* down -> degraded on an ok judgement: describe the run. */
+			uint64_t req, ans;
+			char buf[PC_DET_DETAIL_LEN];
 
-			judge(cfg, &p->run_ev, &sum);
-			snprintf(p->detail, sizeof(p->detail), "recovered: %llu of %llu SYNs answered in %.1f s",
-				 (unsigned long long)sum.answered, (unsigned long long)sum.requests,
-				 p->run_ev.interval_s);
+			judge_sum(cfg, run, &req, &ans);
+			snprintf(buf, sizeof(buf), "%llu of %llu SYNs answered in %.1f s",
+				 (unsigned long long)ans, (unsigned long long)req, run->interval_s);
+			setf(p->detail, sizeof(p->detail), "%spartly recovered from %s: %s",
+				 prefix, pc_cause_name(cause), buf);
+		} else {
+			describe(cfg, p, cause, &j, run, prefix);
 		}
+	} else if (target == PC_STATE_IDLE) {
+		setf(p->detail, sizeof(p->detail), "%llu SYNs in %.1f s: too little traffic to judge",
+			 (unsigned long long)j.ev.syn, j.ev.interval_s);
+		forget_baseline(p);
+	} else if (is_bad(old)) {
+		uint64_t req, ans;
+
+		run = &p->better_ev;
+		judge_sum(cfg, run, &req, &ans);
+		setf(p->detail, sizeof(p->detail), "recovered from %s: %llu of %llu SYNs answered in %.1f s",
+			 pc_cause_name(old_cause), (unsigned long long)ans, (unsigned long long)req,
+			 run->interval_s);
 	} else {
-		cause = PC_CAUSE_NONE;
-		snprintf(p->detail, sizeof(p->detail), "baseline %.1f SYN/s learned over %.0f s",
+		setf(p->detail, sizeof(p->detail), "baseline %.1f SYN/s learned over %.0f s",
 			 p->baseline_rate, p->learned_s);
 	}
 
 	if (ev) {
+		uint64_t req, ans;
+
 		memset(ev, 0, sizeof(*ev));
 		ev->old_state = old;
 		ev->new_state = target;
 		ev->cause = is_bad(target) ? cause : (is_bad(old) ? old_cause : PC_CAUSE_NONE);
 		ev->time = now;
 		ev->prev_since = p->since;
-		snprintf(ev->detail, sizeof(ev->detail), "%s", p->detail);
+		setf(ev->detail, sizeof(ev->detail), "%s", p->detail);
 		ev->baseline_rate = p->baseline_valid ? p->baseline_rate : 0;
-		if (j.cause == PC_CAUSE_COLLAPSE && is_bad(target)) {
+		if (j.cause == PC_CAUSE_COLLAPSE && is_bad(target) && !intermittent)
 			ev->evidence = j.ev;
-		} else if (is_bad(target) || is_bad(old)) {
-			ev->evidence = p->run_ev;
-		} else {
+		else if (run && !intermittent)
+			ev->evidence = *run;
+		else
 			ev->evidence = j.ev;
-		}
 		ev->syn_rate = ev->evidence.interval_s > 0 ?
 			(double)ev->evidence.syn / ev->evidence.interval_s : 0;
-		{
-			struct judgement sum;
-
-			judge(cfg, &ev->evidence, &sum);
-			ev->answered_ratio = sum.requests ?
-				(double)sum.answered / (double)sum.requests : -1;
-		}
+		judge_sum(cfg, &ev->evidence, &req, &ans);
+		ev->answered_ratio = req ? (double)ans / (double)req : -1;
 	}
 
-	/* Damping counts failures and recoveries, not learning or idling. */
+	/* Damping scores failures and recoveries, not learning or idling. */
 	if (is_bad(old) || is_bad(target)) {
 		p->flap_points += 1;
 		if (p->flap_points >= cfg->flap_enter - EPS)
@@ -650,11 +765,11 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 	p->state = target;
 	p->cause = is_bad(target) ? cause : PC_CAUSE_NONE;
 	p->since = now;
-	if (target == PC_STATE_OK && (old == PC_STATE_UNKNOWN || old == PC_STATE_IDLE))
-		p->ok_s = 0;
-	/* After a change, only new judgements count (and history before a recovery
-	 * is closed: one stray failure just after it is not "intermittent"). */
+	if (is_bad(old))
+		skip_hist(p);
+	/* After a change only new judgements count, and history before a recovery is
+	 * closed: one stray failure just after it is not "intermittent". */
 	reset_runs(p);
 	p->window_n = p->window_pos = 0;
-	return changed;
+	return true;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* detector.h: per-port health state machine fed with each interval's deltas (pure: no BPF, I/O or clock). */
+/* detector.h: per-port health state machine fed each interval's deltas (no BPF, I/O or clock). */
 #ifndef PC_DETECTOR_H
 #define PC_DETECTOR_H
 
@@ -16,9 +16,12 @@
  *    Low-rate ports are judged over several intervals; if judge_max_s pass with
  *    fewer than min_syns SYNs the judgement is "idle" (too little traffic).
  * 2. Collapse. Once a baseline is learned, every interval checks the SYN count
- *    over the shortest recent span where the baseline expects collapse_min_expected
- *    SYNs; below collapse_fraction of that is a "down" judgement with cause collapse
- *    (the only signal when the block is upstream and no SYN reaches the host).
+ *    over the last k intervals; below collapse_fraction of what the baseline expects
+ *    is a "down" judgement with cause collapse (the only signal when the block is
+ *    upstream and no SYN reaches the host). k is the fewest intervals in which the
+ *    baseline expects collapse_min_expected SYNs and silence is collapse_z standard
+ *    deviations away, the deviation learned with the baseline: steady traffic is
+ *    judged on one interval, bursty or Poisson-like traffic on more.
  * 3. Hysteresis. One bad judgement is never an alert: a port gets worse after
  *    down_after consecutive bad judgements, or when intermittent_bad of the last
  *    intermittent_window judgements failed (a port failing every other second);
@@ -27,8 +30,9 @@
  *    flap_leak_s. From flap_enter points the port is flapping: it is held at
  *    degraded at best (no recovery, no going back down without flap_down_after
  *    consecutive down judgements) until the points leak below flap_exit.
- * 5. Baseline. An EWMA of the SYN rate, learned only while the port is healthy
- *    (unknown, idle or ok, no bad judgement pending, no collapse); frozen otherwise.
+ * 5. Baseline. An EWMA of the per-interval SYN rate and of its variance, learned
+ *    only while the port is healthy (unknown and idle: intervals judged ok; ok: no
+ *    bad judgement pending, no collapse); frozen otherwise.
  *
  * States: unknown (just started, learning) -> ok after learn_s of traffic judged ok;
  * -> idle when a judgement finds too little traffic; ok <-> degraded <-> down.
@@ -50,7 +54,7 @@ enum pc_state {
 enum pc_cause {
 	PC_CAUSE_NONE = 0,
 	PC_CAUSE_NETFILTER_DROP,	/* the host firewall dropped or rejected them */
-	PC_CAUSE_NO_LISTENER,		/* NO_SOCKET drops: nothing listens, the kernel answers RST */
+	PC_CAUSE_NO_LISTENER,		/* NO_SOCKET drops: nothing listens (RST) */
 	PC_CAUSE_LISTEN_OVERFLOW,	/* TCP_LISTEN_OVERFLOW drops: accept backlog full */
 	PC_CAUSE_RESET,			/* answered with RST, no local drop seen */
 	PC_CAUSE_ICMP_UNREACHABLE,	/* ICMP destination unreachable errors */
@@ -85,26 +89,27 @@ struct pc_det_cfg {
 	double judge_max_s;		/* longest span one judgement may cover; then idle */
 	double degraded_fail_ratio;	/* unanswered share making a judgement degraded */
 	double down_fail_ratio;		/* unanswered share making a judgement down */
-	double cause_min_share;		/* share of the failures a cause's evidence must explain */
+	double cause_min_share;		/* share of the failures a cause must explain */
 	uint32_t down_after;		/* consecutive bad judgements to get worse */
 	uint32_t up_after;		/* consecutive better judgements to get better */
-	uint32_t intermittent_window;	/* judgements looked back on for intermittent failure */
+	uint32_t intermittent_window;	/* judgements looked back on for intermittence */
 	uint32_t intermittent_bad;	/* bad ones among them that make an ok port degraded */
-	double learn_s;			/* seconds of traffic judged ok before unknown/idle -> ok */
+	double learn_s;			/* seconds judged ok before unknown/idle -> ok */
 	double baseline_tau_s;		/* EWMA time constant of the baseline SYN rate */
 	double collapse_fraction;	/* rate below this fraction of the baseline: collapse */
-	double collapse_min_baseline;	/* SYN/s a baseline needs before silence means collapse */
-	double collapse_min_expected;	/* SYNs the baseline must expect over the span checked */
+	double collapse_min_baseline;	/* SYN/s a baseline needs for silence to count */
+	double collapse_min_expected;	/* SYNs the baseline must expect over the look back */
+	double collapse_z;		/* std deviations silence must be from the baseline */
 	double flap_enter;		/* damping points from which a port is flapping */
 	double flap_exit;		/* ... and below which it no longer is */
 	double flap_leak_s;		/* seconds for one damping point to leak away */
-	uint32_t flap_down_after;	/* consecutive down judgements for degraded -> down when flapping */
+	uint32_t flap_down_after;	/* down judgements for degraded -> down when flapping */
 };
 
 /* Limits of the fixed-size history in struct pc_det_port. */
 #define PC_DET_WINDOW_MAX	64	/* intermittent_window at most */
 #define PC_DET_HIST		64	/* intervals the collapse check can look back on */
-#define PC_DET_DETAIL_LEN	192
+#define PC_DET_DETAIL_LEN	256
 
 /* Health of one port and direction. Initialise with pc_det_init(); the fields are
  * for reading (status, metrics); only pc_det_step() writes them. */
@@ -114,24 +119,26 @@ struct pc_det_port {
 	double since;			/* `now` of the step that entered the state */
 	char detail[PC_DET_DETAIL_LEN];	/* evidence behind the current state */
 	double syn_rate;		/* SYN/s of the last interval */
-	double answered_ratio;		/* SYN-ACKs/SYNs of the last judgement; -1 before any */
+	double answered_ratio;		/* SYN-ACKs/SYNs, last judgement; -1 before any */
 	double baseline_rate;		/* learned SYN/s; meaningful when baseline_valid */
+	double baseline_var;		/* learned variance of the per-interval SYN rate */
 	bool baseline_valid;		/* learned for learn_s while healthy */
 	bool flapping;			/* flap damping holds the state at degraded at best */
 	double flap_points;
 
 	/* Private from here on: the state machine's memory. */
-	double learned_s;		/* seconds of healthy intervals in the baseline */
-	uint32_t learn_n;		/* intervals in the baseline (EWMA warm-up) */
-	double ok_s;			/* seconds judged ok since learning (re)started */
+	double learned_s;		/* seconds of healthy traffic in the baseline */
+	uint32_t learn_n;		/* samples in the baseline (EWMA warm-up) */
 	uint32_t bad_run;		/* consecutive judgements at degraded or worse */
 	uint32_t down_run;		/* consecutive judgements at down */
-	uint32_t better_run;		/* consecutive judgements better than the state */
+	uint32_t better_run;		/* consecutive judgements better than the (bad) state */
 	enum pc_state better_worst;	/* worst of those */
+	enum pc_cause better_cause;	/* cause of the last failing one of those */
 	struct pc_det_input acc;	/* counts not judged yet */
-	struct pc_det_input run_ev;	/* counts behind the current bad/better run */
-	double run_syn_rate_sum;	/* (for the evidence of a collapse) */
-	uint32_t run_steps;
+	uint32_t acc_steps;		/* intervals in acc */
+	struct pc_det_input bad_ev;	/* counts behind bad_run, down_run, better_run */
+	struct pc_det_input down_ev;
+	struct pc_det_input better_ev;
 	uint8_t window[PC_DET_WINDOW_MAX];	/* last judgements: 1 bad, 0 not */
 	uint32_t window_n, window_pos;
 	struct {
@@ -139,6 +146,8 @@ struct pc_det_port {
 		uint64_t syn;
 	} hist[PC_DET_HIST];		/* last intervals, for the collapse check */
 	uint32_t hist_n, hist_pos;
+	uint64_t seq;			/* intervals fed so far */
+	uint64_t learned_seq;		/* intervals up to here are learned or skipped */
 };
 
 /* One state change, with its evidence. */
@@ -151,10 +160,10 @@ struct pc_det_event {
 	enum pc_cause cause;
 	double time;			/* `now` of the step */
 	double prev_since;		/* when the old state began: how long it lasted */
-	char detail[PC_DET_DETAIL_LEN];	/* one line, e.g. "netfilter dropped 48 packets; ..." */
+	char detail[PC_DET_DETAIL_LEN];	/* one line: "netfilter dropped 48 packets ..." */
 	double syn_rate;		/* SYN/s over the judgements behind the change */
 	double baseline_rate;		/* 0 when no baseline is learned */
-	double answered_ratio;		/* over the same judgements; -1 when there were no SYNs */
+	double answered_ratio;		/* over the same judgements; -1 with no SYNs */
 	bool flapping;
 	struct pc_det_input evidence;	/* counts summed over those judgements */
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* dropreason.c: read enum skb_drop_reason from BTF; the numbers change between kernels, the names do not. */
+/* dropreason.c: enum skb_drop_reason from BTF: numbers change between kernels, names do not. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,8 +13,8 @@
 
 struct pc_dropreasons {
 	size_t n;
-	struct pc_dropreason *by_enum;	/* the kernel's order: what pc_dropreasons_at() walks */
-	struct pc_dropreason **by_value;	/* sorted by value, first enumerator wins: bsearch */
+	struct pc_dropreason *by_enum;		/* the kernel's order: pc_dropreasons_at() */
+	struct pc_dropreason **by_value;	/* sorted by value, first enumerator first */
 	char *names;			/* one block holding every short name */
 };
 

@@ -11,7 +11,7 @@ struct btf;
 enum pc_drop_class {
 	PC_DROP_CLASS_NONE = 0,		/* not a drop: SKB_NOT_DROPPED_YET, SKB_CONSUMED */
 	PC_DROP_CLASS_OTHER,		/* any other reason, and values BTF does not name */
-	PC_DROP_CLASS_NETFILTER,	/* NETFILTER_DROP: the host firewall dropped or rejected it */
+	PC_DROP_CLASS_NETFILTER,	/* NETFILTER_DROP: the host firewall dropped/rejected it */
 	PC_DROP_CLASS_NO_SOCKET,	/* NO_SOCKET: nothing listens (inbound) / no socket */
 	PC_DROP_CLASS_LISTEN_OVERFLOW,	/* TCP_LISTEN_OVERFLOW: accept backlog full */
 	PC_DROP_CLASS_MAX,

@@ -25,6 +25,7 @@
 #define PC_TC_HANDLE	0x7063
 #define PC_TC_PRIO	1
 #define PC_STATE_FILE	"interfaces"
+#define PC_DROPS_LINK	"link_kfree_skb"
 
 const char *pc_xdp_mode_name(int mode)
 {
@@ -154,7 +155,7 @@ static int lock_state_dir(struct pc_loader *ld)
 static int pin_maps(struct pc_loader *ld)
 {
 	struct bpf_map *maps[] = { ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
-				   ld->skel->maps.pc_global };
+				   ld->skel->maps.pc_global, ld->skel->maps.pc_drops };
 	char path[600];
 	size_t i;
 	int err;
@@ -652,12 +653,54 @@ int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 	return 0;
 }
 
+int pc_loader_attach_drops(struct pc_loader *ld)
+{
+	struct bpf_link *link;
+	char path[600];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, PC_DROPS_LINK);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/* An earlier daemon's tracer, counting into the same pinned map. */
+		close(fd);
+		ld->drops_attached = true;
+		pc_info("adopted the kfree_skb drop tracer left by an earlier daemon");
+		return 0;
+	}
+	link = bpf_program__attach(ld->skel->progs.pc_kfree_skb);
+	err = libbpf_get_error(link);
+	if (err) {
+		pc_warn("cannot attach the kfree_skb drop tracer (%s): drops will not be attributed "
+			"(needs CAP_PERFMON and a kernel with BTF tracepoints)", strerror(-err));
+		return err;
+	}
+	err = bpf_link__pin(link, path);
+	if (err) {
+		pc_warn("cannot pin the drop tracer's link at %s: %s", path, strerror(-err));
+		bpf_link__destroy(link);
+		return err;
+	}
+	/* The pin holds the link now; our reference goes with the process. */
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	ld->drops_attached = true;
+	pc_info("kfree_skb drop tracer attached");
+	return 0;
+}
+
 void pc_loader_detach(struct pc_loader *ld)
 {
+	char path[600];
 	int i;
 
 	for (i = 0; i < ld->n_ifaces; i++)
 		detach_iface(ld, &ld->ifaces[i]);
+	if (ld->drops_attached) {
+		snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, PC_DROPS_LINK);
+		unlink(path);	/* the last reference: the tracer detaches */
+		ld->drops_attached = false;
+	}
 	save_state(ld);
 }
 
@@ -687,4 +730,9 @@ int pc_loader_counters_fd(const struct pc_loader *ld)
 int pc_loader_global_fd(const struct pc_loader *ld)
 {
 	return bpf_map__fd(ld->skel->maps.pc_global);
+}
+
+int pc_loader_drops_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_drops);
 }

@@ -50,6 +50,7 @@ struct pc_loader {
 	int n_ifaces;
 	struct pc_iface ifaces[PC_MAX_IFACES];
 	int lock_fd;
+	bool drops_attached;	/* the kfree_skb tracer runs (ours or adopted), pinned link */
 };
 
 /* Checks that need no BPF object: kernel BTF present, privileges. Returns 0 or
@@ -63,6 +64,10 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts);
  * detached again. Programs of ours already attached (a daemon that crashed)
  * are adopted, not attached twice. */
 int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n);
+/* Attach the kfree_skb drop tracer through a link pinned in the state dir (so it
+ * outlives a crash), or adopt the one an earlier daemon pinned. Failure is not
+ * fatal: the caller goes on without drop attribution. */
+int pc_loader_attach_drops(struct pc_loader *ld);
 /* Detach everything of ours, remove a clsact we created; pinned maps stay. */
 void pc_loader_detach(struct pc_loader *ld);
 /* Close fds and free; attached programs stay attached (the datapath outlives us). */
@@ -71,6 +76,7 @@ void pc_loader_close(struct pc_loader *ld);
 int pc_loader_ports_fd(const struct pc_loader *ld);
 int pc_loader_counters_fd(const struct pc_loader *ld);
 int pc_loader_global_fd(const struct pc_loader *ld);
+int pc_loader_drops_fd(const struct pc_loader *ld);
 
 const char *pc_xdp_mode_name(int xdp_attach_mode);
 

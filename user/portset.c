@@ -7,10 +7,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "drops.h"
 #include "log.h"
 #include "portset.h"
 
-int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd)
+int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd)
 {
 	int proto, dir, port;
 	void *m;
@@ -23,6 +24,7 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd)
 	}
 	ps->table = m;
 	ps->counters_fd = counters_fd;
+	ps->drops_fd = drops_fd;
 	ps->ncpus = libbpf_num_possible_cpus();
 	for (proto = 0; proto < PC_PROTO_MAX; proto++)
 		for (dir = 0; dir < PC_DIR_MAX; dir++)
@@ -113,6 +115,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 				next++;
 			/* Zero before publishing: the datapath may count the moment the entry is set. */
 			err = zero_slot(ps, next);
+			pc_drops_forget_slot(ps->drops_fd, next);
 			if (err) {
 				pc_err("cannot reset counters of slot %d: %s", next, strerror(-err));
 				return err;

@@ -19,13 +19,14 @@ struct pc_slot_info {
 struct pc_portset {
 	struct pc_port_table *table;	/* mmap of the pc_ports map (shared with the datapath) */
 	int counters_fd;
+	int drops_fd;
 	int ncpus;
 	struct pc_slot_info slots[PC_MAX_SLOTS];
 	int nused;
 };
 
 /* Map the table and rebuild the slot list from it (slots survive restarts). */
-int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd);
+int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd);
 void pc_portset_close(struct pc_portset *ps);
 
 /* Make the monitored set exactly `specs`: ports that stay keep their slot and

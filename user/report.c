@@ -30,13 +30,14 @@ uint64_t pc_view_icmp(const struct pc_port_view *v)
 
 void pc_format_time(double t, char *buf, size_t len)
 {
-	time_t sec = (time_t)t;
+	long long ms = llround(t * 1000.0);
+	time_t sec = ms / 1000;
 	struct tm tm;
 	size_t n;
 
 	gmtime_r(&sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)((t - (double)sec) * 1000.0) % 1000);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
 static struct json_object *num_or_null(double v)
@@ -99,7 +100,7 @@ static struct json_object *port_json(const struct pc_port_view *v)
 
 static struct json_object *global_json(const struct pc_global *g)
 {
-	static const char *const hooks[PC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
+	static const char *const hooks[PC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress", "drops" };
 	struct json_object *o = json_object_new_object();
 	int h;
 
@@ -113,6 +114,8 @@ static struct json_object *global_json(const struct pc_global *g)
 		json_object_object_add(x, "other_l4", u64(g[h].other_l4));
 		json_object_object_add(x, "monitored", u64(g[h].monitored));
 		json_object_object_add(x, "icmp_errors", u64(g[h].icmp_errors));
+		if (h == PC_HOOK_DROP)
+			json_object_object_add(x, "foreign_netns", u64(g[h].foreign_netns));
 		json_object_object_add(o, hooks[h], x);
 	}
 	return o;

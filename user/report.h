@@ -12,6 +12,7 @@
 
 /* One monitored port as the daemon sees it at the last sample. */
 struct pc_port_view {
+	uint16_t slot;			/* counter slot (internal) */
 	uint16_t port;
 	uint8_t proto;
 	uint8_t dir;

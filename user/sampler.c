@@ -72,8 +72,9 @@ void pc_sampler_free(struct pc_sampler *s)
 	s->keys = s->values = NULL;
 }
 
-/* One syscall for all slots in use; per-key lookups only where batches are missing. */
-static int read_counters(struct pc_sampler *s, int span)
+/* One syscall for all slots in use; per-key lookups only where batches are missing.
+ * With out == NULL the sampler's totals and deltas are updated, else out[] is filled. */
+static int read_counters(struct pc_sampler *s, int span, struct pc_counters *out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 count = span, out_batch = 0, key;
@@ -101,6 +102,10 @@ static int read_counters(struct pc_sampler *s, int span)
 		if (slot >= PC_MAX_SLOTS)
 			continue;
 		pc_counters_sum(v + (size_t)i * s->ncpus, s->ncpus, &now);
+		if (out) {
+			out[slot] = now;
+			continue;
+		}
 		pc_counters_delta(&now, &s->total[slot], &s->delta[slot]);
 		s->total[slot] = now;
 	}
@@ -124,7 +129,7 @@ int pc_sampler_read(struct pc_sampler *s, int span, double now)
 {
 	int err;
 
-	err = read_counters(s, span);
+	err = read_counters(s, span, NULL);
 	if (!err)
 		err = read_global(s);
 	if (err) {
@@ -134,6 +139,11 @@ int pc_sampler_read(struct pc_sampler *s, int span, double now)
 	s->dt = s->last_time > 0 ? now - s->last_time : 0;
 	s->last_time = now;
 	return 0;
+}
+
+int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out)
+{
+	return read_counters(s, span, out);
 }
 
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot)

@@ -123,8 +123,10 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap)
 			if (!il)
 				return 0;
 			/* Keep the original's IP headers and the first bytes of its L4 header. */
-			keep = il - (s->inner->l4 == PKT_IP_TCP ? 20 + 4 * (size_t)s->inner->tcp_opt_words
-								: 8) - (size_t)s->inner->payload;
+			hl = 8;
+			if (s->inner->l4 == PKT_IP_TCP)
+				hl = 20 + 4 * (size_t)s->inner->tcp_opt_words;
+			keep = il - hl - (size_t)s->inner->payload;
 			keep += s->inner_l4_bytes ? (size_t)s->inner_l4_bytes : 8;
 			if (keep > il)
 				keep = il;

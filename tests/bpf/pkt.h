@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* pkt.h: build Ethernet frames (VLAN, IPv4/IPv6 + extension headers, TCP/UDP, ICMP errors) for tests. */
+/* pkt.h: build Ethernet frames (VLAN, IPv4/IPv6, ext headers, TCP/UDP, ICMP errors) for tests. */
 #ifndef PC_TEST_PKT_H
 #define PC_TEST_PKT_H
 
@@ -58,7 +58,7 @@ struct pkt_spec {
 	const struct pkt_spec *inner;	/* ICMP error: the original packet (from its IP header) */
 	int inner_l4_bytes;		/* bytes of the original L4 header kept; 0 means 8 */
 	int payload;			/* bytes of payload after L4 */
-	int pad_to;			/* pad the frame with zeros to this length (Ethernet minimum) */
+	int pad_to;			/* zero-pad the frame to this length (Ethernet minimum) */
 };
 
 /* Builds the frame into buf; returns its length (0 if it does not fit). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ref_parser.c: reference parser, offset-based and written apart from bpf/ for the differential test. */
+/* ref_parser.c: offset-based reference parser, written apart from bpf/, for differential tests. */
 #include <string.h>
 
 #include "ref_parser.h"

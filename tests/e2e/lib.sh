@@ -76,10 +76,10 @@ serve() { # serve PORT...
 # connect COUNT PORT [HOST]: sequential connections from the client side; prints ok=N fail=M
 connect() { net_c python3 "$TRAFFIC" connect "${3:-$S_IP}" "$2" "$1"; }
 
-# Start the daemon in the server namespace; waits until `status` answers.
+# Start the daemon in the server namespace (or $DAEMON_NS); waits until `status` answers.
 daemon_start() { # daemon_start ARGS...
 	# nsenter execs the daemon, so $! is the daemon itself (signals reach it).
-	nsenter --net="/var/run/netns/$NS_S" "$PC" run --state-dir "$STATE/run" "$@" \
+	nsenter --net="/var/run/netns/${DAEMON_NS:-$NS_S}" "$PC" run --state-dir "$STATE/run" "$@" \
 		>>"$STATE/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	local i
@@ -172,3 +172,87 @@ require_root() {
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- port health scenarios -------------------------------------------------------------
+EVENTS_PY="$E2E_DIR/events.py"
+
+# steady RATE HOST PORT...: connection attempts from the client side, RATE per second
+# per port, for at most 300 s (killed by cleanup). Runs in the background.
+steady() {
+	local rate=$1 host=$2
+	shift 2
+	nsenter --net="/var/run/netns/$NS_C" python3 "$TRAFFIC" steady "$host" "$rate" 300 "$@" \
+		>/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	STEADY_PID=$!
+}
+
+# wait_state PORT DIR STATE TIMEOUT [PROTO]: bounded wait for a port's state in status.
+wait_state() {
+	local end=$(($(date +%s) + $4)) v=""
+	while [ "$(date +%s)" -le "$end" ]; do
+		v=$(port_field "$1" "$2" state "${5:-tcp}")
+		[ "$v" == "$3" ] && return 0
+		sleep 0.25
+	done
+	echo "# port $1/$2 is '$v', not '$3', after $4 s" >&2
+	return 1
+}
+
+# wait_event EVENT PORT [DIR] [TIMEOUT]: the first EVENT for PORT after $T0 (set by mark).
+# Sets LATENCY (seconds after mark) and EVENT_JSON. Returns 1 on timeout.
+mark() { T0=$(date +%s.%N); }
+wait_event() {
+	local out
+	out=$(python3 "$EVENTS_PY" wait "$STATE/events.jsonl" "$T0" "${4:-15}" "$1" "$2" "${3:-in}") ||
+		{ LATENCY=""; EVENT_JSON=""; return 1; }
+	LATENCY=${out%% *}
+	EVENT_JSON=${out#* }
+}
+ev_field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); 
+for k in sys.argv[2].split("."): v = v[k] if v is not None else None
+print(v)' "$EVENT_JSON" "$1"; }
+events_for() { python3 "$EVENTS_PY" count "$STATE/events.jsonl" "$1"; }
+
+nft_s() { ip netns exec "$NS_S" nft "$@"; }
+nft_c() { ip netns exec "$NS_C" nft "$@"; }
+
+# 802.1Q on the wire. This kernel has no 802.1Q devices (CONFIG_VLAN_8021Q unset), so
+# a test-only TC program tags every IP frame the client sends (VLAN 100, written into
+# the frame) and one on the server's TC ingress, which runs after XDP, pops it again:
+# the server's XDP program sees real tagged frames. Replies go back untagged.
+VLAN_OBJ="$ROOT/build/tests/e2e/vlan_tag.bpf.o"
+vlan_up() {
+	in_c tc qdisc add dev vc clsact &&
+	in_c tc filter add dev vc egress prio 1 handle 1 bpf da obj "$VLAN_OBJ" sec tc \
+		program vlan_push &&
+	in_s tc qdisc add dev vs clsact &&
+	in_s tc filter add dev vs ingress prio 1 handle 1 bpf da obj "$VLAN_OBJ" sec tc \
+		program vlan_pop
+}
+vlan_down() {
+	in_c tc qdisc del dev vc clsact 2>/dev/null
+	in_s tc qdisc del dev vs clsact 2>/dev/null
+}
+# Tagged frames the server received so far (the pop program's .bss counter).
+vlan_popped() {
+	local prog map
+	prog=$(in_s tc filter show dev vs ingress | grep 'name vlan_pop' | grep -o ' id [0-9]*' | grep -o '[0-9]*')
+	map=$(bpftool prog show id "$prog" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["map_ids"][0])')
+	bpftool map dump id "$map" -j | python3 -c '
+import json, sys
+def find(v):
+    if isinstance(v, dict):
+        if "vlan_popped" in v:
+            return v["vlan_popped"]
+        for x in v.values():
+            r = find(x)
+            if r is not None:
+                return r
+    if isinstance(v, list):
+        for x in v:
+            r = find(x)
+            if r is not None:
+                return r
+print(find(json.load(sys.stdin)))'
+}

@@ -77,9 +77,9 @@ def steady(host, rate, duration, ports):
                     s.connect_ex((host, port))
                 except OSError:
                     pass
-                pending.append((now + 1.0, s))
+                pending.append((now + 0.8, s))
             nxt += interval
-        # close attempts older than 1 s (answered or not): at most one SYN each
+        # close attempts after 0.8 s, before the 1 s SYN retransmit: one SYN each
         keep = []
         for dl, s in pending:
             if dl <= now:

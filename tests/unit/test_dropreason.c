@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* test_dropreason.c: drop-reason names come from BTF, so they follow the names, never the numbers. */
+/* test_dropreason.c: drop-reason names come from BTF: they follow names, never numbers. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,7 +246,8 @@ static void test_live_kernel(void **state)
 		assert_int_not_equal(strncmp(r->name, "SKB_DROP_REASON_", 16), 0);
 		assert_int_equal(v, r->value);
 		/* An alias may resolve to its first spelling; that spelling has the same value. */
-		assert_int_equal(pc_dropreason_value(dr, pc_dropreason_name(dr, r->value)), r->value);
+		assert_int_equal(pc_dropreason_value(dr, pc_dropreason_name(dr, r->value)),
+				 r->value);
 	}
 	assert_true(pc_dropreason_value(dr, "NETFILTER_DROP") >= 0);
 	assert_true(pc_dropreason_value(dr, "NO_SOCKET") >= 0);

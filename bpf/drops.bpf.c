@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/* drops.bpf.c: tp_btf/kfree_skb: drops of TCP/UDP packets of monitored ports, by skb_drop_reason. */
+#define PC_MAPS_EXTERN
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "portcanary.h"
+#include "compat.bpf.h"
+#include "counters.bpf.h"
+
+/* pc_drops: (slot, kernel drop reason) → per-CPU count; this tracer inserts (drops are
+ * not the packet hot path), the sampler reads, user space deletes a freed slot's keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PC_MAX_DROP_KEYS);
+	__type(key, struct pc_drop_key);
+	__type(value, __u64);
+} pc_drops SEC(".maps");
+
+/* IPv6 extension headers walked to find the ports (more count as other_l4): as many as the
+ * datapath parser walks, so every packet it counts on a port can have its drops attributed. */
+#define PC_DROP_MAX_EXT PC_IPV6_EXT_MAX
+
+struct pc_drop_pkt {
+	__u8 proto;		/* enum pc_proto */
+	__u16 sport;
+	__u16 dport;
+};
+
+/* The L4 ports of a dropped skb, read from its network header. 0 on success; -1 when it
+ * is not TCP/UDP over IP, or the bytes are not there (counted by the caller). */
+static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p,
+				      struct pc_global *g)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 eth_proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u8 l4proto, first;
+	__u32 l4off, end;
+	__u16 ports[2];
+	int i;
+
+	/*
+	 * bpf_probe_read_kernel() reads whatever lies in the head buffer, also past the
+	 * packet: a truncated packet would yield the ports of stale bytes or of the tail
+	 * room. So every read is checked against the end of the linear data, as an offset
+	 * from head (computed from data and len, which mean the same on every arch, unlike
+	 * tail). Headers in paged fragments are out of reach and count as malformed; the
+	 * stack pulls them into the linear part before the drops we care about.
+	 */
+	end = (__u32)(data - head) + BPF_CORE_READ(skb, len) - BPF_CORE_READ(skb, data_len);
+	/* A network header offset of ~0 means "never set": nothing to read. */
+	if (nh == (__u16)~0U || (__u32)nh + 1 > end)
+		goto malformed;
+	if (bpf_probe_read_kernel(&first, 1, head + nh))
+		goto malformed;
+	if (eth_proto == ETH_P_IP || (!eth_proto && first >> 4 == 4)) {
+		struct iphdr ip;
+
+		if ((__u32)nh + sizeof(ip) > end ||
+		    bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.version != 4 ||
+		    ip.ihl < 5)
+			goto malformed;
+		if (bpf_ntohs(ip.frag_off) & PC_IP_OFFSET) {
+			g->frag_nonfirst++;
+			return -1;
+		}
+		l4proto = ip.protocol;
+		l4off = nh + ip.ihl * 4;
+	} else if (eth_proto == ETH_P_IPV6 || (!eth_proto && first >> 4 == 6)) {
+		struct ipv6hdr ip6;
+
+		if ((__u32)nh + sizeof(ip6) > end ||
+		    bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.version != 6)
+			goto malformed;
+		l4proto = ip6.nexthdr;
+		l4off = nh + sizeof(ip6);
+		for (i = 0; i < PC_DROP_MAX_EXT; i++) {
+			__u8 ext[2];
+			__u16 frag;
+
+			if (l4proto != PC_IPPROTO_HOPOPTS && l4proto != PC_IPPROTO_ROUTING &&
+			    l4proto != PC_IPPROTO_DSTOPTS && l4proto != PC_IPPROTO_FRAGMENT)
+				break;
+			if (l4off + sizeof(ext) > end ||
+			    bpf_probe_read_kernel(ext, sizeof(ext), head + l4off))
+				goto malformed;
+			if (l4proto == PC_IPPROTO_FRAGMENT) {
+				if (l4off + 2 + sizeof(frag) > end ||
+				    bpf_probe_read_kernel(&frag, sizeof(frag), head + l4off + 2))
+					goto malformed;
+				if (bpf_ntohs(frag) & PC_IP6_OFFSET) {
+					g->frag_nonfirst++;
+					return -1;
+				}
+				l4off += 8;
+			} else {
+				l4off += (ext[1] + 1) * 8;
+			}
+			l4proto = ext[0];
+		}
+	} else {
+		g->not_ip++;
+		return -1;
+	}
+	if (l4proto == PC_IPPROTO_TCP)
+		p->proto = PC_PROTO_TCP;
+	else if (l4proto == PC_IPPROTO_UDP)
+		p->proto = PC_PROTO_UDP;
+	else {
+		g->other_l4++;
+		return -1;
+	}
+	if (l4off + sizeof(ports) > end || bpf_probe_read_kernel(ports, sizeof(ports), head + l4off))
+		goto malformed;
+	p->sport = bpf_ntohs(ports[0]);
+	p->dport = bpf_ntohs(ports[1]);
+	return 0;
+malformed:
+	g->malformed++;
+	return -1;
+}
+
+/* The network namespace the skb belongs to: its device's, or its socket's. */
+static __always_inline __u32 drop_netns(struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct sock *sk;
+
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	sk = BPF_CORE_READ(skb, sk);
+	if (sk)
+		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return 0;
+}
+
+static __always_inline void count_drop(__u16 slot, __u32 reason)
+{
+	struct pc_drop_key key = { .slot = slot, .reason = reason };
+	__u64 one = 1, *v;
+
+	v = bpf_map_lookup_elem(&pc_drops, &key);
+	if (v) {
+		(*v)++;		/* per-CPU value: no other writer, no atomics */
+		return;
+	}
+	/* First drop of this (slot, reason): insert; another CPU may win the race. */
+	if (bpf_map_update_elem(&pc_drops, &key, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&pc_drops, &key);
+		if (v)
+			(*v)++;
+	}
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	__u32 hook = PC_HOOK_DROP, zero = 0, ino;
+	struct pc_port_table *t;
+	struct pc_drop_pkt p;
+	struct pc_global *g;
+	bool received;
+	__u16 s_in, s_out;
+
+	/* Not drops: a freed skb that was never dropped, or consumed (numbers from BTF). */
+	if (reason == bpf_core_enum_value(enum skb_drop_reason, SKB_NOT_DROPPED_YET) ||
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return 0;
+	g = bpf_map_lookup_elem(&pc_global, &hook);
+	t = bpf_map_lookup_elem(&pc_ports, &zero);
+	if (!g || !t)
+		return 0;
+	g->packets++;
+	ino = drop_netns(skb);
+	if (pc_cfg.netns_ino && ino != pc_cfg.netns_ino) {
+		g->foreign_netns++;
+		return 0;
+	}
+	if (drop_ports(skb, &p, g))
+		return 0;
+	/* A received packet (skb_iif set) is IN by its destination port and OUT by its
+	 * source port; a packet this host sent is the other way round. */
+	received = BPF_CORE_READ(skb, skb_iif) != 0;
+	s_in = t->slot[p.proto][PC_DIR_IN][(received ? p.dport : p.sport) & 0xffff];
+	s_out = t->slot[p.proto][PC_DIR_OUT][(received ? p.sport : p.dport) & 0xffff];
+	if (s_in && s_in < PC_MAX_SLOTS)
+		count_drop(s_in, reason);
+	if (s_out && s_out < PC_MAX_SLOTS)
+		count_drop(s_out, reason);
+	if (s_in || s_out)
+		g->monitored++;
+	return 0;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""events.py: read the daemon's --events JSON lines in the namespace tests.
+
+wait  FILE SINCE TIMEOUT EVENT PORT [DIRECTION]  wait (bounded) for an event after unix time SINCE;
+                                                  prints "<latency> <json>" and exits 0, else 1
+count FILE [PORT]                                 number of events (of one port)
+check FILE                                        every line is valid JSON with the contract's fields
+"""
+import json
+import sys
+import time
+
+FIELDS = {"time", "event", "proto", "port", "direction", "cause", "detail", "syn_rate",
+          "baseline_rate", "answered_ratio", "drops", "firewall_change"}
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def ts(s):
+    # "2026-11-24T15:03:22.123Z"
+    t = time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")
+    import calendar
+    return calendar.timegm(t) + float("0" + s[19:-1])
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "wait":
+        path, since, timeout, event, port = args[0], float(args[1]), float(args[2]), args[3], int(args[4])
+        direction = args[5] if len(args) > 5 else "in"
+        end = time.time() + min(timeout, 120)
+        while time.time() < end:
+            for e in load(path):
+                if (e["event"] == event and e["port"] == port and e["direction"] == direction
+                        and ts(e["time"]) >= since):
+                    print(f"{ts(e['time']) - since:.1f} {json.dumps(e)}")
+                    return 0
+            time.sleep(0.2)
+        return 1
+    if cmd == "count":
+        evs = load(args[0])
+        if len(args) > 1:
+            evs = [e for e in evs if e["port"] == int(args[1])]
+        print(len(evs))
+        return 0
+    if cmd == "check":
+        for e in load(args[0]):
+            missing = FIELDS - set(e)
+            if missing:
+                print(f"missing {sorted(missing)} in {e}")
+                return 1
+            if not isinstance(e["port"], int) or e["proto"] not in ("tcp", "udp") \
+                    or e["direction"] not in ("in", "out"):
+                print(f"bad types in {e}")
+                return 1
+        return 0
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test_outage.sh: the outage replay: an nftables drop on 2 of 3 busy ports; exactly those go down
+# with netfilter_drop within 3 intervals, the third stays ok, rollback recovers both.
+# Over IPv4, IPv6, and 802.1Q-tagged frames on the wire (see vlan_up in lib.sh).
+. "$(dirname "$0")/lib.sh"
+require_root
+MAX_DETECT_S=4.5	# 3 intervals of 1 s, plus the time for the rule to meet a SYN and be logged
+
+sandbox_up || { fail "sandbox"; finish; exit 1; }
+serve 8001 8002 8003 || { fail "listener"; finish; exit 1; }
+
+outage() { # outage NAME HOST
+	local name=$1 host=$2 p
+	rm -f "$STATE/events.jsonl"
+	daemon_start -i vs -p tcp/8001-8003 --events "$STATE/events.jsonl" ||
+		{ fail "$name: daemon start"; return; }
+	steady 10 "$host" 8001 8002 8003
+	for p in 8001 8002 8003; do
+		check "$name: tcp/$p learns a baseline and is ok" wait_state $p in ok 25
+	done
+	mark
+	nft_s add table inet pcblock
+	nft_s add chain inet pcblock input '{ type filter hook input priority 0; }'
+	nft_s add rule inet pcblock input tcp dport '{ 8001, 8002 }' drop
+	for p in 8001 8002; do
+		if wait_event port_down $p in 15; then
+			echo "# $name: tcp/$p down after ${LATENCY} s"
+			check "$name: tcp/$p down within $MAX_DETECT_S s (${LATENCY} s)" \
+				awk "BEGIN{exit !($LATENCY <= $MAX_DETECT_S)}"
+			check_eq "$name: tcp/$p cause" netfilter_drop "$(ev_field cause)"
+			check "$name: tcp/$p evidence has NETFILTER_DROP drops" \
+				test "$(ev_field drops.NETFILTER_DROP)" -gt 0
+			check "$name: tcp/$p detail says drop" grep -q "(drop)" <<<"$(ev_field detail)"
+			check "$name: tcp/$p baseline carried" awk "BEGIN{exit !($(ev_field baseline_rate) > 5)}"
+		else
+			fail "$name: no port_down for tcp/$p within 15 s"
+		fi
+	done
+	check_eq "$name: status shows tcp/8001 down" down "$(port_field 8001 in state)"
+	check_eq "$name: status cause for tcp/8002" netfilter_drop "$(port_field 8002 in cause)"
+	check_eq "$name: tcp/8003 still ok" ok "$(port_field 8003 in state)"
+
+	mark
+	nft_s delete table inet pcblock
+	for p in 8001 8002; do
+		if wait_event port_recovered $p in 15; then
+			echo "# $name: tcp/$p recovered after ${LATENCY} s"
+			ok "$name: tcp/$p recovered (${LATENCY} s)"
+			check_eq "$name: tcp/$p recovered from" netfilter_drop "$(ev_field cause)"
+		else
+			fail "$name: no port_recovered for tcp/$p within 15 s"
+		fi
+	done
+	check_eq "$name: tcp/8003 never raised an event" 0 "$(events_for 8003)"
+	check_eq "$name: exactly one down and one recovery per blocked port" "2 2" \
+		"$(events_for 8001) $(events_for 8002)"
+	check "$name: events follow the contract" python3 "$EVENTS_PY" check "$STATE/events.jsonl"
+	kill "$STEADY_PID" 2>/dev/null
+	daemon_stop TERM
+}
+
+outage ipv4 "$S_IP"
+outage ipv6 "$S_IP6"
+vlan_up || fail "802.1Q tagging on the wire"
+outage vlan "$S_IP"
+check "the server received 802.1Q-tagged frames" test "$(vlan_popped)" -gt 100
+vlan_down
+finish

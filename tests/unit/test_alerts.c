@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_alerts.c: event JSON (the DESIGN.md contract), the log line, and detector inputs per direction. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alerts.h"
+#include "health.h"
+#include "portcanary.h"
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("key '%s' missing", key);
+	return v;
+}
+
+static const struct pc_firewall_ref fw = {
+	.time = 1795000000.0, .seconds_before = 1.4, .source = "nftables",
+	.what = "table inet filter chain input",
+};
+
+static struct pc_alert down_alert(void)
+{
+	struct pc_alert a = {
+		.time = 1795000001.4, .event = "port_down", .proto = PC_PROTO_TCP, .dir = PC_DIR_IN,
+		.port = 8443, .state = "down", .old_state = "ok", .old_state_s = 120,
+		.cause = "netfilter_drop", .detail = "netfilter dropped 96 of 100 SYNs (drop)",
+		.syn_rate = 48.0, .baseline_rate = 50.25, .answered_ratio = 0.0, .n_drops = 2,
+		.drops = { { "NETFILTER_DROP", 96 }, { "NO_SOCKET", 1 } }, .firewall = &fw,
+	};
+	return a;
+}
+
+static void test_event_json(void **state)
+{
+	struct pc_alert a = down_alert();
+	struct json_object *o = pc_alert_json(&a), *drops, *f;
+
+	(void)state;
+	assert_string_equal(json_object_get_string(get(o, "time")), "2026-11-18T11:06:41.400Z");
+	assert_string_equal(json_object_get_string(get(o, "event")), "port_down");
+	assert_string_equal(json_object_get_string(get(o, "proto")), "tcp");
+	assert_true(json_object_is_type(get(o, "port"), json_type_int));
+	assert_int_equal(json_object_get_int(get(o, "port")), 8443);
+	assert_string_equal(json_object_get_string(get(o, "direction")), "in");
+	assert_string_equal(json_object_get_string(get(o, "cause")), "netfilter_drop");
+	assert_string_equal(json_object_get_string(get(o, "detail")),
+			    "netfilter dropped 96 of 100 SYNs (drop)");
+	assert_true(json_object_get_double(get(o, "syn_rate")) == 48.0);
+	assert_true(json_object_get_double(get(o, "baseline_rate")) == 50.25);
+	assert_true(json_object_get_double(get(o, "answered_ratio")) == 0.0);
+	drops = get(o, "drops");
+	assert_int_equal(json_object_get_int64(get(drops, "NETFILTER_DROP")), 96);
+	assert_int_equal(json_object_get_int64(get(drops, "NO_SOCKET")), 1);
+	f = get(o, "firewall_change");
+	assert_string_equal(json_object_get_string(get(f, "source")), "nftables");
+	assert_true(json_object_get_double(get(f, "seconds_before")) == 1.4);
+	assert_string_equal(json_object_get_string(get(f, "time")), "2026-11-18T11:06:40.000Z");
+	json_object_put(o);
+
+	a.firewall = NULL;
+	a.baseline_rate = NAN;
+	a.answered_ratio = NAN;
+	a.n_drops = 0;
+	o = pc_alert_json(&a);
+	assert_null(get(o, "firewall_change"));
+	assert_null(get(o, "baseline_rate"));
+	assert_null(get(o, "answered_ratio"));
+	assert_int_equal(json_object_object_length(get(o, "drops")), 0);
+	json_object_put(o);
+}
+
+static void test_log_line(void **state)
+{
+	struct pc_alert a = down_alert();
+	char line[512];
+
+	(void)state;
+	pc_alert_line(&a, line, sizeof(line));
+	assert_string_equal(line, "tcp/8443:in DOWN (netfilter_drop): netfilter dropped 96 of 100 "
+				  "SYNs (drop); SYN 48.0/s (baseline 50.2/s), answered 0%; drops "
+				  "NETFILTER_DROP=96, NO_SOCKET=1; firewall (nftables) changed 1.4 s "
+				  "before: table inet filter chain input");
+	a.event = "port_recovered";
+	a.firewall = NULL;
+	a.n_drops = 0;
+	a.detail = NULL;
+	a.answered_ratio = 1;
+	pc_alert_line(&a, line, sizeof(line));
+	assert_string_equal(line, "tcp/8443:in RECOVERED (was netfilter_drop); SYN 48.0/s "
+				  "(baseline 50.2/s), answered 100%");
+}
+
+static void test_event_names(void **state)
+{
+	(void)state;
+	assert_string_equal(pc_health_event_name(PC_STATE_OK, PC_STATE_DOWN), "port_down");
+	assert_string_equal(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_DOWN), "port_down");
+	assert_string_equal(pc_health_event_name(PC_STATE_OK, PC_STATE_DEGRADED), "port_degraded");
+	assert_string_equal(pc_health_event_name(PC_STATE_DOWN, PC_STATE_DEGRADED), "port_degraded");
+	assert_string_equal(pc_health_event_name(PC_STATE_DOWN, PC_STATE_OK), "port_recovered");
+	assert_string_equal(pc_health_event_name(PC_STATE_DEGRADED, PC_STATE_IDLE), "port_recovered");
+	assert_null(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_OK));
+	assert_null(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_IDLE));
+	assert_null(pc_health_event_name(PC_STATE_OK, PC_STATE_IDLE));
+}
+
+static void test_inputs(void **state)
+{
+	struct pc_counters dl = {
+		.rx_syn = 10, .rx_synack = 7, .rx_rst = 2, .rx_icmp_unreach = 1, .rx_packets = 40,
+		.tx_syn = 20, .tx_synack = 9, .tx_rst = 4, .tx_icmp_unreach = 3, .tx_packets = 30,
+	};
+	uint64_t cls[PC_DROP_CLASS_MAX] = { 0, 5, 6, 7, 8 };
+	struct pc_det_input in;
+
+	(void)state;
+	pc_health_input(PC_PROTO_TCP, PC_DIR_IN, &dl, cls, 1.0, &in);
+	assert_int_equal(in.syn, 10);
+	assert_int_equal(in.synack, 9);
+	assert_int_equal(in.rst, 4);
+	assert_int_equal(in.icmp_unreach, 3);
+	assert_int_equal(in.drops_other, 5);
+	assert_int_equal(in.drops_netfilter, 6);
+	assert_int_equal(in.drops_no_socket, 7);
+	assert_int_equal(in.drops_listen_overflow, 8);
+	assert_int_equal(in.reject_rst, 4);	/* sent while the firewall dropped */
+	assert_int_equal(in.reject_icmp, 3);
+	assert_true(in.interval_s == 1.0);
+
+	pc_health_input(PC_PROTO_TCP, PC_DIR_OUT, &dl, cls, 2.0, &in);
+	assert_int_equal(in.syn, 20);
+	assert_int_equal(in.synack, 7);
+	assert_int_equal(in.rst, 2);
+	assert_int_equal(in.icmp_unreach, 1);
+	assert_int_equal(in.reject_rst, 0);
+
+	cls[PC_DROP_CLASS_NETFILTER] = 0;
+	pc_health_input(PC_PROTO_TCP, PC_DIR_IN, &dl, cls, 1.0, &in);
+	assert_int_equal(in.reject_rst, 0);	/* no firewall drop: a RST is just a RST */
+
+	/* UDP: silence is not failure; ICMP errors and drops are */
+	pc_health_input(PC_PROTO_UDP, PC_DIR_IN, &dl, NULL, 1.0, &in);
+	assert_int_equal(in.syn, 40);
+	assert_int_equal(in.synack, 40 - 3);
+	assert_int_equal(in.rst, 0);
+	assert_int_equal(in.drops_netfilter, 0);
+	cls[PC_DROP_CLASS_NETFILTER] = 30;
+	pc_health_input(PC_PROTO_UDP, PC_DIR_OUT, &dl, cls, 1.0, &in);
+	assert_int_equal(in.syn, 30);
+	assert_int_equal(in.synack, 0);	/* 1 ICMP + 30 + 5 + 7 + 8 drops exceed 30 */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_event_names),
+		cmocka_unit_test(test_inputs),
+	};
+
+	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
+}

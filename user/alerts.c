@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/* alerts.c: events as a log line, as JSON lines and through a non-blocking exec hook. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alerts.h"
+#include "log.h"
+#include "portspec.h"
+#include "report.h"
+
+static struct json_object *num_or_null(double v)
+{
+	return isfinite(v) ? json_object_new_double(round(v * 1000.0) / 1000.0) : NULL;
+}
+
+struct json_object *pc_alert_json(const struct pc_alert *a)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *drops = json_object_new_object();
+	char ts[40];
+	int i;
+
+	pc_format_time(a->time, ts, sizeof(ts));
+	json_object_object_add(o, "time", json_object_new_string(ts));
+	json_object_object_add(o, "event", json_object_new_string(a->event));
+	json_object_object_add(o, "proto", json_object_new_string(pc_proto_name(a->proto)));
+	json_object_object_add(o, "port", json_object_new_int(a->port));
+	json_object_object_add(o, "direction", json_object_new_string(pc_dir_name(a->dir)));
+	json_object_object_add(o, "state", json_object_new_string(a->state));
+	json_object_object_add(o, "previous_state", json_object_new_string(a->old_state));
+	json_object_object_add(o, "previous_state_seconds", num_or_null(a->old_state_s));
+	json_object_object_add(o, "cause", a->cause ? json_object_new_string(a->cause) : NULL);
+	json_object_object_add(o, "detail", json_object_new_string(a->detail ? a->detail : ""));
+	json_object_object_add(o, "syn_rate", num_or_null(a->syn_rate));
+	json_object_object_add(o, "baseline_rate", num_or_null(a->baseline_rate));
+	json_object_object_add(o, "answered_ratio", num_or_null(a->answered_ratio));
+	for (i = 0; i < a->n_drops && i < PC_ALERT_MAX_DROPS; i++)
+		json_object_object_add(drops, a->drops[i].reason,
+				       json_object_new_uint64(a->drops[i].count));
+	json_object_object_add(o, "drops", drops);
+	if (a->firewall) {
+		struct json_object *f = json_object_new_object();
+
+		pc_format_time(a->firewall->time, ts, sizeof(ts));
+		json_object_object_add(f, "time", json_object_new_string(ts));
+		json_object_object_add(f, "seconds_before", num_or_null(a->firewall->seconds_before));
+		json_object_object_add(f, "source", json_object_new_string(a->firewall->source));
+		if (a->firewall->what)
+			json_object_object_add(f, "what", json_object_new_string(a->firewall->what));
+		json_object_object_add(o, "firewall_change", f);
+	} else {
+		json_object_object_add(o, "firewall_change", NULL);
+	}
+	return o;
+}
+
+void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
+{
+	size_t n;
+	int i;
+
+	n = snprintf(buf, len, "%s/%u:%s %s", pc_proto_name(a->proto), a->port, pc_dir_name(a->dir),
+		     !strcmp(a->event, "port_recovered") ? "RECOVERED" :
+		     !strcmp(a->event, "port_down") ? "DOWN" : "DEGRADED");
+	if (a->cause && n < len)
+		n += snprintf(buf + n, len - n, " (%s%s)",
+			      !strcmp(a->event, "port_recovered") ? "was " : "", a->cause);
+	if (a->detail && *a->detail && n < len)
+		n += snprintf(buf + n, len - n, ": %s", a->detail);
+	if (n < len)
+		n += snprintf(buf + n, len - n, "; SYN %.1f/s", isfinite(a->syn_rate) ? a->syn_rate : 0);
+	if (isfinite(a->baseline_rate) && n < len)
+		n += snprintf(buf + n, len - n, " (baseline %.1f/s)", a->baseline_rate);
+	if (isfinite(a->answered_ratio) && n < len)
+		n += snprintf(buf + n, len - n, ", answered %.0f%%", a->answered_ratio * 100);
+	for (i = 0; i < a->n_drops && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s=%llu", i ? ", " : "; drops ", a->drops[i].reason,
+			      (unsigned long long)a->drops[i].count);
+	if (a->firewall && n < len)
+		snprintf(buf + n, len - n, "; firewall (%s) changed %.1f s before%s%s",
+			 a->firewall->source, a->firewall->seconds_before,
+			 a->firewall->what ? ": " : "", a->firewall->what ? a->firewall->what : "");
+}
+
+int pc_alerts_open(struct pc_alerts *al, const char *events_path, const char *exec_cmd)
+{
+	memset(al, 0, sizeof(*al));
+	al->exec_cmd = exec_cmd;
+	if (!events_path)
+		return 0;
+	if (!strcmp(events_path, "-")) {
+		al->events = stdout;
+		al->events_is_stdout = true;
+		return 0;
+	}
+	al->events = fopen(events_path, "ae");
+	if (!al->events) {
+		int err = -errno;
+
+		pc_err("cannot open the events file %s: %s", events_path, strerror(errno));
+		return err;
+	}
+	setvbuf(al->events, NULL, _IOLBF, 0);
+	return 0;
+}
+
+static void setenv_num(const char *name, double v, const char *fmt)
+{
+	char buf[64];
+
+	if (!isfinite(v))
+		return;
+	snprintf(buf, sizeof(buf), fmt, v);
+	setenv(name, buf, 1);
+}
+
+/* Child side of the hook: the event in the environment, the JSON on stdin. */
+static void exec_hook(const char *cmd, const struct pc_alert *a, int stdin_fd)
+{
+	char port[8];
+
+	dup2(stdin_fd, STDIN_FILENO);
+	close(stdin_fd);
+	snprintf(port, sizeof(port), "%u", a->port);
+	setenv("PORTCANARY_EVENT", a->event, 1);
+	setenv("PORTCANARY_PROTO", pc_proto_name(a->proto), 1);
+	setenv("PORTCANARY_PORT", port, 1);
+	setenv("PORTCANARY_DIRECTION", pc_dir_name(a->dir), 1);
+	setenv("PORTCANARY_STATE", a->state, 1);
+	setenv("PORTCANARY_CAUSE", a->cause ? a->cause : "", 1);
+	setenv("PORTCANARY_DETAIL", a->detail ? a->detail : "", 1);
+	setenv_num("PORTCANARY_SYN_RATE", a->syn_rate, "%.3f");
+	setenv_num("PORTCANARY_BASELINE_RATE", a->baseline_rate, "%.3f");
+	setenv_num("PORTCANARY_ANSWERED_RATIO", a->answered_ratio, "%.3f");
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *json,
+		       double now)
+{
+	struct pc_alert_hook *slot = NULL;
+	sigset_t all, old;
+	int p[2], i;
+	pid_t pid;
+
+	for (i = 0; i < PC_ALERT_MAX_HOOKS; i++)
+		if (!al->hooks[i].pid)
+			slot = &al->hooks[i];
+	if (!slot) {
+		al->hooks_skipped++;
+		pc_warn("--exec hook skipped: %d hooks still running", PC_ALERT_MAX_HOOKS);
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC)) {
+		pc_warn("--exec hook: pipe: %s", strerror(errno));
+		return;
+	}
+	/* The child must not inherit our blocked signal mask (the daemon uses signalfd). */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(p[1]);
+		exec_hook(al->exec_cmd, a, p[0]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (pid < 0) {
+		pc_warn("--exec hook: fork: %s", strerror(errno));
+		close(p[1]);
+		return;
+	}
+	/* An event is far smaller than a pipe buffer: this write does not block, and a
+	 * hook that never reads stdin cannot hold us (non-blocking, then closed). */
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	if (write(p[1], json, strlen(json)) < 0 || write(p[1], "\n", 1) < 0)
+		pc_debug("--exec hook did not take its stdin: %s", strerror(errno));
+	close(p[1]);
+	slot->pid = pid;
+	slot->started = now;
+	slot->term_sent = false;
+}
+
+void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double now)
+{
+	struct json_object *o = pc_alert_json(a);
+	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	char line[1024];
+
+	pc_alert_line(a, line, sizeof(line));
+	pc_log(!strcmp(a->event, "port_recovered") ? PC_LOG_INFO : PC_LOG_WARN, "%s", line);
+	if (al->events) {
+		fprintf(al->events, "%s\n", json);
+		fflush(al->events);
+	}
+	if (al->exec_cmd)
+		start_hook(al, a, json, now);
+	al->emitted++;
+	json_object_put(o);
+}
+
+void pc_alerts_reap(struct pc_alerts *al, double now)
+{
+	int i, status;
+
+	for (i = 0; i < PC_ALERT_MAX_HOOKS; i++) {
+		struct pc_alert_hook *h = &al->hooks[i];
+		pid_t r;
+
+		if (!h->pid)
+			continue;
+		r = waitpid(h->pid, &status, WNOHANG);
+		if (r == h->pid || (r < 0 && errno == ECHILD)) {
+			if (r == h->pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+				al->hooks_failed++;
+				if (WIFEXITED(status))
+					pc_warn("--exec hook exited with status %d", WEXITSTATUS(status));
+				else if (!h->term_sent)
+					pc_warn("--exec hook killed by signal %d", WTERMSIG(status));
+			}
+			h->pid = 0;
+			continue;
+		}
+		if (now - h->started > PC_ALERT_HOOK_TIMEOUT_S + 5) {
+			kill(h->pid, SIGKILL);
+		} else if (now - h->started > PC_ALERT_HOOK_TIMEOUT_S && !h->term_sent) {
+			pc_warn("--exec hook still running after %.0f s: terminating it",
+				PC_ALERT_HOOK_TIMEOUT_S);
+			kill(h->pid, SIGTERM);
+			h->term_sent = true;
+		}
+	}
+}
+
+void pc_alerts_close(struct pc_alerts *al)
+{
+	int i;
+
+	for (i = 0; i < PC_ALERT_MAX_HOOKS; i++)
+		if (al->hooks[i].pid)
+			waitpid(al->hooks[i].pid, NULL, WNOHANG);
+	if (al->events && !al->events_is_stdout)
+		fclose(al->events);
+	al->events = NULL;
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/* drops.c: reads the per-CPU pc_drops hash; drop counts per slot and reason, by class. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "alerts.h"
+#include "drops.h"
+#include "log.h"
+
+int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	d->names = names;
+	d->ncpus = libbpf_num_possible_cpus();
+	d->e = calloc(PC_MAX_DROP_KEYS, sizeof(*d->e));
+	d->percpu = calloc(d->ncpus, sizeof(uint64_t));
+	if (!d->e || !d->percpu) {
+		pc_drops_free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void pc_drops_free(struct pc_drops *d)
+{
+	free(d->e);
+	free(d->percpu);
+	d->e = NULL;
+	d->percpu = NULL;
+}
+
+static int key_cmp(uint16_t s1, uint32_t r1, uint16_t s2, uint32_t r2)
+{
+	if (s1 != s2)
+		return s1 < s2 ? -1 : 1;
+	if (r1 != r2)
+		return r1 < r2 ? -1 : 1;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct pc_drop_entry *x = a, *y = b;
+
+	return key_cmp(x->slot, x->reason, y->slot, y->reason);
+}
+
+static struct pc_drop_entry *find(struct pc_drops *d, uint16_t slot, uint32_t reason)
+{
+	int lo = 0, hi = d->n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = key_cmp(d->e[mid].slot, d->e[mid].reason, slot, reason);
+
+		if (!c)
+			return &d->e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+int pc_drops_read(struct pc_drops *d)
+{
+	struct pc_drop_key key, next, *prev = NULL;
+	int i, c, added = 0, n0 = d->n;
+
+	memset(d->delta_class, 0, sizeof(d->delta_class));
+	memset(d->slot_delta, 0, sizeof(d->slot_delta));
+	if (d->fd < 0)
+		return 0;
+	/* Advance the history ring: hist[hist_pos] becomes the total as of now. */
+	d->hist_pos = (d->hist_pos + 1) % PC_DROPS_HIST;
+	while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
+		struct pc_drop_entry *e;
+		uint64_t total = 0, delta;
+
+		key = next;
+		prev = &key;
+		if (next.slot >= PC_MAX_SLOTS ||
+		    bpf_map_lookup_elem(d->fd, &next, d->percpu))
+			continue;
+		for (c = 0; c < d->ncpus; c++)
+			total += d->percpu[c];
+		e = find(d, next.slot, next.reason);
+		if (!e) {
+			if (d->n >= PC_MAX_DROP_KEYS)
+				continue;
+			e = &d->e[d->n++];
+			memset(e, 0, sizeof(*e));
+			e->slot = next.slot;
+			e->reason = next.reason;
+			added = 1;
+		}
+		delta = total >= e->total ? total - e->total : total;
+		e->total = total;
+		d->delta_class[next.slot][pc_dropreason_class(d->names, next.reason)] += delta;
+		d->slot_delta[next.slot] += delta;
+	}
+	/* New entries were appended unsorted: sort once; their history is zero. */
+	if (added && d->n > n0)
+		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
+	memset(d->slot_total, 0, sizeof(d->slot_total));
+	for (i = 0; i < d->n; i++) {
+		d->e[i].hist[d->hist_pos] = d->e[i].total;
+		d->slot_total[d->e[i].slot] += d->e[i].total;
+	}
+	return 0;
+}
+
+static int count_desc(const void *a, const void *b)
+{
+	const struct pc_alert_drop *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->reason, y->reason);
+}
+
+/* A slot's drops by reason, most first: over the last PC_DROPS_HIST intervals or all time.
+ * For an event's evidence (recent), frees the kernel gives no specific reason for
+ * (NOT_SPECIFIED and other unclassified ones: TCP teardown frees them all day) are
+ * left out when a specific reason is there to show. */
+static int collect(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max,
+		   bool recent)
+{
+	struct pc_alert_drop all[64];
+	int oldest = (d->hist_pos + 1) % PC_DROPS_HIST;
+	bool specific = false;
+	int i, n = 0;
+
+	for (i = 0; recent && i < d->n; i++)
+		if (d->e[i].slot == slot && d->e[i].total != d->e[i].hist[oldest] &&
+		    pc_dropreason_class(d->names, d->e[i].reason) > PC_DROP_CLASS_OTHER)
+			specific = true;
+	for (i = 0; i < d->n && n < 64; i++) {
+		const struct pc_drop_entry *e = &d->e[i];
+		uint64_t base = recent && e->hist[oldest] <= e->total ? e->hist[oldest] : 0;
+		const char *name;
+
+		if (e->slot != slot || e->total == base)
+			continue;
+		if (specific && pc_dropreason_class(d->names, e->reason) <= PC_DROP_CLASS_OTHER)
+			continue;
+		name = pc_dropreason_name(d->names, e->reason);
+		all[n].reason = name ? name : "UNKNOWN";
+		all[n].count = e->total - base;
+		n++;
+	}
+	qsort(all, n, sizeof(all[0]), count_desc);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
+int pc_drops_recent(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
+{
+	return collect(d, slot, out, max, true);
+}
+
+int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
+{
+	return collect(d, slot, out, max, false);
+}
+
+void pc_drops_forget_slot(int fd, int slot)
+{
+	struct pc_drop_key key, next, *prev = NULL;
+	struct pc_drop_key doomed[64];
+	int n, i;
+
+	if (fd < 0)
+		return;
+	/* Collect, then delete: deleting while walking a hash restarts the walk. */
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < 64 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (next.slot == slot)
+				doomed[n++] = next;
+		}
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &doomed[i]);
+	} while (n == 64);
+}

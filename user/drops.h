@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* drops.h: the pc_drops map read back: per slot and kernel drop reason, totals and deltas. */
+#ifndef PC_DROPS_H
+#define PC_DROPS_H
+
+#include <stdint.h>
+
+#include "dropreason.h"
+#include "portcanary.h"
+
+#define PC_DROPS_HIST 8		/* intervals of history kept for an event's evidence */
+
+struct pc_drop_entry {
+	uint16_t slot;
+	uint32_t reason;
+	uint64_t total;			/* summed over CPUs */
+	uint64_t hist[PC_DROPS_HIST];	/* total at the end of each of the last intervals */
+};
+
+struct pc_drops {
+	int fd;				/* -1: drop attribution unavailable */
+	int ncpus;
+	const struct pc_dropreasons *names;
+	struct pc_drop_entry *e;	/* sorted by (slot, reason) */
+	int n;
+	int hist_pos;			/* ring index of the oldest total in hist[] */
+	uint64_t *percpu;		/* scratch */
+	/* Per slot, for the last interval: drops by class, and totals since the slot began. */
+	uint64_t delta_class[PC_MAX_SLOTS][PC_DROP_CLASS_MAX];
+	uint64_t slot_total[PC_MAX_SLOTS];
+	uint64_t slot_delta[PC_MAX_SLOTS];
+};
+
+int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names);
+void pc_drops_free(struct pc_drops *d);
+/* Read the map; fill the per-slot deltas of this interval. */
+int pc_drops_read(struct pc_drops *d);
+/* Drops of a slot over the last PC_DROPS_HIST intervals, most first: up to max
+ * (reason name, count) pairs. Returns how many. */
+struct pc_alert_drop;
+int pc_drops_recent(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max);
+/* All-time totals of a slot by reason (for status/metrics), most first. */
+int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max);
+/* Delete every entry of a slot from the map (the slot goes to another port). */
+void pc_drops_forget_slot(int fd, int slot);
+
+#endif

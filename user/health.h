@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* health.h: per-port health each interval: counters + drops → detector → alerts and status views. */
+#ifndef PC_HEALTH_H
+#define PC_HEALTH_H
+
+#include "alerts.h"
+#include "detector.h"
+#include "drops.h"
+#include "portset.h"
+#include "report.h"
+#include "sampler.h"
+
+struct pc_health {
+	struct pc_det_cfg cfg;
+	struct pc_det_port det[PC_MAX_SLOTS];
+	struct pc_slot_info owner[PC_MAX_SLOTS];	/* the port each detector belongs to */
+	double wall_minus_mono;				/* to print monotonic times as UTC */
+};
+
+void pc_health_init(struct pc_health *h, const struct pc_det_cfg *cfg, double mono_now,
+		    double wall_now);
+
+/* The detector's input for one slot's interval (pure). TCP: requests are SYNs,
+ * answers SYN-ACKs/RSTs. UDP has no handshake: requests are the packets towards
+ * the service, answers the packets back (a request/response service such as DNS). */
+void pc_health_input(int proto, int dir, const struct pc_counters *delta,
+		     const uint64_t drop_class[PC_DROP_CLASS_MAX], double dt,
+		     struct pc_det_input *in);
+
+/* Feed every monitored slot one interval; emit an event per state change; fill
+ * views (sorted by proto, port, direction). Returns the number of views. */
+int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
+		     const struct pc_sampler *s, const struct pc_drops *d, struct pc_alerts *al,
+		     double mono_now, struct pc_port_view *views);
+
+/* Event name of a transition, or NULL when it is not an alert (unknown → ok …). */
+const char *pc_health_event_name(enum pc_state from, enum pc_state to);
+
+#endif
