@@ -4,8 +4,8 @@
 set -eu
 
 PKGS="clang llvm make gcc pkg-config bpftool libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
-libcmocka-dev libjson-c-dev libmnl-dev libnftnl-dev libmicrohttpd-dev libcap-dev
-nftables iptables iproute2 procps python3 util-linux"
+libcmocka-dev libjson-c-dev libmnl-dev libnftnl-dev libmicrohttpd-dev libcap-dev libinih-dev
+nftables iptables iproute2 procps python3 util-linux prometheus"
 
 missing=""
 for p in $PKGS; do

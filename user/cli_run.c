@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -20,7 +21,8 @@ static void run_usage(FILE *out)
 		"  -i, --interface IFACE   interface to watch (repeatable; default: the default route's)\n"
 		"  -p, --port SPEC         [tcp/|udp/]PORT[-PORT][:in|:out] (repeatable; default: every\n"
 		"                          TCP port with a listener, refreshed as listeners come and go)\n"
-		"  -c, --config FILE       configuration file\n"
+		"  -c, --config FILE       configuration file (default %s if it exists);\n"
+		"                          options given here win over it; SIGHUP reloads it\n"
 		"      --interval SEC      sampling interval, 0.1-60 (default 1)\n"
 		"      --events FILE|-     write one JSON object per event line\n"
 		"      --exec CMD          run CMD on each event\n"
@@ -29,13 +31,16 @@ static void run_usage(FILE *out)
 		"      --ingress-hook HOOK xdp (default) or tc: count ingress with a TC program, for\n"
 		"                          interfaces whose XDP hook holds a program that cannot be shared\n"
 		"      --state-dir DIR     pinned maps and control socket (default %s)\n"
+		"      --firewall-window SEC  an alert names a firewall change made up to SEC\n"
+		"                          before it (default 300)\n"
 		"  -v, --verbose           more logging (twice: libbpf debug)\n\n"
 		"examples:\n"
 		"  portcanary run                                  # default route's interface, all listeners\n"
 		"  portcanary run -i eth0 -p tcp/443 -p 8000-8010  # two inbound services\n"
 		"  portcanary run -i eth0 -p tcp/5432:out          # a database this host calls\n"
-		"  portcanary run -i eth0 --ingress-hook tc -p 443 # beside a legacy XDP program\n",
-		PC_DEFAULT_STATE_DIR);
+		"  portcanary run -i eth0 --ingress-hook tc -p 443 # beside a legacy XDP program\n"
+		"  portcanary run -c /etc/portcanary/portcanary.conf --events -\n",
+		PC_DEFAULT_CONFIG, PC_DEFAULT_STATE_DIR);
 }
 
 enum {
@@ -46,6 +51,7 @@ enum {
 	OPT_XDP_MODE,
 	OPT_INGRESS,
 	OPT_STATE_DIR,
+	OPT_FW_WINDOW,
 };
 
 static const struct option run_options[] = {
@@ -59,6 +65,7 @@ static const struct option run_options[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "ingress-hook", required_argument, NULL, OPT_INGRESS },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "firewall-window", required_argument, NULL, OPT_FW_WINDOW },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -66,90 +73,86 @@ static const struct option run_options[] = {
 
 int pc_cmd_run(int argc, char **argv)
 {
-	static struct pc_run_opts o;
-	char err[160];
-	int c, verbose = 0;
+	static struct pc_run_opts cli, opts;
+	char err[600];
+	int c;
 
-	memset(&o, 0, sizeof(o));
-	o.interval = 1.0;
-	o.state_dir = PC_DEFAULT_STATE_DIR;
+	pc_run_opts_default(&cli);
+	snprintf(cli.config_path, sizeof(cli.config_path), "%s", PC_DEFAULT_CONFIG);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:c:vh", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (o.n_ifaces == PC_MAX_IFACES) {
-				pc_err("too many interfaces: at most %d", PC_MAX_IFACES);
-				return PC_EXIT_USAGE;
-			}
-			if (!*optarg || strlen(optarg) >= IF_NAMESIZE || strchr(optarg, '/')) {
-				pc_err("invalid interface name '%s'", optarg);
-				return PC_EXIT_USAGE;
-			}
-			snprintf(o.ifaces[o.n_ifaces++], IF_NAMESIZE, "%s", optarg);
+			if (pc_opt_iface(optarg, &cli, err, sizeof(err)))
+				goto bad;
+			cli.cli_set |= PC_OPT_IFACES;
 			break;
 		case 'p':
-			if (o.n_specs == PC_MAX_SPECS) {
-				pc_err("too many -p options: at most %d (use ranges)", PC_MAX_SPECS);
-				return PC_EXIT_USAGE;
-			}
-			if (pc_portspec_parse(optarg, &o.specs[o.n_specs], err, sizeof(err))) {
-				pc_err("bad port spec '%s': %s; expected [tcp/|udp/]PORT[-PORT][:in|:out], "
-				       "e.g. tcp/443 or udp/53:out", optarg, err);
-				return PC_EXIT_USAGE;
-			}
-			o.n_specs++;
+			if (pc_opt_port(optarg, &cli, err, sizeof(err)))
+				goto bad;
+			cli.cli_set |= PC_OPT_PORTS;
 			break;
 		case 'c':
-			pc_err("-c %s: configuration files are not supported by this version yet; "
-			       "give the options on the command line", optarg);
-			return PC_EXIT_USAGE;
+			if (snprintf(cli.config_path, sizeof(cli.config_path), "%s", optarg) >=
+			    (int)sizeof(cli.config_path)) {
+				pc_err("-c: path too long");
+				return PC_EXIT_USAGE;
+			}
+			cli.config_required = true;
+			break;
 		case OPT_INTERVAL:
-			if (pc_parse_double(optarg, 0.1, 60, &o.interval)) {
+			if (pc_parse_double(optarg, 0.1, 60, &cli.interval)) {
 				pc_err("bad --interval '%s': a number of seconds from 0.1 to 60", optarg);
 				return PC_EXIT_USAGE;
 			}
+			cli.cli_set |= PC_OPT_INTERVAL;
 			break;
 		case OPT_EVENTS:
-			o.events_path = optarg;
+			snprintf(cli.events_path, sizeof(cli.events_path), "%s", optarg);
+			cli.cli_set |= PC_OPT_EVENTS;
 			break;
 		case OPT_EXEC:
-			o.exec_cmd = optarg;
+			snprintf(cli.exec_cmd, sizeof(cli.exec_cmd), "%s", optarg);
+			cli.cli_set |= PC_OPT_EXEC;
 			break;
 		case OPT_LISTEN:
-			o.listen_addr = optarg;
+			snprintf(cli.listen_addr, sizeof(cli.listen_addr), "%s", optarg);
+			cli.cli_set |= PC_OPT_LISTEN;
 			break;
 		case OPT_XDP_MODE:
-			if (!strcmp(optarg, "auto"))
-				o.xdp_mode = PC_XDP_AUTO;
-			else if (!strcmp(optarg, "native"))
-				o.xdp_mode = PC_XDP_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				o.xdp_mode = PC_XDP_GENERIC;
-			else {
+			if (pc_opt_xdp_mode(optarg, &cli.xdp_mode)) {
 				pc_err("bad --xdp-mode '%s': use auto, native or generic", optarg);
 				return PC_EXIT_USAGE;
 			}
+			cli.cli_set |= PC_OPT_XDP_MODE;
 			break;
 		case OPT_INGRESS:
-			if (!strcmp(optarg, "xdp"))
-				o.ingress = PC_INGRESS_XDP;
-			else if (!strcmp(optarg, "tc"))
-				o.ingress = PC_INGRESS_TC;
-			else {
+			if (pc_opt_ingress(optarg, &cli.ingress)) {
 				pc_err("bad --ingress-hook '%s': use xdp or tc", optarg);
 				return PC_EXIT_USAGE;
 			}
+			cli.cli_set |= PC_OPT_INGRESS;
 			break;
 		case OPT_STATE_DIR:
-			if (!*optarg || optarg[0] != '/') {
+			if (!*optarg || optarg[0] != '/' ||
+			    strlen(optarg) >= sizeof(cli.state_dir) - 40) {
 				pc_err("bad --state-dir '%s': give an absolute path", optarg);
 				return PC_EXIT_USAGE;
 			}
-			o.state_dir = optarg;
+			snprintf(cli.state_dir, sizeof(cli.state_dir), "%s", optarg);
+			cli.cli_set |= PC_OPT_STATE_DIR;
+			break;
+		case OPT_FW_WINDOW:
+			if (pc_parse_double(optarg, 0, 86400, &cli.fw_window)) {
+				pc_err("bad --firewall-window '%s': seconds from 0 to 86400", optarg);
+				return PC_EXIT_USAGE;
+			}
+			cli.cli_set |= PC_OPT_FW_WINDOW;
 			break;
 		case 'v':
-			verbose++;
+			cli.verbose++;
+			cli.cli_set |= PC_OPT_VERBOSE;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -167,7 +170,16 @@ int pc_cmd_run(int argc, char **argv)
 		pc_err("unexpected argument '%s' (see portcanary run --help)", argv[optind]);
 		return PC_EXIT_USAGE;
 	}
-	pc_log_set_level(PC_LOG_INFO + verbose);
+	/* Defaults, then the config file, then the command line. */
+	if (pc_config_resolve(&cli, &opts, err, sizeof(err))) {
+		pc_err("%s", err);
+		return PC_EXIT_USAGE;
+	}
+	pc_log_set_level(PC_LOG_INFO + opts.verbose);
 	pc_log_hook_libs();
-	return pc_daemon_run(&o);
+	return pc_daemon_run(&opts);
+
+bad:
+	pc_err("%s", err);
+	return PC_EXIT_USAGE;
 }

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "detector.h"
 #include "dropreason.h"
 #include "drops.h"
+#include "fwwatch.h"
 #include "health.h"
 #include "log.h"
 #include "netinfo.h"
@@ -29,7 +31,7 @@
 #define PC_LISTENER_REFRESH_S 5.0
 
 struct pc_daemon {
-	const struct pc_run_opts *opts;
+	struct pc_run_opts *opts;	/* in force; SIGHUP replaces it */
 	struct pc_loader ld;
 	struct pc_portset ps;
 	struct pc_sampler sampler;
@@ -37,6 +39,7 @@ struct pc_daemon {
 	struct pc_drops drops;
 	struct pc_health health;
 	struct pc_alerts alerts;
+	struct pc_fwwatch fw;
 	bool auto_ports;
 	double started;
 	double last_listener_scan;
@@ -159,9 +162,71 @@ static void handle_control(struct pc_daemon *d)
 	}
 }
 
-static int setup_fds(struct pc_daemon *d)
+static int set_timer(struct pc_daemon *d)
 {
 	struct itimerspec its = {};
+
+	its.it_interval.tv_sec = (time_t)d->opts->interval;
+	its.it_interval.tv_nsec = (long)((d->opts->interval - its.it_interval.tv_sec) * 1e9);
+	its.it_value = its.it_interval;
+	return timerfd_settime(d->timer_fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* SIGHUP: read the config again (the command line still wins). Ports, interval,
+ * detector thresholds and the event sinks change in place: ports that stay keep
+ * their counters and learned baselines. A bad config changes nothing. */
+static void reload(struct pc_daemon *d)
+{
+	static struct pc_run_opts next;
+	struct pc_alerts alerts;
+	char err[600];
+	const struct pc_run_opts *old = d->opts;
+
+	if (!old->cli || pc_config_resolve(old->cli, &next, err, sizeof(err))) {
+		pc_err("SIGHUP: config refused, the old one stays in force: %s",
+		       old->cli ? err : "no config source");
+		return;
+	}
+	if (strcmp(nonempty(next.events_path) ?: "", nonempty(old->events_path) ?: "") ||
+	    strcmp(nonempty(next.exec_cmd) ?: "", nonempty(old->exec_cmd) ?: "")) {
+		if (pc_alerts_open(&alerts, nonempty(next.events_path), nonempty(next.exec_cmd))) {
+			pc_err("SIGHUP: config refused, the old one stays in force: cannot open the "
+			       "events file %s", next.events_path);
+			return;
+		}
+		pc_alerts_close(&d->alerts);
+		d->alerts = alerts;
+	}
+	if (next.n_ifaces != old->n_ifaces ||
+	    memcmp(next.ifaces, old->ifaces, sizeof(next.ifaces[0]) * next.n_ifaces) ||
+	    strcmp(next.state_dir, old->state_dir) || next.ingress != old->ingress ||
+	    next.xdp_mode != old->xdp_mode)
+		pc_warn("SIGHUP: interfaces, state dir, XDP mode and ingress hook change only "
+			"with a restart; keeping the current ones");
+	memcpy(next.ifaces, old->ifaces, sizeof(next.ifaces));
+	next.n_ifaces = old->n_ifaces;
+	memcpy(next.state_dir, old->state_dir, sizeof(next.state_dir));
+	next.ingress = old->ingress;
+	next.xdp_mode = old->xdp_mode;
+	*d->opts = next;	/* `old` points at it: not used from here on */
+	d->health.cfg = d->opts->det;
+	d->health.fw_window = d->opts->fw_window;
+	d->auto_ports = d->opts->n_specs == 0;
+	apply_ports(d);
+	set_timer(d);
+	pc_log_set_level(PC_LOG_INFO + d->opts->verbose);
+	pc_info("SIGHUP: config %s reloaded: %d port spec%s%s, interval %.1f s",
+		d->opts->config_path, d->opts->n_specs, d->opts->n_specs == 1 ? "" : "s",
+		d->auto_ports ? " (every listener)" : "", d->opts->interval);
+}
+
+static int setup_fds(struct pc_daemon *d)
+{
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -172,12 +237,7 @@ static int setup_fds(struct pc_daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->sig_fd < 0 || d->timer_fd < 0)
-		return -errno;
-	its.it_interval.tv_sec = (time_t)d->opts->interval;
-	its.it_interval.tv_nsec = (long)((d->opts->interval - its.it_interval.tv_sec) * 1e9);
-	its.it_value = its.it_interval;
-	if (timerfd_settime(d->timer_fd, 0, &its, NULL))
+	if (d->sig_fd < 0 || d->timer_fd < 0 || set_timer(d))
 		return -errno;
 	d->ctl_fd = pc_control_listen(d->opts->state_dir);
 	if (d->ctl_fd < 0) {
@@ -190,14 +250,15 @@ static int setup_fds(struct pc_daemon *d)
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = d->sig_fd, .events = POLLIN },
 		{ .fd = d->timer_fd, .events = POLLIN },
 		{ .fd = d->ctl_fd, .events = POLLIN },
+		{ .fd = d->fw.fd, .events = POLLIN },	/* -1 (ignored by poll) when not watching */
 	};
 
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -213,7 +274,7 @@ static int loop(struct pc_daemon *d)
 					return 0;
 				}
 				if (si.ssi_signo == SIGHUP)
-					pc_info("SIGHUP: nothing to reload yet");
+					reload(d);
 			}
 		}
 		if (pfd[1].revents & POLLIN) {
@@ -224,10 +285,13 @@ static int loop(struct pc_daemon *d)
 		}
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
+		/* Before the next sample, so a change and the drop it causes are in order. */
+		if (pfd[3].revents & POLLIN)
+			pc_fwwatch_read(&d->fw, wall_now());
 	}
 }
 
-int pc_daemon_run(const struct pc_run_opts *opts)
+int pc_daemon_run(struct pc_run_opts *opts)
 {
 	struct pc_loader_opts lopts = {
 		.state_dir = opts->state_dir,
@@ -267,12 +331,14 @@ int pc_daemon_run(const struct pc_run_opts *opts)
 	d->auto_ports = opts->n_specs == 0;
 	d->started = wall_now();
 	pc_log_set_timestamps(1);
-	{
-		struct pc_det_cfg cfg = pc_det_cfg_default();
-
-		pc_health_init(&d->health, &cfg, mono_now(), d->started);
-	}
-	if (pc_alerts_open(&d->alerts, opts->events_path, opts->exec_cmd))
+	pc_health_init(&d->health, &opts->det, mono_now(), d->started);
+	err = pc_fwwatch_open(&d->fw);
+	if (err)
+		pc_warn("cannot watch nftables changes (%s): alerts will not name firewall changes",
+			strerror(-err));
+	d->health.fw = d->fw.fd >= 0 ? &d->fw.hist : NULL;
+	d->health.fw_window = opts->fw_window;
+	if (pc_alerts_open(&d->alerts, nonempty(opts->events_path), nonempty(opts->exec_cmd)))
 		goto out_free;
 	err = pc_dropreasons_load(&d->reasons);
 	if (err) {
@@ -325,6 +391,7 @@ out_close:
 	pc_portset_close(&d->ps);
 	pc_loader_close(&d->ld);
 	pc_alerts_close(&d->alerts);
+	pc_fwwatch_close(&d->fw);
 out_free:
 	pc_dropreasons_free(d->reasons);
 	free(d);

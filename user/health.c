@@ -97,8 +97,19 @@ static void emit(struct pc_health *h, const struct pc_slot_info *si, int slot,
 			ev->new_state == PC_STATE_IDLE ? " (too little traffic to judge)" : "");
 		return;
 	}
+	struct pc_firewall_ref fw;
+	const struct pc_fw_change *c;
+
 	if (d)
 		a.n_drops = pc_drops_recent(d, slot, a.drops, PC_ALERT_MAX_DROPS);
+	/* A port that got worse: was there a firewall change just before? */
+	if (h->fw && ev->new_state > ev->old_state && ev->new_state >= PC_STATE_DEGRADED) {
+		c = pc_fw_history_before(h->fw, a.time, h->fw_window);
+		if (c) {
+			pc_fw_ref(c, a.time, &fw);
+			a.firewall = &fw;
+		}
+	}
 	pc_alerts_emit(al, &a, mono_now);
 }
 

@@ -5,6 +5,7 @@
 
 #include "alerts.h"
 #include "detector.h"
+#include "fwwatch.h"
 #include "drops.h"
 #include "portset.h"
 #include "report.h"
@@ -15,6 +16,8 @@ struct pc_health {
 	struct pc_det_port det[PC_MAX_SLOTS];
 	struct pc_slot_info owner[PC_MAX_SLOTS];	/* the port each detector belongs to */
 	double wall_minus_mono;				/* to print monotonic times as UTC */
+	const struct pc_fw_history *fw;			/* firewall changes, or NULL */
+	double fw_window;				/* how long a change is blamed */
 };
 
 void pc_health_init(struct pc_health *h, const struct pc_det_cfg *cfg, double mono_now,

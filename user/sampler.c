@@ -143,7 +143,10 @@ int pc_sampler_read(struct pc_sampler *s, int span, double now)
 
 int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out)
 {
-	return read_counters(s, span, out);
+	int err = read_counters(s, span, out);
+
+	/* The global counters feed no detector: refreshing them has no side effect. */
+	return err ? err : read_global(s);
 }
 
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot)

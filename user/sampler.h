@@ -25,7 +25,8 @@ void pc_sampler_free(struct pc_sampler *s);
 /* Read slots [0, span) and the global counters; `now` is CLOCK_MONOTONIC seconds. */
 int pc_sampler_read(struct pc_sampler *s, int span, double now);
 /* Read slots [0, span) summed into out[] (PC_MAX_SLOTS entries) without touching
- * the sampler's state: fresh totals for `status` between two intervals. */
+ * the per-slot state (totals, deltas): fresh totals for `status` between two
+ * intervals. The global counters are refreshed in place. */
 int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out);
 /* Forget a slot's history (a slot given to another port). */
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot);

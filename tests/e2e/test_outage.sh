@@ -13,8 +13,10 @@ serve 8001 8002 8003 || { fail "listener"; finish; exit 1; }
 outage() { # outage NAME HOST
 	local name=$1 host=$2 p
 	rm -f "$STATE/events.jsonl"
-	daemon_start -i vs -p tcp/8001-8003 --events "$STATE/events.jsonl" ||
-		{ fail "$name: daemon start"; return; }
+	rm -f "$STATE"/hook.*
+	# A hook that takes 20 s per event: detection and sampling must not wait for it.
+	daemon_start -i vs -p tcp/8001-8003 --events "$STATE/events.jsonl" \
+		--exec "$E2E_DIR/hook.sh $STATE" || { fail "$name: daemon start"; return; }
 	steady 10 "$host" 8001 8002 8003
 	for p in 8001 8002 8003; do
 		check "$name: tcp/$p learns a baseline and is ok" wait_state $p in ok 25
@@ -33,11 +35,24 @@ outage() { # outage NAME HOST
 				test "$(ev_field drops.NETFILTER_DROP)" -gt 0
 			check "$name: tcp/$p detail says drop" grep -q "(drop)" <<<"$(ev_field detail)"
 			check "$name: tcp/$p baseline carried" awk "BEGIN{exit !($(ev_field baseline_rate) > 5)}"
+			check_eq "$name: tcp/$p names the firewall change" nftables \
+				"$(ev_field firewall_change.source)"
+			# The rule went in right after mark: seconds_before is the detection time.
+			check "$name: tcp/$p seconds_before $(ev_field firewall_change.seconds_before) ~ ${LATENCY} s" \
+				awk "BEGIN{d = $(ev_field firewall_change.seconds_before) - $LATENCY; exit !(d > -0.6 && d < 0.3)}"
+			check "$name: tcp/$p says what changed" grep -q "table inet pcblock chain input: rule added" \
+				<<<"$(ev_field firewall_change.what)"
 		else
 			fail "$name: no port_down for tcp/$p within 15 s"
 		fi
 	done
 	check_eq "$name: status shows tcp/8001 down" down "$(port_field 8001 in state)"
+	check "$name: the hook got the event as JSON on stdin" \
+		grep -q '"event":"port_down"' "$STATE/hook.8001.port_down.json"
+	check "$name: the hook got the event in its environment" grep -q \
+		"PORTCANARY_CAUSE=netfilter_drop" "$STATE/hook.8002.port_down.env"
+	check "$name: ... with the port and direction" grep -q "PORTCANARY_DIRECTION=in" \
+		"$STATE/hook.8002.port_down.env"
 	check_eq "$name: status cause for tcp/8002" netfilter_drop "$(port_field 8002 in cause)"
 	check_eq "$name: tcp/8003 still ok" ok "$(port_field 8003 in state)"
 

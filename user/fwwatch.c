@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fwwatch.c: listens to NFNLGRP_NFTABLES (libmnl, libnftnl): every nftables commit, what it touched. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "fwwatch.h"
+#include "log.h"
+
+const char *pc_fw_source_name(enum pc_fw_source s)
+{
+	(void)s;
+	return "nftables";
+}
+
+void pc_fw_history_add(struct pc_fw_history *h, const struct pc_fw_change *c)
+{
+	h->ring[h->n % PC_FW_HISTORY] = *c;
+	h->n++;
+	if (c->source < PC_FW_SOURCE_MAX)
+		h->count[c->source]++;
+}
+
+const struct pc_fw_change *pc_fw_history_before(const struct pc_fw_history *h, double t,
+						double window_s)
+{
+	unsigned int i, kept = h->n < PC_FW_HISTORY ? h->n : PC_FW_HISTORY;
+
+	/* Newest first: the change closest before the event is the likeliest culprit. */
+	for (i = 0; i < kept; i++) {
+		const struct pc_fw_change *c = &h->ring[(h->n - 1 - i) % PC_FW_HISTORY];
+
+		if (c->time <= t && t - c->time <= window_s)
+			return c;
+	}
+	return NULL;
+}
+
+void pc_fw_ref(const struct pc_fw_change *c, double event_time, struct pc_firewall_ref *ref)
+{
+	ref->time = c->time;
+	ref->seconds_before = event_time - c->time;
+	ref->source = pc_fw_source_name(c->source);
+	ref->what = c->what[0] ? c->what : NULL;
+}
+
+static const char *family_name(int f)
+{
+	switch (f) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	case NFPROTO_NETDEV:
+		return "netdev";
+	default:
+		return "?";
+	}
+}
+
+/* Add "table inet filter chain input: rule added" to the pending commit, once per object. */
+static void note(struct pc_fwwatch *w, const char *what)
+{
+	char *p = w->pending.what;
+	size_t len = strlen(p);
+
+	if (strstr(p, what))
+		return;
+	if (len && len + 2 < PC_FW_WHAT_LEN) {
+		strcat(p, "; ");
+		len += 2;
+	}
+	snprintf(p + len, PC_FW_WHAT_LEN - len, "%s", what);
+}
+
+static void on_object(struct pc_fwwatch *w, const struct nlmsghdr *nlh, int type)
+{
+	const char *verb = NULL;
+	char buf[160];
+
+	switch (type) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE: {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		if (t && nftnl_table_nlmsg_parse(nlh, t) == 0) {
+			snprintf(buf, sizeof(buf), "table %s %s %s",
+				 family_name(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY)),
+				 nftnl_table_get_str(t, NFTNL_TABLE_NAME),
+				 type == NFT_MSG_NEWTABLE ? "added" : "deleted");
+			note(w, buf);
+		}
+		nftnl_table_free(t);
+		return;
+	}
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN: {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0) {
+			snprintf(buf, sizeof(buf), "table %s %s chain %s %s",
+				 family_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)),
+				 nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+				 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+				 type == NFT_MSG_NEWCHAIN ? "added" : "deleted");
+			note(w, buf);
+		}
+		nftnl_chain_free(c);
+		return;
+	}
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		verb = type == NFT_MSG_NEWRULE ? "rule added" : "rule deleted";
+		if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+			snprintf(buf, sizeof(buf), "table %s %s chain %s: %s",
+				 family_name(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY)),
+				 nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
+				 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), verb);
+			note(w, buf);
+		}
+		nftnl_rule_free(r);
+		return;
+	}
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (s && nftnl_set_nlmsg_parse(nlh, s) == 0) {
+			snprintf(buf, sizeof(buf), "table %s %s set %s %s",
+				 family_name(nftnl_set_get_u32(s, NFTNL_SET_FAMILY)),
+				 nftnl_set_get_str(s, NFTNL_SET_TABLE),
+				 nftnl_set_get_str(s, NFTNL_SET_NAME),
+				 type == NFT_MSG_NEWSET || type == NFT_MSG_NEWSETELEM ? "changed" :
+											  "deleted");
+			note(w, buf);
+		}
+		nftnl_set_free(s);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static int gen_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= NFTA_GEN_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* NEWGEN closes a commit: it carries the new generation and who committed. */
+static void on_gen(struct pc_fwwatch *w, const struct nlmsghdr *nlh, double now)
+{
+	const struct nlattr *tb[NFTA_GEN_MAX + 1] = {};
+	struct pc_fw_change *c = &w->pending;
+
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, tb);
+	c->time = now;
+	c->source = PC_FW_NFTABLES;
+	c->generation = tb[NFTA_GEN_ID] ? ntohl(mnl_attr_get_u32(tb[NFTA_GEN_ID])) : 0;
+	c->pid = tb[NFTA_GEN_PROC_PID] ? ntohl(mnl_attr_get_u32(tb[NFTA_GEN_PROC_PID])) : 0;
+	snprintf(c->proc, sizeof(c->proc), "%s",
+		 tb[NFTA_GEN_PROC_NAME] ? mnl_attr_get_str(tb[NFTA_GEN_PROC_NAME]) : "");
+	{
+		char by[64] = "";
+
+		if (c->proc[0] || c->pid)
+			snprintf(by, sizeof(by), ", by %s pid %u", c->proc[0] ? c->proc : "?", c->pid);
+		pc_warn("firewall: nftables ruleset changed (generation %u%s): %s", c->generation,
+			by, c->what[0] ? c->what : "no detail");
+	}
+	pc_fw_history_add(&w->hist, c);
+	memset(c, 0, sizeof(*c));
+}
+
+int pc_fwwatch_open(struct pc_fwwatch *w)
+{
+	struct mnl_socket *nl;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 1 << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID)) {
+		err = -errno;
+		mnl_socket_close(nl);
+		return err;
+	}
+	w->nl = nl;
+	w->fd = mnl_socket_get_fd(nl);
+	return 0;
+}
+
+int pc_fwwatch_read(struct pc_fwwatch *w, double now)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	int commits = 0;
+	ssize_t n;
+
+	if (w->fd < 0)
+		return 0;
+	while ((n = mnl_socket_recvfrom(w->nl, buf, sizeof(buf))) > 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = n;
+
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+
+			if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+				continue;
+			if (type == NFT_MSG_NEWGEN) {
+				on_gen(w, nlh, now);
+				commits++;
+			} else {
+				on_object(w, nlh, type);
+			}
+		}
+	}
+	if (n < 0 && errno == ENOBUFS) {
+		/* We fell behind: the details are lost, the change is not. */
+		pc_warn("firewall: netlink events overflowed; recording a change without detail");
+		w->pending.time = now;
+		pc_fw_history_add(&w->hist, &w->pending);
+		memset(&w->pending, 0, sizeof(w->pending));
+		commits++;
+	}
+	return commits;
+}
+
+void pc_fwwatch_close(struct pc_fwwatch *w)
+{
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	w->nl = NULL;
+	w->fd = -1;
+}
