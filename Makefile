@@ -17,12 +17,12 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS       := libbpf libxdp libelf zlib json-c libcap
+PKGS       := libbpf libxdp libelf zlib json-c libcap inih libmicrohttpd libmnl libnftnl libnftables
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
               -D_GNU_SOURCE -DPC_VERSION='"$(VERSION)"' \
               -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lcap) -lm
+LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lelf -lz -ljson-c -lcap -lmicrohttpd) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Wall -Werror \
               -Iinclude -Ibpf -I$(BUILD)
 
@@ -46,7 +46,7 @@ BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 TEST_HELPER_SRCS := $(filter-out $(UNIT_SRCS) $(BPFT_SRCS),$(wildcard tests/unit/*.c tests/bpf/*.c))
 TEST_HELPER_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_HELPER_SRCS))
 
-.PHONY: all deps test test-unit test-bpf test-e2e bench demo install clean format
+.PHONY: all deps test test-unit test-bpf test-e2e bench demo install uninstall clean format
 all: $(BUILD)/portcanary
 
 deps:
@@ -99,15 +99,17 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKEL)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
-# The XDP benchmark: links the tests' frame builder, and measures our program beside an
-# empty XDP program (compiled here, outside the skeleton) and xdp-filter's.
-$(BUILD)/bench/empty.bpf.o: tests/bench/empty.bpf.c $(BUILD)/vmlinux.h
+# The XDP benchmark: links the tests' frame builder, and measures our program beside the
+# reference programs of tests/bench/*.bpf.c (an empty one, a minimal SYN counter; compiled
+# here with the same flags, outside the skeleton) and xdp-filter's.
+BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
+
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bench/bench_xdp: tests/bench/bench_xdp.c $(BUILD)/tests/bpf/pkt.o $(SKEL) \
-		$(BUILD)/bench/empty.bpf.o
+$(BUILD)/bench/bench_xdp: tests/bench/bench_xdp.c $(BUILD)/tests/bpf/pkt.o $(SKEL) $(BENCH_BPF)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/tests/bpf/pkt.o -o $@ $(LDLIBS)
@@ -119,15 +121,23 @@ $(BUILD)/tests/e2e/%.bpf.o: tests/e2e/%.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Helper programs of the namespace tests (tests/e2e/*.c, e.g. exporter_probe): linked with
+# the daemon's objects.
+E2E_BINS   := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(filter-out %.bpf.c,$(wildcard tests/e2e/*.c)))
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BPF)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BPF) $(E2E_BINS)
 	$(Q)scripts/run-tests.sh all
 
 test-unit: all $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit
 test-bpf: all $(BPFT_BINS)
 	$(Q)scripts/run-tests.sh bpf
-test-e2e: all $(E2E_BPF)
+test-e2e: all $(E2E_BPF) $(E2E_BINS)
 	$(Q)scripts/run-tests.sh e2e
 
 bench: deps
@@ -138,8 +148,37 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=] [UNITDIR=/lib/systemd/system] [SYSCONFDIR=/etc]
+# The unit's ExecStart follows PREFIX. An existing portcanary.conf is never overwritten;
+# when there is none, the example (every setting commented: the defaults) becomes it, so
+# the unit starts as installed.
+UNITDIR    ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/portcanary
+PC_CONFDIR  = $(DESTDIR)$(SYSCONFDIR)/portcanary
+PROM_FILES := $(wildcard deploy/prometheus/*)
+GRAF_FILES := $(wildcard deploy/grafana/*)
+
 install: all
 	install -D -m 0755 $(BUILD)/portcanary $(DESTDIR)$(PREFIX)/sbin/portcanary
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(PC_CONFDIR)
+	sed -e 's|/usr/local/sbin/portcanary|$(PREFIX)/sbin/portcanary|' \
+	    -e 's|/etc/portcanary/|$(SYSCONFDIR)/portcanary/|' \
+	    deploy/systemd/portcanary.service > $(DESTDIR)$(UNITDIR)/portcanary.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/portcanary.service
+	install -m 0644 docs/portcanary.8 $(DESTDIR)$(MANDIR)/man8/portcanary.8
+	install -m 0644 deploy/portcanary.conf.example $(PC_CONFDIR)/portcanary.conf.example
+	[ -e $(PC_CONFDIR)/portcanary.conf ] || \
+		install -m 0644 deploy/portcanary.conf.example $(PC_CONFDIR)/portcanary.conf
+	$(if $(PROM_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/prometheus $(PROM_FILES))
+	$(if $(GRAF_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/grafana $(GRAF_FILES))
+
+# Leaves portcanary.conf (the operator's) and the pinned counters alone.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/portcanary $(DESTDIR)$(UNITDIR)/portcanary.service \
+	      $(DESTDIR)$(MANDIR)/man8/portcanary.8 $(PC_CONFDIR)/portcanary.conf.example
+	rm -rf $(DESTDIR)$(DATADIR)
 
 format:
 	clang-format -i include/*.h bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c

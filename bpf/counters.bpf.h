@@ -89,14 +89,21 @@ static __always_inline void pc_bump(__u32 slot, __u32 kind, __u64 bytes, bool eg
 	}
 	h->packets++;
 	h->bytes += bytes;
-	if (kind & PC_TCP_SYN) {
-		if (kind & PC_TCP_ACK)
-			h->synack++;
-		else
+	/* one test skips the rest for the bulk of traffic (data and ACKs); then a plain SYN */
+	if (kind & (PC_TCP_SYN | PC_TCP_RST)) {
+		if ((kind & (PC_TCP_SYN | PC_TCP_ACK | PC_TCP_RST)) == PC_TCP_SYN) {
 			h->syn++;
+			return;
+		}
+		if (kind & PC_TCP_SYN) {
+			if (kind & PC_TCP_ACK)
+				h->synack++;
+			else
+				h->syn++;
+		}
+		if (kind & PC_TCP_RST)
+			h->rst++;
 	}
-	if (kind & PC_TCP_RST)
-		h->rst++;
 }
 
 /*
@@ -162,6 +169,57 @@ static __always_inline void pc_account(const struct pc_port_table *t, struct pc_
 	}
 	if (monitored)
 		g->monitored++;
+}
+
+/*
+ * pc_account() for what pc_parse_fast() accepted (PC_V_L4), with its own map
+ * lookups, ordered for the shortest path: a lookup is a call to the compiler,
+ * which clobbers r1-r5, and BPF has four callee-saved registers. Parsing first
+ * leaves the ports, flags and length alive across the port table's lookup; the
+ * two slots are read before the global counters' lookup; the global counters are
+ * settled before the first counter lookup. Nothing spills, and an unmonitored
+ * packet is done after the port table read and one increment.
+ */
+static __always_inline void pc_account_l4(const struct pc_pkt *p, __u64 bytes, __u32 hook,
+					  bool egress)
+{
+	__u32 s_in, s_out, zero = 0, key = hook;
+	__u64 in_idx, out_idx;
+	struct pc_port_table *t;
+	struct pc_global *g;
+	__u16 *slots;
+
+	/*
+	 * Flat indexes into t->slot, computed before the lookup: two registers to keep
+	 * across it instead of three (proto and both ports), which with the flags and
+	 * the length fit the four callee-saved ones. The masks bound them for the
+	 * verifier; the barriers stop clang from sinking the arithmetic below the call,
+	 * which brings the three registers back and spills the length.
+	 */
+	in_idx = (p->proto & 1) * (PC_DIR_MAX * PC_NR_PORTS) +
+		 ((egress ? p->sport : p->dport) & 0xffff);
+	out_idx = (p->proto & 1) * (PC_DIR_MAX * PC_NR_PORTS) + PC_DIR_OUT * PC_NR_PORTS +
+		  ((egress ? p->dport : p->sport) & 0xffff);
+	barrier_var(in_idx);
+	barrier_var(out_idx);
+	t = bpf_map_lookup_elem(&pc_ports, &zero);
+	if (!t)
+		return;
+	slots = &t->slot[0][0][0];
+	s_in = slots[in_idx];
+	s_out = slots[out_idx];
+	/* hook 0 (XDP) shares the key already on the stack */
+	g = bpf_map_lookup_elem(&pc_global, hook ? &key : &zero);
+	if (!g)
+		return;
+	g->packets++;
+	if (!(s_in | s_out))
+		return;
+	g->monitored++;
+	if (s_in)
+		pc_bump(s_in, p->tcp_flags, bytes, egress);
+	if (s_out)
+		pc_bump(s_out, p->tcp_flags, bytes, egress);
 }
 
 #endif /* PC_COUNTERS_BPF_H */

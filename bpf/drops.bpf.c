@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* drops.bpf.c: tp_btf/kfree_skb: drops of TCP/UDP packets of monitored ports, by skb_drop_reason. */
+/* drops.bpf.c: tp_btf/kfree_skb: drops of TCP/UDP packets of monitored ports, by drop reason. */
 #define PC_MAPS_EXTERN
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -114,7 +114,8 @@ static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p
 		g->other_l4++;
 		return -1;
 	}
-	if (l4off + sizeof(ports) > end || bpf_probe_read_kernel(ports, sizeof(ports), head + l4off))
+	if (l4off + sizeof(ports) > end ||
+	    bpf_probe_read_kernel(ports, sizeof(ports), head + l4off))
 		goto malformed;
 	p->sport = bpf_ntohs(ports[0]);
 	p->dport = bpf_ntohs(ports[1]);

@@ -37,8 +37,13 @@ static __always_inline int pc_maps(__u32 hook, struct pc_port_table **t, struct 
 	return *t && *g ? 0 : -1;
 }
 
-SEC("xdp")
-int pc_xdp_ingress(struct xdp_md *ctx)
+/*
+ * Everything pc_parse_fast() leaves: the general walk and accounting. A function of
+ * its own (a BPF-to-BPF call, a few instructions on this rare path) so that the
+ * registers it needs across its map lookups do not push the fast path's into
+ * stack slots: clang allocates registers per function.
+ */
+static __noinline int pc_xdp_slow(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -48,14 +53,24 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 	struct pc_pkt p;
 
 	if (pc_maps(PC_HOOK_XDP, &t, &g))
-		return XDP_PASS;
-	/* two calls to pc_account: after the fast path the verdict is a constant */
-	if (!pc_parse_fast(data, data_end, data_end - data, &p)) {
-		pc_account(t, g, &p, data_end - data, false);
-		return XDP_PASS;
-	}
+		return 0;
 	pc_parse(&c, &p);
 	pc_account(t, g, &p, data_end - data, false);
+	return 0;
+}
+
+SEC("xdp")
+int pc_xdp_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct pc_pkt p;
+
+	/* the common frames: parse first, then the lookups (see pc_account_l4) */
+	if (!pc_parse_fast(data, data_end, data_end - data, &p))
+		pc_account_l4(&p, data_end - data, PC_HOOK_XDP, false);
+	else
+		pc_xdp_slow(ctx);
 	return XDP_PASS;
 }
 
@@ -75,15 +90,15 @@ static __always_inline void pc_tc(struct __sk_buff *skb, __u32 hook, bool egress
 	struct pc_pkt p;
 	__u32 pull;
 
-	if (pc_maps(hook, &t, &g))
-		return;
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	c.rem = skb->len;
 	if (!pc_parse_fast(c.pos, c.end, c.rem, &p)) {
-		pc_account(t, g, &p, skb->len, egress);
+		pc_account_l4(&p, skb->len, hook, egress);
 		return;
 	}
+	if (pc_maps(hook, &t, &g))
+		return;
 	pc_parse(&c, &p);
 	if (p.verdict == PC_V_MALFORMED && skb->data_end - skb->data < skb->len) {
 		pull = skb->len < PC_TC_PULL_MAX ? skb->len : PC_TC_PULL_MAX;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# XDP benchmark: per-packet cost of pc_xdp_ingress vs an empty program and xdp-filter's TCP program.
+# XDP benchmark: per-packet cost of pc_xdp_ingress vs an empty program, a minimal SYN counter
+# and xdp-filter's TCP program.
 #
 # Every program is attached (native XDP) to a veth inside a throwaway network
 # namespace while it is measured: the kernel calls an attached XDP program
@@ -12,12 +13,20 @@ set -eu
 cd "$(dirname "$0")/.."
 BENCH=build/bench/bench_xdp
 EMPTY=build/bench/empty.bpf.o
+MINSYN=build/bench/minsyn.bpf.o
+
+# --count: BPF instructions each benchmarked program executes per packet class
+# (tests/bench/insn_count.py on the xlated code), instead of timing.
+if [ "${1:-}" = "--count" ]; then
+	COUNT=1
+	shift
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root (BPF and network namespaces): sudo make bench" >&2
 	exit 2
 fi
-for f in "$BENCH" "$EMPTY"; do
+for f in "$BENCH" "$EMPTY" "$MINSYN"; do
 	if [ ! -e "$f" ]; then
 		echo "bench: $f is missing: run make bench" >&2
 		exit 2
@@ -33,6 +42,24 @@ else
 	set -- --filter "$FILTER" "$@"
 fi
 
+if [ -n "${COUNT:-}" ]; then
+	TMP=$(mktemp -d)
+	PIN=/sys/fs/bpf/pcbench-$$
+	trap 'rm -rf "$TMP" "$PIN"' EXIT
+	"$BENCH" --dump "$TMP"
+	for obj in build/portcanary.bpf.o "$EMPTY" "$MINSYN"; do
+		# loadall pins every program of the object; count the XDP ones
+		bpftool prog loadall "$obj" "$PIN" >/dev/null 2>&1
+		for prog in "$PIN"/*; do
+			[ "$(bpftool -j prog show pinned "$prog" | sed -n 's/.*"type":"\([a-z_]*\)".*/\1/p')" = xdp ] || continue
+			python3 tests/bench/insn_count.py "$prog" "$TMP"/v4_syn.bin "$TMP"/unmon.bin \
+				"$TMP"/v6_syn.bin "$TMP"/vlan_syn.bin
+		done
+		rm -rf "$PIN"
+	done
+	exit 0
+fi
+
 NS="pcbench-$$"
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
@@ -45,4 +72,4 @@ ip -n "$NS" link add pcb0 type veth peer name pcb1
 ip -n "$NS" link set pcb0 up
 ip -n "$NS" link set pcb1 up
 
-ip netns exec "$NS" "$BENCH" --iface pcb0 --empty "$EMPTY" "$@"
+ip netns exec "$NS" "$BENCH" --iface pcb0 --empty "$EMPTY" --minsyn "$MINSYN" "$@"

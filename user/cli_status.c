@@ -2,6 +2,9 @@
 /* cli_status.c: `portcanary status [--json]`: ask the daemon over its control socket. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +18,77 @@
 
 static const struct option status_options[] = {
 	{ "json", no_argument, NULL, 'j' },
+	{ "watch", no_argument, NULL, 'w' },
 	{ "state-dir", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
+static int fetch(const char *dir, struct json_object **doc)
+{
+	char *text = pc_control_request(dir, "status");
+
+	if (!text) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			pc_err("no portcanary daemon is running with state dir %s "
+			       "(start one with `portcanary run`, or pass its --state-dir)", dir);
+		else if (errno == EACCES)
+			pc_err("permission denied on %s/%s: the control socket is root's only (sudo)",
+			       dir, PC_CONTROL_SOCK);
+		else
+			pc_err("cannot talk to the daemon in %s: %s", dir, strerror(errno));
+		return PC_EXIT_USAGE;
+	}
+	*doc = json_tokener_parse(text);
+	free(text);
+	if (!*doc) {
+		pc_err("the daemon sent a reply that is not JSON");
+		return PC_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t stop_watch;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_watch = 1;
+}
+
+/* Like top: clear, draw, wait an interval; until Ctrl-C or the daemon goes away. */
+static int watch(const char *dir)
+{
+	struct json_object *doc, *iv;
+	double interval = 1;
+	char ts[40];
+	int ret;
+
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	while (!stop_watch) {
+		ret = fetch(dir, &doc);
+		if (ret)
+			return ret;
+		if (json_object_object_get_ex(doc, "interval", &iv))
+			interval = json_object_get_double(iv);
+		pc_format_time(time(NULL), ts, sizeof(ts));
+		printf("\033[H\033[2J\033[3Jportcanary %s   %s   every %.1f s   Ctrl-C quits\n\n", PC_VERSION, ts,
+		       interval);
+		pc_report_table(stdout, doc, true);
+		fflush(stdout);
+		json_object_put(doc);
+		usleep((useconds_t)(interval * 1e6));
+	}
+	return PC_EXIT_OK;
+}
+
 int pc_cmd_status(int argc, char **argv)
 {
 	const char *dir = PC_DEFAULT_STATE_DIR;
 	struct json_object *doc;
-	bool json = false;
-	char *text;
-	int c;
+	bool json = false, watching = false;
+	int c, ret;
 
 	optind = 1;
 	opterr = 0;
@@ -35,15 +97,20 @@ int pc_cmd_status(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'w':
+			watching = true;
+			break;
 		case 's':
 			dir = optarg;
 			break;
 		case 'h':
-			printf("usage: portcanary status [--json] [--state-dir DIR]\n\n"
+			printf("usage: portcanary status [--json | --watch] [--state-dir DIR]\n\n"
 			       "Show every monitored port of the daemon running with state dir DIR\n"
-			       "(default %s): state, cause, since when, SYN/s, answered %%, drops,\n"
-			       "baseline and the raw counters.\n\n"
-			       "examples:\n  portcanary status\n"
+			       "(default %s): state, cause, since when, SYN/s, answered %%, drops/s\n"
+			       "by top reason, baseline and the raw counters.\n\n"
+			       "  --json       one JSON object, for scripts\n"
+			       "  --watch      redraw every interval, with a SYN/s history per port\n\n"
+			       "examples:\n  portcanary status\n  portcanary status --watch\n"
 			       "  portcanary status --json | jq '.ports[] | select(.state==\"down\")'\n",
 			       PC_DEFAULT_STATE_DIR);
 			return PC_EXIT_OK;
@@ -56,30 +123,20 @@ int pc_cmd_status(int argc, char **argv)
 		pc_err("unexpected argument '%s' (see portcanary status --help)", argv[optind]);
 		return PC_EXIT_USAGE;
 	}
-	text = pc_control_request(dir, "status");
-	if (!text) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			pc_err("no portcanary daemon is running with state dir %s "
-			       "(start one with `portcanary run`, or pass its --state-dir)", dir);
-		else if (errno == EACCES)
-			pc_err("permission denied on %s/%s: the control socket is root's only (sudo)",
-			       dir, PC_CONTROL_SOCK);
-		else
-			pc_err("cannot talk to the daemon in %s: %s", dir, strerror(errno));
+	if (json && watching) {
+		pc_err("--json and --watch do not go together: --watch is for people, --json for scripts");
 		return PC_EXIT_USAGE;
 	}
-	doc = json_tokener_parse(text);
-	if (!doc) {
-		pc_err("the daemon sent a reply that is not JSON");
-		free(text);
-		return PC_EXIT_FAIL;
-	}
+	if (watching)
+		return watch(dir);
+	ret = fetch(dir, &doc);
+	if (ret)
+		return ret;
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								       JSON_C_TO_STRING_SPACED));
 	else
-		pc_report_table(stdout, doc);
+		pc_report_table(stdout, doc, false);
 	json_object_put(doc);
-	free(text);
 	return PC_EXIT_OK;
 }

@@ -19,11 +19,14 @@
 #include "detector.h"
 #include "dropreason.h"
 #include "drops.h"
+#include "exporter.h"
 #include "fwwatch.h"
 #include "health.h"
+#include "metrics.h"
 #include "log.h"
 #include "netinfo.h"
 #include "portset.h"
+#include "privs.h"
 #include "report.h"
 #include "sampler.h"
 
@@ -40,6 +43,7 @@ struct pc_daemon {
 	struct pc_health health;
 	struct pc_alerts alerts;
 	struct pc_fwwatch fw;
+	struct pc_exporter *exporter;	/* --listen, or NULL */
 	bool auto_ports;
 	double started;
 	double last_listener_scan;
@@ -87,6 +91,8 @@ static int apply_ports(struct pc_daemon *d)
 	return err;
 }
 
+static void publish_metrics(struct pc_daemon *d);
+
 static void sample(struct pc_daemon *d)
 {
 	double now = mono_now();
@@ -101,6 +107,67 @@ static void sample(struct pc_daemon *d)
 	d->n_views = pc_health_update(&d->health, &d->ps, &d->sampler,
 				      d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
 	pc_alerts_reap(&d->alerts, now);
+	publish_metrics(d);
+}
+
+static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
+{
+	int i;
+
+	for (i = 0; i < d->ld.n_ifaces; i++) {
+		const struct pc_iface *f = &d->ld.ifaces[i];
+
+		ifs[i] = (struct pc_iface_view){
+			.name = f->name,
+			.ifindex = f->ifindex,
+			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
+			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode) :
+								       NULL,
+			.adopted = f->adopted,
+		};
+	}
+}
+
+/* Once per interval: the exposition is formatted here, on the sampling thread, and
+ * handed over; a scrape only copies the last one (it never waits for sampling). */
+static void publish_metrics(struct pc_daemon *d)
+{
+	static const char *const zero[] = PC_METRICS_ZERO_REASONS;
+	static struct pc_metrics_port ports[PC_MAX_SLOTS];
+	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
+	struct pc_iface_view ifs[PC_MAX_IFACES];
+	struct pc_metrics_fw fw = { .source = "nftables" };
+	struct pc_metrics_input in = {
+		.version = PC_VERSION,
+		.start_time = d->started,
+		.sample_time = wall_now(),
+		.interval = d->opts->interval,
+		.ports = ports,
+		.n_ports = d->n_views,
+		.zero_reasons = zero,
+		.n_zero_reasons = sizeof(zero) / sizeof(zero[0]),
+		.global = d->sampler.global,
+		.fw = &fw,
+		.n_fw = 1,
+		.ifaces = ifs,
+		.n_ifaces = d->ld.n_ifaces,
+	};
+	int i;
+
+	if (!d->exporter)
+		return;
+	for (i = 0; i < d->n_views; i++) {
+		ports[i].view = &d->views[i];
+		ports[i].drops = drops[i];
+		ports[i].n_drops = d->drops.fd >= 0 ?
+				   pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16) : 0;
+	}
+	if (d->fw.fd >= 0 && d->fw.hist.n) {
+		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
+		fw.last_change = d->fw.hist.ring[(d->fw.hist.n - 1) % PC_FW_HISTORY].time;
+	}
+	iface_views(d, ifs);
+	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
 }
 
 static char *status_text(struct pc_daemon *d)
@@ -125,18 +192,7 @@ static char *status_text(struct pc_daemon *d)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
 
-	for (i = 0; i < d->ld.n_ifaces; i++) {
-		const struct pc_iface *f = &d->ld.ifaces[i];
-
-		ifs[i] = (struct pc_iface_view){
-			.name = f->name,
-			.ifindex = f->ifindex,
-			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode) :
-								       NULL,
-			.adopted = f->adopted,
-		};
-	}
+	iface_views(d, ifs);
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -367,6 +423,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	}
 	if (!err)
 		err = setup_fds(d);
+	if (!err && opts->listen_addr[0])
+		err = pc_exporter_start(opts->listen_addr, &d->exporter);
 	if (err) {
 		pc_loader_detach(&d->ld);
 		goto out_close;
@@ -374,8 +432,21 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	if (d->auto_ports)
 		pc_info("no -p given: watching every TCP port with a listener (%d now)",
 			d->ps.nused);
+	/* Everything that needed more than CAP_BPF and CAP_NET_ADMIN is done. */
+	err = pc_privs_drop(pc_loader_exit_needs_admin(&d->ld));
+	{
+		char caps[128];
+
+		pc_privs_describe(caps, sizeof(caps));
+		if (err)
+			pc_warn("cannot drop capabilities (%s); holding: %s", strerror(-err), caps);
+		else
+			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
+	}
 	sample(d);	/* the first read sets the reference for rates */
 	ret = loop(d);
+	if (pc_loader_exit_needs_admin(&d->ld))
+		pc_privs_raise_for_exit();
 	pc_loader_detach(&d->ld);
 	pc_control_unlink(opts->state_dir);
 
@@ -392,6 +463,7 @@ out_close:
 	pc_loader_close(&d->ld);
 	pc_alerts_close(&d->alerts);
 	pc_fwwatch_close(&d->fw);
+	pc_exporter_stop(d->exporter);
 out_free:
 	pc_dropreasons_free(d->reasons);
 	free(d);

@@ -510,10 +510,15 @@ static void count_runs(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 		}
 		p->better_run++;
 		input_add(&p->better_ev, &j->ev);
-		if (j->sev > p->better_worst)
-			p->better_worst = j->sev;
-		if (bad)
-			p->better_cause = j->cause;
+		/* The judgement a fix lands in is mixed by nature (half the interval
+		 * before it): it starts the run, but the state reached is the worst of
+		 * the ones after it, so a clean rollback reads as one recovery. */
+		if (p->better_run > 1 || cfg->up_after == 1) {
+			if (j->sev > p->better_worst)
+				p->better_worst = j->sev;
+			if (bad)
+				p->better_cause = j->cause;
+		}
 	} else {
 		p->better_run = 0;
 	}

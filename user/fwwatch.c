@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwwatch.c: listens to NFNLGRP_NFTABLES (libmnl, libnftnl): every nftables commit, what it touched. */
+/* fwwatch.c: listens to NFNLGRP_NFTABLES (libmnl): every nftables commit and what it touched. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,16 +8,13 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "fwwatch.h"
 #include "log.h"
+#include "preflight.h"
 
 const char *pc_fw_source_name(enum pc_fw_source s)
 {
@@ -56,26 +53,6 @@ void pc_fw_ref(const struct pc_fw_change *c, double event_time, struct pc_firewa
 	ref->what = c->what[0] ? c->what : NULL;
 }
 
-static const char *family_name(int f)
-{
-	switch (f) {
-	case NFPROTO_INET:
-		return "inet";
-	case NFPROTO_IPV4:
-		return "ip";
-	case NFPROTO_IPV6:
-		return "ip6";
-	case NFPROTO_ARP:
-		return "arp";
-	case NFPROTO_BRIDGE:
-		return "bridge";
-	case NFPROTO_NETDEV:
-		return "netdev";
-	default:
-		return "?";
-	}
-}
-
 /* Add "table inet filter chain input: rule added" to the pending commit, once per object. */
 static void note(struct pc_fwwatch *w, const char *what)
 {
@@ -91,77 +68,75 @@ static void note(struct pc_fwwatch *w, const char *what)
 	snprintf(p + len, PC_FW_WHAT_LEN - len, "%s", what);
 }
 
+/* Attributes of nftables object messages, up to the ones we name (table, chain, set). */
+#define PC_NFT_ATTRS 4
+
+static int obj_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	/* Only the names are read, and only when they are strings: anything else a newer
+	 * kernel sends is skipped (libnftnl's parsers abort the process on surprises). */
+	if (type < PC_NFT_ATTRS && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static const char *attr_str(const struct nlattr *a)
+{
+	return a ? mnl_attr_get_str(a) : "?";
+}
+
 static void on_object(struct pc_fwwatch *w, const struct nlmsghdr *nlh, int type)
 {
-	const char *verb = NULL;
-	char buf[160];
+	const struct nlattr *tb[PC_NFT_ATTRS] = {};
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const char *fam = pc_nfproto_name(g->nfgen_family);
+	char buf[200];
 
+	if (mnl_attr_parse(nlh, sizeof(*g), obj_attr, tb) < 0)
+		return;
+	/* Attribute 1 is the table name in all of these messages. */
 	switch (type) {
 	case NFT_MSG_NEWTABLE:
-	case NFT_MSG_DELTABLE: {
-		struct nftnl_table *t = nftnl_table_alloc();
-
-		if (t && nftnl_table_nlmsg_parse(nlh, t) == 0) {
-			snprintf(buf, sizeof(buf), "table %s %s %s",
-				 family_name(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY)),
-				 nftnl_table_get_str(t, NFTNL_TABLE_NAME),
-				 type == NFT_MSG_NEWTABLE ? "added" : "deleted");
-			note(w, buf);
-		}
-		nftnl_table_free(t);
-		return;
-	}
+	case NFT_MSG_DELTABLE:
+		snprintf(buf, sizeof(buf), "table %s %s %s", fam, attr_str(tb[NFTA_TABLE_NAME]),
+			 type == NFT_MSG_NEWTABLE ? "added" : "deleted");
+		break;
 	case NFT_MSG_NEWCHAIN:
-	case NFT_MSG_DELCHAIN: {
-		struct nftnl_chain *c = nftnl_chain_alloc();
-
-		if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0) {
-			snprintf(buf, sizeof(buf), "table %s %s chain %s %s",
-				 family_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)),
-				 nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
-				 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-				 type == NFT_MSG_NEWCHAIN ? "added" : "deleted");
-			note(w, buf);
-		}
-		nftnl_chain_free(c);
-		return;
-	}
+	case NFT_MSG_DELCHAIN:
+		snprintf(buf, sizeof(buf), "table %s %s chain %s %s", fam,
+			 attr_str(tb[NFTA_CHAIN_TABLE]), attr_str(tb[NFTA_CHAIN_NAME]),
+			 type == NFT_MSG_NEWCHAIN ? "added" : "deleted");
+		break;
 	case NFT_MSG_NEWRULE:
-	case NFT_MSG_DELRULE: {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-
-		verb = type == NFT_MSG_NEWRULE ? "rule added" : "rule deleted";
-		if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
-			snprintf(buf, sizeof(buf), "table %s %s chain %s: %s",
-				 family_name(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY)),
-				 nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
-				 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), verb);
-			note(w, buf);
-		}
-		nftnl_rule_free(r);
-		return;
-	}
+	case NFT_MSG_DELRULE:
+		snprintf(buf, sizeof(buf), "table %s %s chain %s: %s", fam,
+			 attr_str(tb[NFTA_RULE_TABLE]), attr_str(tb[NFTA_RULE_CHAIN]),
+			 type == NFT_MSG_NEWRULE ? "rule added" : "rule deleted");
+		break;
 	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
+		/* Anonymous sets ("__set0") belong to a rule, which is named already. */
+		if (!tb[NFTA_SET_NAME] || !strncmp(attr_str(tb[NFTA_SET_NAME]), "__", 2))
+			return;
+		snprintf(buf, sizeof(buf), "table %s %s set %s %s", fam, attr_str(tb[NFTA_SET_TABLE]),
+			 attr_str(tb[NFTA_SET_NAME]), type == NFT_MSG_NEWSET ? "added" : "deleted");
+		break;
 	case NFT_MSG_NEWSETELEM:
-	case NFT_MSG_DELSETELEM: {
-		struct nftnl_set *s = nftnl_set_alloc();
-
-		if (s && nftnl_set_nlmsg_parse(nlh, s) == 0) {
-			snprintf(buf, sizeof(buf), "table %s %s set %s %s",
-				 family_name(nftnl_set_get_u32(s, NFTNL_SET_FAMILY)),
-				 nftnl_set_get_str(s, NFTNL_SET_TABLE),
-				 nftnl_set_get_str(s, NFTNL_SET_NAME),
-				 type == NFT_MSG_NEWSET || type == NFT_MSG_NEWSETELEM ? "changed" :
-											  "deleted");
-			note(w, buf);
-		}
-		nftnl_set_free(s);
-		return;
-	}
+	case NFT_MSG_DELSETELEM:
+		if (!tb[NFTA_SET_ELEM_LIST_SET] ||
+		    !strncmp(attr_str(tb[NFTA_SET_ELEM_LIST_SET]), "__", 2))
+			return;
+		snprintf(buf, sizeof(buf), "table %s %s set %s elements %s", fam,
+			 attr_str(tb[NFTA_SET_ELEM_LIST_TABLE]), attr_str(tb[NFTA_SET_ELEM_LIST_SET]),
+			 type == NFT_MSG_NEWSETELEM ? "added" : "deleted");
+		break;
 	default:
 		return;
 	}
+	note(w, buf);
 }
 
 static int gen_attr(const struct nlattr *a, void *data)

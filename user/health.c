@@ -113,6 +113,17 @@ static void emit(struct pc_health *h, const struct pc_slot_info *si, int slot,
 	pc_alerts_emit(al, &a, mono_now);
 }
 
+static void push_history(struct pc_health *h, int slot, double rate)
+{
+	float *hist = h->history[slot];
+
+	if (h->n_history[slot] == PC_HEALTH_HISTORY)
+		memmove(hist, hist + 1, (PC_HEALTH_HISTORY - 1) * sizeof(*hist));
+	else
+		h->n_history[slot]++;
+	hist[h->n_history[slot] - 1] = rate;
+}
+
 static int view_cmp(const void *a, const void *b)
 {
 	const struct pc_port_view *x = a, *y = b;
@@ -143,11 +154,13 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
 			/* A new port in this slot: a new detector; its first delta is history. */
 			pc_det_init(det, mono_now);
 			h->owner[slot] = *si;
+			h->n_history[slot] = 0;
 		} else if (s->dt > 0) {
 			pc_health_input(si->proto, si->dir, &s->delta[slot],
 					d ? d->delta_class[slot] : NULL, s->dt, &in);
 			if (pc_det_step(&h->cfg, det, &in, mono_now, &ev))
 				emit(h, si, slot, &ev, d, al, mono_now);
+			push_history(h, slot, in.syn / s->dt);
 		}
 		memset(v, 0, sizeof(*v));
 		v->slot = slot;
@@ -163,6 +176,12 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
 		v->baseline_rate = det->baseline_valid ? det->baseline_rate : NAN;
 		v->drops_total = d ? d->slot_total[slot] : 0;
 		v->drops_rate = d && s->dt > 0 ? d->slot_delta[slot] / s->dt : NAN;
+		if (d && s->dt > 0 && pc_drops_recent(d, slot, &h->top_drop[slot], 1) == 1) {
+			v->top_drop_reason = h->top_drop[slot].reason;
+			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * s->dt);
+		}
+		v->history = h->history[slot];
+		v->n_history = h->n_history[slot];
 		v->total = s->total[slot];
 		n++;
 	}

@@ -11,8 +11,13 @@
 #include "report.h"
 #include "sampler.h"
 
+#define PC_HEALTH_HISTORY 60	/* intervals of SYN-rate history per port, for status --watch */
+
 struct pc_health {
 	struct pc_det_cfg cfg;
+	float history[PC_MAX_SLOTS][PC_HEALTH_HISTORY];	/* oldest first */
+	uint8_t n_history[PC_MAX_SLOTS];
+	struct pc_alert_drop top_drop[PC_MAX_SLOTS];
 	struct pc_det_port det[PC_MAX_SLOTS];
 	struct pc_slot_info owner[PC_MAX_SLOTS];	/* the port each detector belongs to */
 	double wall_minus_mono;				/* to print monotonic times as UTC */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -355,6 +356,8 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 		ifc->ingress_attached = ifc->adopted = true;
 		ifc->xdp_mode = cur_mode;
 		ifc->xdp_prog_id = ours;
+		ifc->xdp_legacy = legacy;
+		ifc->xdp_fd = bpf_prog_get_fd_by_id(ours);
 		pc_info("%s: adopted our XDP program (id %u, %s mode) left by an earlier daemon",
 			ifc->name, ours, pc_xdp_mode_name(cur_mode));
 		return 0;
@@ -386,6 +389,14 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 	ifc->ingress_attached = true;
 	ifc->xdp_mode = modes[i];
 	ifc->xdp_prog_id = xdp_program__id(ld->xdp);
+	ifc->xdp_fd = fcntl(xdp_program__fd(ld->xdp), F_DUPFD_CLOEXEC, 0);
+	{
+		unsigned int id;
+		int mode;
+		char f[8];
+
+		xdp_inspect(ld, ifc->ifindex, 0, &id, &mode, &ifc->xdp_legacy, f, sizeof(f));
+	}
 	pc_info("%s: XDP attached in %s mode%s", ifc->name, pc_xdp_mode_name(modes[i]),
 		foreign[0] ? " beside other programs in libxdp's dispatcher" : "");
 	return 0;
@@ -398,6 +409,23 @@ static int xdp_detach_one(struct pc_loader *ld, struct pc_iface *ifc)
 
 	if (!ifc->xdp_prog_id)
 		return 0;
+	if (ifc->xdp_legacy && ifc->xdp_fd >= 0) {
+		/* Alone on the hook: replace exactly our program by nothing. Netlink with
+		 * the fd we hold needs only CAP_NET_ADMIN (no lookup by id). */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = ifc->xdp_fd);
+		__u32 flags = XDP_FLAGS_REPLACE | (ifc->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+						   ifc->xdp_mode == XDP_MODE_NATIVE ?
+						   XDP_FLAGS_DRV_MODE : 0);
+
+		err = bpf_xdp_detach(ifc->ifindex, flags, &o);
+		if (err)
+			pc_warn("%s: cannot detach XDP program id %u: %s", ifc->name,
+				ifc->xdp_prog_id, strerror(-err));
+		close(ifc->xdp_fd);
+		ifc->xdp_fd = -1;
+		ifc->xdp_prog_id = 0;
+		return err;
+	}
 	if (ld->xdp && xdp_program__id(ld->xdp) == ifc->xdp_prog_id)
 		err = xdp_program__detach(ld->xdp, ifc->ifindex, ifc->xdp_mode, 0);
 	else {
@@ -553,7 +581,7 @@ static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int n
 	bool legacy;
 
 	for (i = 0; i < nsaved; i++) {
-		struct pc_iface ifc = { .ifindex = saved[i].ifindex };
+		struct pc_iface ifc = { .ifindex = saved[i].ifindex, .xdp_fd = -1 };
 		unsigned int ours = 0;
 		bool keep = false;
 
@@ -592,6 +620,7 @@ int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 		struct pc_iface *ifc = &ld->ifaces[i];
 
 		memset(ifc, 0, sizeof(*ifc));
+		ifc->xdp_fd = -1;
 		snprintf(ifc->name, sizeof(ifc->name), "%s", names[i]);
 		ifc->ifindex = if_nametoindex(names[i]);
 		if (!ifc->ifindex) {
@@ -706,6 +735,11 @@ void pc_loader_detach(struct pc_loader *ld)
 
 void pc_loader_close(struct pc_loader *ld)
 {
+	int i;
+
+	for (i = 0; i < ld->n_ifaces; i++)
+		if (ld->ifaces[i].xdp_fd >= 0)
+			close(ld->ifaces[i].xdp_fd);
 	if (ld->xdp)
 		xdp_program__close(ld->xdp);
 	ld->xdp = NULL;
@@ -715,6 +749,17 @@ void pc_loader_close(struct pc_loader *ld)
 	if (ld->lock_fd >= 0)
 		close(ld->lock_fd);
 	ld->lock_fd = -1;
+}
+
+bool pc_loader_exit_needs_admin(const struct pc_loader *ld)
+{
+	int i;
+
+	for (i = 0; i < ld->n_ifaces; i++)
+		if (ld->ingress == PC_INGRESS_XDP && ld->ifaces[i].ingress_attached &&
+		    !ld->ifaces[i].xdp_legacy)
+			return true;
+	return false;
 }
 
 int pc_loader_ports_fd(const struct pc_loader *ld)

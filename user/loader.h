@@ -28,6 +28,8 @@ struct pc_iface {
 	bool clsact_created;	/* we created the clsact qdisc: remove it on detach */
 	int xdp_mode;		/* enum xdp_attach_mode actually in use (XDP hook only) */
 	unsigned int xdp_prog_id;
+	int xdp_fd;		/* our program, held so detaching needs no lookup by id */
+	bool xdp_legacy;	/* attached alone, not in libxdp's dispatcher */
 };
 
 struct pc_loader_opts {
@@ -79,5 +81,8 @@ int pc_loader_global_fd(const struct pc_loader *ld);
 int pc_loader_drops_fd(const struct pc_loader *ld);
 
 const char *pc_xdp_mode_name(int xdp_attach_mode);
+/* Whether detaching at exit must go through libxdp (a dispatcher to rebuild), which
+ * needs CAP_SYS_ADMIN and CAP_PERFMON beyond CAP_BPF and CAP_NET_ADMIN. */
+bool pc_loader_exit_needs_admin(const struct pc_loader *ld);
 
 #endif

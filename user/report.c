@@ -72,6 +72,18 @@ static struct json_object *port_json(const struct pc_port_view *v)
 	json_object_object_add(o, "baseline_rate", num_or_null(v->baseline_rate));
 	json_object_object_add(o, "drops_rate", num_or_null(v->drops_rate));
 	json_object_object_add(o, "drops_total", u64(v->drops_total));
+	json_object_object_add(o, "top_drop_reason",
+			       v->top_drop_reason ? json_object_new_string(v->top_drop_reason) : NULL);
+	json_object_object_add(o, "top_drop_rate", v->top_drop_reason ? num_or_null(v->top_drop_rate) :
+									 NULL);
+	if (v->n_history) {
+		struct json_object *h = json_object_new_array();
+		int i;
+
+		for (i = 0; i < v->n_history; i++)
+			json_object_array_add(h, num_or_null(v->history[i]));
+		json_object_object_add(o, "syn_rate_history", h);
+	}
 	json_object_object_add(o, "syn_total", u64(pc_view_syn(v)));
 	json_object_object_add(o, "synack_total", u64(pc_view_synack(v)));
 	json_object_object_add(o, "rst_total", u64(pc_view_rst(v)));
@@ -188,7 +200,25 @@ static void fmt_num(char *buf, size_t len, double v, const char *suffix, double 
 		snprintf(buf, len, "-");
 }
 
-int pc_report_table(FILE *out, struct json_object *doc)
+void pc_sparkline(const double *v, int n, int max, char *buf, size_t len)
+{
+	static const char *const bars[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	double hi = 0;
+	size_t off = 0;
+	int i, first = n > max ? n - max : 0;
+
+	buf[0] = '\0';
+	for (i = first; i < n; i++)
+		if (isfinite(v[i]) && v[i] > hi)
+			hi = v[i];
+	for (i = first; i < n && off + 4 < len; i++) {
+		int level = !isfinite(v[i]) || hi <= 0 ? 0 : (int)(v[i] / hi * 7.0 + 0.5);
+
+		off += snprintf(buf + off, len - off, "%s", !isfinite(v[i]) ? " " : bars[level]);
+	}
+}
+
+int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 {
 	struct json_object *ports, *ifs;
 	size_t i, n;
@@ -209,13 +239,14 @@ int pc_report_table(FILE *out, struct json_object *doc)
 		fprintf(out, "%s\n", json_object_array_length(ifs) ? "" : " none");
 	}
 	n = json_object_array_length(ports);
-	fprintf(out, "%-15s %-9s %-17s %-24s %8s %9s %8s %9s %10s %10s\n", "PORT", "STATE",
-		"CAUSE", "SINCE", "SYN/s", "ANSWERED", "DROPS", "BASELINE", "SYN", "SYN-ACK");
+	fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", "PORT", "STATE",
+		"CAUSE", "SINCE", "SYN/s", "ANSWERED", "DROPS/s (TOP REASON)", "BASELINE", "SYN",
+		"SYN-ACK", sparklines ? "  SYN/s HISTORY" : "");
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(ports, i);
-		struct json_object *v;
-		char port[32], rate[16], ans[16], base[16], since[40];
-		const char *s;
+		struct json_object *v, *hist;
+		char port[32], rate[16], ans[16], base[16], since[40], drops[40], spark[256] = "";
+		const char *s, *top;
 
 		snprintf(port, sizeof(port), "%s/%s:%s", jstr(p, "proto", "?"), jstr(p, "port", "?"),
 			 jstr(p, "direction", "?"));
@@ -223,11 +254,30 @@ int pc_report_table(FILE *out, struct json_object *doc)
 		fmt_num(ans, sizeof(ans), jnum(p, "answered_ratio"), "%", 100);
 		fmt_num(base, sizeof(base), jnum(p, "baseline_rate"), "", 1);
 		s = jstr(p, "since", "-");
-		snprintf(since, sizeof(since), "%.19s", s);
-		fprintf(out, "%-15s %-9s %-17s %-24s %8s %9s %8s %9s %10s %10s\n", port,
-			jstr(p, "state", "?"), jstr(p, "cause", "-"), since, rate, ans,
-			jstr(p, "drops_total", "0"), base, jstr(p, "syn_total", "0"),
-			jstr(p, "synack_total", "0"));
+		snprintf(since, sizeof(since), "%.10s %.8s", s, strlen(s) > 11 ? s + 11 : "");
+		top = jstr(p, "top_drop_reason", NULL);
+		if (top)
+			snprintf(drops, sizeof(drops), "%.1f (%s)", jnum(p, "top_drop_rate"), top);
+		else
+			fmt_num(drops, sizeof(drops), jnum(p, "drops_rate"), "", 1);
+		if (sparklines && json_object_object_get_ex(p, "syn_rate_history", &hist) &&
+		    json_object_is_type(hist, json_type_array)) {
+			double h[120];
+			int k, n = json_object_array_length(hist);
+
+			n = n > 120 ? 120 : n;
+			for (k = 0; k < n; k++) {
+				struct json_object *e = json_object_array_get_idx(hist, k);
+
+				h[k] = e ? json_object_get_double(e) : NAN;
+			}
+			spark[0] = ' ';
+			spark[1] = ' ';
+			pc_sparkline(h, n, 40, spark + 2, sizeof(spark) - 2);
+		}
+		fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", port,
+			jstr(p, "state", "?"), jstr(p, "cause", "-"), since, rate, ans, drops, base,
+			jstr(p, "syn_total", "0"), jstr(p, "synack_total", "0"), spark);
 		s = jstr(p, "detail", NULL);
 		if (s && json_object_object_get_ex(p, "detail", &v))
 			fprintf(out, "    %s\n", s);

@@ -25,6 +25,10 @@ struct pc_port_view {
 	double baseline_rate;		/* learned SYN rate; NAN while unknown */
 	double drops_rate;
 	uint64_t drops_total;
+	const char *top_drop_reason;	/* most frequent recent drop reason, or NULL */
+	double top_drop_rate;		/* its drops per second over the recent window */
+	const float *history;		/* SYN/s of the last intervals, oldest first */
+	int n_history;
 	struct pc_counters total;	/* raw counters since the slot was created */
 };
 
@@ -55,8 +59,11 @@ uint64_t pc_view_icmp(const struct pc_port_view *v);
 /* The document `status --json` prints; the caller owns the result. */
 struct json_object *pc_report_status(const struct pc_status_meta *meta,
 				     const struct pc_port_view *ports, int n);
-/* Render a status document as the human table. Returns 0 or -EINVAL on a bad document. */
-int pc_report_table(FILE *out, struct json_object *status);
+/* Render a status document as the human table (with sparklines of the SYN-rate
+ * history when sparklines is set). Returns 0 or -EINVAL on a bad document. */
+int pc_report_table(FILE *out, struct json_object *status, bool sparklines);
+/* A sparkline of values (oldest first) in UTF-8 block characters, width at most max. */
+void pc_sparkline(const double *v, int n, int max, char *buf, size_t len);
 /* RFC 3339 UTC with milliseconds. */
 void pc_format_time(double unix_time, char *buf, size_t len);
 

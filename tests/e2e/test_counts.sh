@@ -5,7 +5,7 @@
 require_root
 sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8080 8081 || { fail "listener"; finish; exit 1; }
-daemon_start -i vs -p tcp/8080 -p tcp/8081 -p udp/5353 || { fail "daemon start"; finish; exit 1; }
+daemon_start -i vs -p tcp/8080 -p tcp/8081 -p tcp/8083 -p udp/5353 || { fail "daemon start"; finish; exit 1; }
 
 iface=$(status_json | python3 -c 'import json,sys; f=json.load(sys.stdin)["interfaces"][0]; print(f["name"], f["ingress"], f["xdp_mode"])')
 check_eq "status names the interface, hook and XDP mode" "vs xdp native" "$iface"
@@ -15,7 +15,11 @@ check_eq "IPv6 connections to 8080" "ok=7 fail=0" "$(connect 7 8080 $S_IP6)"
 check_eq "connections to the unmonitored port 8082 are refused" "ok=0 fail=3" "$(connect 3 8082)"
 check_eq "SYNs counted on tcp/8080:in" 32 "$(port_field 8080 in syn_total)"
 check_eq "SYN-ACKs counted on tcp/8080:in (TC egress)" 32 "$(port_field 8080 in synack_total)"
-check_eq "no RST sent by 8080" 0 "$(port_field 8080 in rst_total)"
+check_eq "connections to the monitored 8083, where nothing listens, are refused" "ok=0 fail=4" \
+	"$(connect 4 8083)"
+check_eq "one SYN each on tcp/8083" 4 "$(port_field 8083 in syn_total)"
+check_eq "one RST each, sent by the kernel (TC egress)" 4 "$(port_field 8083 in rst_total)"
+check_eq "no SYN-ACK from tcp/8083" 0 "$(port_field 8083 in synack_total)"
 check_eq "nothing on the idle tcp/8081:in" 0 "$(port_field 8081 in syn_total)"
 check_eq "udp/5353:in is listed" 0 "$(port_field 5353 in syn_total udp)"
 check_eq "the unmonitored port is not listed" absent "$(port_field 8082 in syn_total)"

@@ -21,6 +21,15 @@ outage() { # outage NAME HOST
 	for p in 8001 8002 8003; do
 		check "$name: tcp/$p learns a baseline and is ok" wait_state $p in ok 25
 	done
+	if [ "$name" = ipv4 ]; then
+		timeout 2.5 "$PC" status --watch --state-dir "$STATE/run" >"$STATE/watch.out" 2>&1
+		check "status --watch redraws with a SYN/s history" \
+			grep -q "SYN/s HISTORY" "$STATE/watch.out"
+		check "status --watch draws a sparkline for tcp/8001" \
+			grep -qE "^tcp/8001:in .*[▁▂▃▄▅▆▇█]{5}" "$STATE/watch.out"
+		check_eq "status --watch redrew at least twice" 2 \
+			"$(grep -c 'portcanary .* every 1.0 s' "$STATE/watch.out" | awk '{print ($1>=2)?2:$1}')"
+	fi
 	mark
 	nft_s add table inet pcblock
 	nft_s add chain inet pcblock input '{ type filter hook input priority 0; }'

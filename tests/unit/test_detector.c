@@ -798,6 +798,33 @@ static void test_partial_recovery(void **state)
 	assert_int_equal(last(&s)->cause, PC_CAUSE_NETFILTER_DROP);
 }
 
+/* A rollback lands mid-interval: that interval is half answered, the next ones are
+ * healthy. One event, down -> ok, not down -> degraded -> ok. */
+static void test_rollback_mid_interval(void **state)
+{
+	struct pc_det_input b = nf_drop(10), h = healthy(10);
+	struct pc_det_input half = { .interval_s = 1, .syn = 10, .synack = 5,
+				    .drops_netfilter = 5 };
+	struct sim s;
+	(void)state;
+
+	sim_init(&s);
+	warm(&s, 10);
+	feed(&s, &b, 4);
+	assert_int_equal(s.nev, 1);
+	assert_int_equal(s.port.state, PC_STATE_DOWN);
+	feed(&s, &half, 1);
+	feed(&s, &h, 1);
+	assert_int_equal(s.nev, 1);		/* not yet: 3 better judgements needed */
+	feed(&s, &h, 1);
+	assert_int_equal(s.nev, 2);
+	assert_int_equal(last(&s)->old_state, PC_STATE_DOWN);
+	assert_int_equal(last(&s)->new_state, PC_STATE_OK);
+	assert_int_equal(last(&s)->cause, PC_CAUSE_NETFILTER_DROP);
+	feed(&s, &h, 20);
+	assert_int_equal(s.nev, 2);
+}
+
 /* No or little traffic: idle, and never an alert, whatever the answers. */
 static void test_idle_never_alerts(void **state)
 {
@@ -1054,6 +1081,7 @@ int main(void)
 		cmocka_unit_test(test_flapping_bounded),
 		cmocka_unit_test(test_recovery_needs_good_intervals),
 		cmocka_unit_test(test_partial_recovery),
+		cmocka_unit_test(test_rollback_mid_interval),
 		cmocka_unit_test(test_idle_never_alerts),
 		cmocka_unit_test(test_idle_vs_collapse),
 		cmocka_unit_test(test_baseline_not_learned_while_unhealthy),

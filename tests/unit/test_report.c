@@ -24,6 +24,12 @@ static int setup(void **state)
 		.since = 1795000000.25, .syn_rate = 50, .answered_ratio = 0.04,
 		.baseline_rate = 49.5, .drops_rate = 48, .drops_total = 96,
 	};
+	static const float hist[3] = { 0, 25, 50 };
+
+	sample_views[0].top_drop_reason = "NETFILTER_DROP";
+	sample_views[0].top_drop_rate = 48;
+	sample_views[0].history = hist;
+	sample_views[0].n_history = 3;
 	sample_views[0].total.rx_syn = 1000;
 	sample_views[0].total.tx_synack = 900;
 	sample_views[0].total.tx_rst = 3;
@@ -113,10 +119,12 @@ static void test_table(void **state)
 	(void)state;
 	doc = pc_report_status(&m, sample_views, 2);
 	f = open_memstream(&buf, &len);
-	assert_int_equal(pc_report_table(f, doc), 0);
+	assert_int_equal(pc_report_table(f, doc, true), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "PORT"));
 	assert_non_null(strstr(buf, "tcp/443:in      down      netfilter_drop"));
+	assert_non_null(strstr(buf, "48.0 (NETFILTER_DROP)"));
+	assert_non_null(strstr(buf, "▁▅█"));
 	assert_non_null(strstr(buf, "4.0%"));
 	assert_non_null(strstr(buf, "nftables dropped 48 of 50 SYNs (drop)"));
 	assert_non_null(strstr(buf, "tcp/5432:out    unknown"));
@@ -125,7 +133,7 @@ static void test_table(void **state)
 
 	doc = json_tokener_parse("{\"ports\": 3}");
 	f = open_memstream(&buf, &len);
-	assert_int_equal(pc_report_table(f, doc), -22);
+	assert_int_equal(pc_report_table(f, doc, false), -22);
 	fclose(f);
 	free(buf);
 	json_object_put(doc);

@@ -1,0 +1,995 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_drops.c: the kfree_skb drop tracer, fed by PROG_TEST_RUN's freed skbs and by drops on lo. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
+
+#include "portcanary.h"
+#include "portcanary.skel.h"
+#include "dropreason.h"
+#include "pkt.h"
+
+/*
+ * How the drops are made. BPF_PROG_TEST_RUN of a TC program builds an skb in the
+ * caller's network namespace (skb->dev is its loopback, skb->protocol and the
+ * network header come from eth_type_trans()), runs the program and frees the skb
+ * with kfree_skb(): reason NOT_SPECIFIED on the kernels we know (checked below by
+ * name, from BTF). The __sk_buff context's ingress_ifindex becomes skb->skb_iif,
+ * which is how the tracer tells a received packet from a locally generated one.
+ *
+ * The whole binary runs in a private network namespace (M) of its own, so the only
+ * drops in M are the ones a test makes. The tracer is global, though: drops in every
+ * other namespace of the host (other test suites, containers) still reach it and
+ * count as pc_global.packets and foreign_netns. Assertions are therefore exact on
+ * everything attributable to M, and on packets - foreign_netns; the netns tests
+ * measure foreign_netns on one CPU in a quiet window.
+ */
+
+/* Ports and slots the tests watch; unusual port numbers, so nothing else uses them. */
+enum {
+	P_WEB = 47080,		/* TCP, inbound: a server here */
+	P_API = 47443,		/* TCP, outbound: a service this host calls */
+	P_BOTH = 47022,		/* TCP, watched in both directions (separate slots) */
+	P_DNS = 47053,		/* UDP, inbound */
+	P_SYSLOG = 47514,	/* UDP, outbound */
+	P_OTHER = 47999,	/* never watched */
+	P_RARE = 47777,		/* UDP, inbound, in the unfiltered test only */
+	P_CLIENT = 40000,	/* the remote/ephemeral side: never watched */
+};
+
+enum {
+	S_WEB_IN = 1,
+	S_API_OUT,
+	S_BOTH_IN,
+	S_BOTH_OUT,
+	S_DNS_IN,
+	S_SYSLOG_OUT,
+	S_RARE_IN,
+};
+
+/* skb_iif of a received test skb; any nonzero value means "received". */
+#define IIF_RX 1
+#define IIF_LOCAL 0
+
+static struct portcanary_bpf *skel;
+static struct bpf_link *tracer;		/* the tracer of the main skeleton */
+static struct pc_port_table *ports;	/* its pc_ports map, mmapped as the loader does */
+static struct pc_dropreasons *reasons;
+static unsigned int r_unspec;		/* NOT_SPECIFIED: the test run's kfree_skb() */
+static unsigned int r_nosock;		/* NO_SOCKET: a SYN or datagram to a closed port */
+static int ncpus;
+static int ns_main = -1, ns_quiet = -1;	/* fds of M and of a second, idle namespace Q */
+static unsigned int ino_main, ino_quiet;
+
+/* One expected pc_drops entry. */
+struct drop_exp {
+	uint16_t slot;
+	unsigned int reason;
+	uint64_t count;
+};
+
+/* Expected drop-hook globals: packets means "examined in M" (packets - foreign_netns). */
+struct glob_exp {
+	uint64_t packets, not_ip, malformed, frag_nonfirst, other_l4, monitored;
+};
+
+static void watch_defaults(struct pc_port_table *t)
+{
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][P_WEB] = S_WEB_IN;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][P_API] = S_API_OUT;
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][P_BOTH] = S_BOTH_IN;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][P_BOTH] = S_BOTH_OUT;
+	t->slot[PC_PROTO_UDP][PC_DIR_IN][P_DNS] = S_DNS_IN;
+	t->slot[PC_PROTO_UDP][PC_DIR_OUT][P_SYSLOG] = S_SYSLOG_OUT;
+}
+
+/* Every key of pc_drops deleted (restarting the walk: a deleted key ends it). */
+static void clear_drops(struct portcanary_bpf *s)
+{
+	int fd = bpf_map__fd(s->maps.pc_drops);
+	struct pc_drop_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+static void clear_global(struct portcanary_bpf *s)
+{
+	struct pc_global *zero = calloc(ncpus, sizeof(*zero));
+	int fd = bpf_map__fd(s->maps.pc_global);
+	uint32_t k;
+
+	assert_non_null(zero);
+	for (k = 0; k < PC_HOOK_MAX; k++)
+		assert_int_equal(bpf_map_update_elem(fd, &k, zero, BPF_ANY), 0);
+	free(zero);
+}
+
+static struct pc_global read_global(struct portcanary_bpf *s, int cpu);
+
+/*
+ * packets - foreign_netns of s at rest: the drops it examined in M. Drops elsewhere
+ * on the host run the tracer all the time, and one caught between its packets++ and
+ * its foreign_netns++ (by a read, or by the zeroing in reset) shifts the difference;
+ * two equal reads in a row are taken as the value at rest.
+ */
+static uint64_t local_examined(struct portcanary_bpf *s)
+{
+	uint64_t prev = UINT64_MAX, v = 0;
+	struct pc_global g;
+	int try;
+
+	for (try = 0; try < 200; try++) {
+		g = read_global(s, -1);
+		v = g.packets - g.foreign_netns;
+		if (v == prev)
+			break;
+		prev = v;
+		usleep(1000);
+	}
+	return v;
+}
+
+static uint64_t base_main;	/* local_examined(skel) after the reset */
+
+static int reset(void **state)
+{
+	(void)state;
+	memset(ports, 0, sizeof(*ports));
+	watch_defaults(ports);
+	clear_drops(skel);
+	clear_global(skel);
+	base_main = local_examined(skel);
+	return 0;
+}
+
+/* The drop hook's globals, summed over CPUs (cpu < 0), or of one CPU. */
+static struct pc_global read_global(struct portcanary_bpf *s, int cpu)
+{
+	struct pc_global v[ncpus], sum = { 0 };
+	uint32_t key = PC_HOOK_DROP;
+	int i;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.pc_global), &key, v), 0);
+	for (i = 0; i < ncpus; i++) {
+		if (cpu >= 0 && i != cpu)
+			continue;
+		sum.packets += v[i].packets;
+		sum.not_ip += v[i].not_ip;
+		sum.malformed += v[i].malformed;
+		sum.frag_nonfirst += v[i].frag_nonfirst;
+		sum.other_l4 += v[i].other_l4;
+		sum.monitored += v[i].monitored;
+		sum.icmp_errors += v[i].icmp_errors;
+		sum.foreign_netns += v[i].foreign_netns;
+	}
+	return sum;
+}
+
+#define CHECK_FIELD(got, want, name)                                                      \
+	do {                                                                              \
+		if ((uint64_t)(got) != (uint64_t)(want)) {                                \
+			print_error("drop global %s = %llu, expected %llu\n", name,      \
+				    (unsigned long long)(got), (unsigned long long)(want)); \
+			bad++;                                                            \
+		}                                                                         \
+	} while (0)
+
+/* base: local_examined(s) before the test's drops. */
+static void expect_global_of(struct portcanary_bpf *s, uint64_t base, const struct glob_exp *e)
+{
+	uint64_t local = local_examined(s) - base;
+	struct pc_global g = read_global(s, -1);
+	int bad = 0;
+
+	/* foreign_netns counts the rest of the host (see the top of the file). */
+	CHECK_FIELD(local, e->packets, "packets - foreign_netns");
+	CHECK_FIELD(g.not_ip, e->not_ip, "not_ip");
+	CHECK_FIELD(g.malformed, e->malformed, "malformed");
+	CHECK_FIELD(g.frag_nonfirst, e->frag_nonfirst, "frag_nonfirst");
+	CHECK_FIELD(g.other_l4, e->other_l4, "other_l4");
+	CHECK_FIELD(g.monitored, e->monitored, "monitored");
+	CHECK_FIELD(g.icmp_errors, 0, "icmp_errors");
+	assert_int_equal(bad, 0);
+}
+
+static void expect_global(const struct glob_exp *e)
+{
+	expect_global_of(skel, base_main, e);
+}
+
+/* pc_drops must hold exactly the n entries of e (summed per CPU), nothing else. */
+static void expect_drops_of(struct portcanary_bpf *s, const struct drop_exp *e, int n)
+{
+	int fd = bpf_map__fd(s->maps.pc_drops), bad = 0, seen = 0, i, cpu;
+	struct pc_drop_key k, *prev = NULL;
+	uint64_t v[ncpus], sum;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
+		for (sum = 0, cpu = 0; cpu < ncpus; cpu++)
+			sum += v[cpu];
+		if (k.pad) {
+			print_error("pc_drops key slot %u reason %u: pad %u is not zero\n", k.slot,
+				    k.reason, k.pad);
+			bad++;
+		}
+		for (i = 0; i < n; i++)
+			if (e[i].slot == k.slot && e[i].reason == k.reason)
+				break;
+		if (i == n) {
+			print_error("pc_drops: unexpected slot %u reason %u (%s) = %llu\n", k.slot,
+				    k.reason, pc_dropreason_name(reasons, k.reason) ?: "?",
+				    (unsigned long long)sum);
+			bad++;
+			continue;
+		}
+		seen++;
+		if (sum != e[i].count) {
+			print_error("pc_drops: slot %u reason %s = %llu, expected %llu\n", k.slot,
+				    pc_dropreason_name(reasons, k.reason) ?: "?",
+				    (unsigned long long)sum, (unsigned long long)e[i].count);
+			bad++;
+		}
+	}
+	if (seen != n) {
+		print_error("pc_drops: %d of the %d expected keys present\n", seen, n);
+		bad++;
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void expect_drops(const struct drop_exp *e, int n)
+{
+	expect_drops_of(skel, e, n);
+}
+
+static void expect_no_drops(void)
+{
+	expect_drops(NULL, 0);
+}
+
+/*
+ * Run one frame through the TC egress program (any TC program would do: its skb is
+ * what gets freed). The tracer must not change what the program returns or the packet.
+ */
+static void run_frame(const uint8_t *pkt, size_t len, uint32_t iif)
+{
+	uint8_t out[PKT_MAX + 256];
+	struct __sk_buff ctx = { .ingress_ifindex = iif };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pc_tc_egress), &o);
+	if (err) {
+		pkt_dump("test run failed", pkt, len);
+		fail_msg("bpf_prog_test_run_opts(pc_tc_egress, %zu bytes): %s", len,
+			 strerror(-err));
+	}
+	assert_int_equal(o.retval, TC_ACT_OK);
+	assert_int_equal(o.data_size_out, len);
+	if (memcmp(out, pkt, len)) {
+		pkt_dump("packet before", pkt, len);
+		pkt_dump("packet after", out, len);
+		fail_msg("the packet changed");
+	}
+}
+
+static size_t send_spec(const struct pkt_spec *s, uint32_t iif)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len = pkt_build(s, pkt, sizeof(pkt));
+
+	assert_true(len >= 14);
+	run_frame(pkt, len, iif);
+	return len;
+}
+
+/* ---- attribution ---- */
+
+static void test_syn_in_received(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	const struct drop_exp d[] = { { S_WEB_IN, r_unspec, 1 } };
+
+	(void)state;
+	s.tcp_opt_words = 5;
+	send_spec(&s, IIF_RX);
+	expect_drops(d, 1);
+	expect_global(&(struct glob_exp){ .packets = 1, .monitored = 1 });
+}
+
+static void test_direction_received(void **state)
+{
+	struct pkt_spec to_both = pkt_tcp4(P_CLIENT, P_BOTH, PKT_SYN);
+	struct pkt_spec from_both = pkt_tcp4(P_BOTH, P_CLIENT, PKT_SYN | PKT_ACK);
+	struct pkt_spec from_api = pkt_tcp4(P_API, P_CLIENT, PKT_RST | PKT_ACK);
+	struct pkt_spec from_web = pkt_tcp4(P_WEB, P_CLIENT, PKT_ACK);
+
+	(void)state;
+	/* Received: IN by destination port (a client's SYN to our server)... */
+	send_spec(&to_both, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 1 } }, 1);
+	/* ...OUT by source port (the answer of a service we call). */
+	send_spec(&from_both, IIF_RX);
+	send_spec(&from_api, IIF_RX);
+	/* A received packet from port P_WEB is not our web server's traffic: nothing. */
+	send_spec(&from_web, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 1 },
+						{ S_BOTH_OUT, r_unspec, 1 },
+						{ S_API_OUT, r_unspec, 1 } },
+		     3);
+	expect_global(&(struct glob_exp){ .packets = 4, .monitored = 3 });
+}
+
+static void test_direction_local(void **state)
+{
+	struct pkt_spec to_both = pkt_tcp4(P_CLIENT, P_BOTH, PKT_SYN);
+	struct pkt_spec from_both = pkt_tcp4(P_BOTH, P_CLIENT, PKT_SYN | PKT_ACK);
+	struct pkt_spec to_api = pkt_tcp6(P_CLIENT, P_API, PKT_SYN);
+	struct pkt_spec to_web = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+
+	(void)state;
+	/* Locally generated: OUT by destination port (our SYN to a service we call)... */
+	send_spec(&to_both, IIF_LOCAL);
+	expect_drops((const struct drop_exp[]){ { S_BOTH_OUT, r_unspec, 1 } }, 1);
+	send_spec(&to_api, IIF_LOCAL);
+	/* ...IN by source port (our server's SYN-ACK). */
+	send_spec(&from_both, IIF_LOCAL);
+	/* A packet we send to someone's port P_WEB is not our web server's: nothing. */
+	send_spec(&to_web, IIF_LOCAL);
+	expect_drops((const struct drop_exp[]){ { S_BOTH_OUT, r_unspec, 1 },
+						{ S_API_OUT, r_unspec, 1 },
+						{ S_BOTH_IN, r_unspec, 1 } },
+		     3);
+	expect_global(&(struct glob_exp){ .packets = 4, .monitored = 3 });
+}
+
+static void test_one_drop_two_slots(void **state)
+{
+	/* P_BOTH to P_BOTH: one drop, on the IN and the OUT slot, monitored once. */
+	struct pkt_spec s = pkt_tcp4(P_BOTH, P_BOTH, PKT_SYN);
+	/* Our server P_WEB answering a client whose port is a service we call. */
+	struct pkt_spec t = pkt_tcp4(P_WEB, P_API, PKT_SYN | PKT_ACK);
+
+	(void)state;
+	send_spec(&s, IIF_RX);
+	send_spec(&s, IIF_LOCAL);
+	send_spec(&t, IIF_LOCAL);
+	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 2 },
+						{ S_BOTH_OUT, r_unspec, 2 },
+						{ S_WEB_IN, r_unspec, 1 },
+						{ S_API_OUT, r_unspec, 1 } },
+		     4);
+	expect_global(&(struct glob_exp){ .packets = 3, .monitored = 3 });
+}
+
+static void test_unmonitored(void **state)
+{
+	struct pkt_spec a = pkt_tcp4(P_CLIENT, P_OTHER, PKT_SYN);
+	struct pkt_spec b = pkt_udp6(P_OTHER, P_CLIENT);
+	/* A watched port number, the other protocol: TCP to the UDP port, UDP to the TCP one. */
+	struct pkt_spec c = pkt_tcp4(P_CLIENT, P_DNS, PKT_SYN);
+	struct pkt_spec d = pkt_udp4(P_CLIENT, P_WEB);
+
+	(void)state;
+	send_spec(&a, IIF_RX);
+	send_spec(&a, IIF_LOCAL);
+	send_spec(&b, IIF_RX);
+	send_spec(&c, IIF_RX);
+	send_spec(&d, IIF_RX);
+	expect_no_drops();
+	expect_global(&(struct glob_exp){ .packets = 5 });
+}
+
+static void test_udp(void **state)
+{
+	struct pkt_spec q4 = pkt_udp4(P_CLIENT, P_DNS), q6 = pkt_udp6(P_CLIENT, P_DNS);
+	struct pkt_spec l4 = pkt_udp4(P_CLIENT, P_SYSLOG), l6 = pkt_udp6(P_CLIENT, P_SYSLOG);
+	struct pkt_spec a4 = pkt_udp4(P_DNS, P_CLIENT);
+
+	(void)state;
+	send_spec(&q4, IIF_RX);		/* a query to our DNS server */
+	send_spec(&q6, IIF_RX);
+	send_spec(&a4, IIF_LOCAL);	/* its answer */
+	send_spec(&l4, IIF_LOCAL);	/* our log line to a remote syslog */
+	send_spec(&l6, IIF_LOCAL);
+	send_spec(&l4, IIF_RX);		/* someone sending to port P_SYSLOG here: not ours */
+	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_unspec, 3 },
+						{ S_SYSLOG_OUT, r_unspec, 2 } },
+		     2);
+	expect_global(&(struct glob_exp){ .packets = 6, .monitored = 5 });
+}
+
+/* ---- IPv4 and IPv6 shapes ---- */
+
+static void test_ipv4_options(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+
+	(void)state;
+	for (s.ip_opt_words = 0; s.ip_opt_words <= 10; s.ip_opt_words++)
+		send_spec(&s, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 11 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 11, .monitored = 11 });
+}
+
+static void test_ipv4_fragments(void **state)
+{
+	struct pkt_spec s = pkt_udp4(P_CLIENT, P_DNS);
+
+	(void)state;
+	s.payload = 400;
+	/* The first fragment (offset 0, MF) carries the ports. */
+	s.mf = true;
+	send_spec(&s, IIF_RX);
+	/* Later ones carry none: bytes at the L4 offset are payload, not ports. */
+	s.frag_off = 51;
+	send_spec(&s, IIF_RX);
+	s.mf = false;
+	send_spec(&s, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_unspec, 1 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 3, .frag_nonfirst = 2, .monitored = 1 });
+}
+
+static void test_ipv6_ext_headers(void **state)
+{
+	static const uint8_t types[] = { PKT_IP_HOPOPTS, PKT_IP_DSTOPTS, PKT_IP_ROUTING };
+	struct pkt_spec s = pkt_tcp6(P_CLIENT, P_WEB, PKT_SYN);
+	int i, len8;
+
+	(void)state;
+	/* Each extension header alone, short and long. */
+	s.next = 1;
+	for (i = 0; i < 3; i++)
+		for (len8 = 0; len8 <= 3; len8 += 3) {
+			s.ext[0] = (struct pkt_ext){ .type = types[i], .len8 = len8 };
+			send_spec(&s, IIF_RX);
+		}
+	/* A chain the datapath also walks: hop-by-hop, dstopts, routing, first fragment,
+	 * dstopts; the drop of such a packet must be attributed too. */
+	s.next = 5;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
+	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
+	s.ext[3] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
+	s.ext[4] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 0 };
+	send_spec(&s, IIF_RX);
+	/* Seven: more than either walks; given up on as other_l4, as in the datapath. */
+	s.next = 7;
+	s.ext[5] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	s.ext[6] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	send_spec(&s, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 7 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 8, .other_l4 = 1, .monitored = 7 });
+}
+
+static void test_ipv6_fragments(void **state)
+{
+	struct pkt_spec s = pkt_udp6(P_SYSLOG, P_CLIENT);
+
+	(void)state;
+	/* A received answer from the syslog service we call, in fragments. */
+	s.payload = 300;
+	s.next = 1;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	send_spec(&s, IIF_RX);
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 37, .more = false };
+	send_spec(&s, IIF_RX);
+	/* A non-first fragment behind a hop-by-hop header. */
+	s.next = 2;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true };
+	send_spec(&s, IIF_RX);
+	/* And a first one behind it. */
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	send_spec(&s, IIF_RX);
+	expect_drops((const struct drop_exp[]){ { S_SYSLOG_OUT, r_unspec, 2 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 4, .frag_nonfirst = 2, .monitored = 2 });
+}
+
+static void test_not_ip_and_other_l4(void **state)
+{
+	struct pkt_spec arp = { .ethertype = PKT_ETH_ARP, .pad_to = 60 };
+	struct pkt_spec gre = { .ip = 4, .l4 = PKT_IP_GRE, .payload = 20 };
+	struct pkt_spec echo = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56 };
+	struct pkt_spec echo6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56 };
+	/* An ICMP error quoting a watched port's packet: not a TCP/UDP drop, so not attributed. */
+	struct pkt_spec orig = pkt_tcp4(P_CLIENT, P_API, PKT_SYN);
+	struct pkt_spec unreach = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3,
+				    .inner = &orig };
+	/* The test run leaves a VLAN tag in place (skb->protocol 802.1Q): not IP to the
+	 * tracer. The stack untags before the drops that matter (the e2e VLAN test). */
+	struct pkt_spec vlan = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+
+	(void)state;
+	vlan.nvlan = 1;
+	send_spec(&arp, IIF_RX);
+	send_spec(&vlan, IIF_RX);
+	send_spec(&gre, IIF_RX);
+	send_spec(&echo, IIF_LOCAL);
+	send_spec(&echo6, IIF_RX);
+	send_spec(&unreach, IIF_RX);
+	expect_no_drops();
+	expect_global(&(struct glob_exp){ .packets = 6, .not_ip = 2, .other_l4 = 4 });
+}
+
+/* Offset of the L4 header in the frame of s (no VLAN). */
+static size_t l4_offset(const struct pkt_spec *s)
+{
+	size_t off = 14;
+	int i;
+
+	if (s->ip == 4)
+		return off + 20 + 4 * (size_t)s->ip_opt_words;
+	off += 40;
+	for (i = 0; i < s->next; i++)
+		off += s->ext[i].type == PKT_IP_FRAGMENT ? 8 : 8 * ((size_t)s->ext[i].len8 + 1);
+	return off;
+}
+
+/*
+ * Every truncation of a watched packet: with both ports present the drop is still
+ * attributed (a drop tracer wants the ports, not a valid TCP header); with fewer
+ * bytes it is malformed, never attributed to whatever follows the packet in memory.
+ */
+static void truncations(const struct pkt_spec *s, uint16_t slot)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len = pkt_build(s, pkt, sizeof(pkt)), need = l4_offset(s) + 4, cut;
+	struct glob_exp e = { 0 };
+
+	assert_true(len > need);
+	for (cut = 14; cut <= len; cut++) {
+		/*
+		 * The test run refuses (EINVAL) an IPv4/IPv6 frame shorter than the fixed IP
+		 * header, before the program runs; but it has built the skb by then, and
+		 * frees it with kfree_skb() all the same: those are drops the tracer sees.
+		 */
+		if (cut < 14 + (s->ip == 4 ? 20 : 40)) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = cut,
+				    .repeat = 1);
+			int fd = bpf_program__fd(skel->progs.pc_tc_egress);
+
+			assert_int_equal(bpf_prog_test_run_opts(fd, &o), -EINVAL);
+		} else {
+			run_frame(pkt, cut, IIF_RX);
+		}
+		e.packets++;
+		if (cut < need)
+			e.malformed++;
+		else
+			e.monitored++;
+	}
+	expect_drops((const struct drop_exp[]){ { slot, r_unspec, len - need + 1 } }, 1);
+	expect_global(&e);
+}
+
+static void test_truncated_ipv4(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+
+	(void)state;
+	s.ip_opt_words = 3;
+	s.tcp_opt_words = 2;
+	truncations(&s, S_WEB_IN);
+}
+
+static void test_truncated_ipv6(void **state)
+{
+	struct pkt_spec s = pkt_udp6(P_CLIENT, P_DNS);
+
+	(void)state;
+	s.next = 3;
+	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 1 };
+	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
+	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 0 };
+	truncations(&s, S_DNS_IN);
+}
+
+static void test_inconsistent_headers(void **state)
+{
+	struct pkt_spec s4 = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	struct pkt_spec s6 = pkt_tcp6(P_CLIENT, P_WEB, PKT_SYN);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	(void)state;
+	/* IHL 4: shorter than an IPv4 header. */
+	len = pkt_build(&s4, pkt, sizeof(pkt));
+	pkt[14] = 0x44;
+	run_frame(pkt, len, IIF_RX);
+	/* IPv4 ethertype, IPv6 version nibble, and the other way round. */
+	pkt[14] = 0x65;
+	run_frame(pkt, len, IIF_RX);
+	len = pkt_build(&s6, pkt, sizeof(pkt));
+	pkt[14] = 0x40 | (pkt[14] & 0x0f);
+	run_frame(pkt, len, IIF_RX);
+	expect_no_drops();
+	expect_global(&(struct glob_exp){ .packets = 3, .malformed = 3 });
+}
+
+/* ---- the tracer never changes anything ---- */
+
+static void test_tracer_changes_nothing(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	struct __sk_buff ctx_in = { .ingress_ifindex = IIF_RX, .mark = 0x5a, .priority = 3 };
+	struct __sk_buff ctx_out[2];
+	uint8_t pkt[PKT_MAX], out[2][PKT_MAX];
+	size_t len;
+	int i, retval[2];
+	uint32_t out_len[2];
+
+	(void)state;
+	s.payload = 100;
+	len = pkt_build(&s, pkt, sizeof(pkt));
+	/* The same run with the tracer attached (i = 0) and detached (i = 1). */
+	for (i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+			    .data_out = out[i], .data_size_out = sizeof(out[i]), .ctx_in = &ctx_in,
+			    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out[i],
+			    .ctx_size_out = sizeof(ctx_out[i]), .repeat = 1);
+
+		if (i == 1) {
+			assert_int_equal(bpf_link__destroy(tracer), 0);
+			tracer = NULL;
+		}
+		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pc_tc_egress),
+							&o),
+				 0);
+		retval[i] = o.retval;
+		out_len[i] = o.data_size_out;
+	}
+	tracer = bpf_program__attach(skel->progs.pc_kfree_skb);
+	assert_non_null(tracer);
+	assert_int_equal(retval[0], TC_ACT_OK);
+	assert_int_equal(retval[1], TC_ACT_OK);
+	assert_int_equal(out_len[0], len);
+	assert_int_equal(out_len[1], len);
+	assert_memory_equal(out[0], pkt, len);
+	assert_memory_equal(out[1], pkt, len);
+	/* The context after the run (mark, priority, ifindex...), duration excepted. */
+	ctx_out[0].tstamp = ctx_out[1].tstamp = 0;
+	assert_memory_equal(&ctx_out[0], &ctx_out[1], sizeof(ctx_out[0]));
+	assert_int_equal(ctx_out[0].mark, 0x5a);
+	/* The attached run was counted, the detached one not. */
+	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 1 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 1, .monitored = 1 });
+}
+
+/* ---- network namespaces ---- */
+
+/*
+ * A second skeleton with its own maps, netns filter ino, watching the default ports
+ * (or only P_RARE), its tracer attached last: its counters start at zero but for the
+ * host's foreign drops, whose share *base returns.
+ */
+static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, struct bpf_link **l,
+					    uint64_t *base)
+{
+	struct pc_port_table *t = calloc(1, sizeof(*t));
+	struct portcanary_bpf *s;
+	uint32_t zero = 0;
+
+	assert_non_null(t);
+	s = portcanary_bpf__open();
+	assert_non_null(s);
+	s->rodata->pc_cfg.netns_ino = ino;
+	assert_int_equal(portcanary_bpf__load(s), 0);
+	if (rare_only)
+		t->slot[PC_PROTO_UDP][PC_DIR_IN][P_RARE] = S_RARE_IN;
+	else
+		watch_defaults(t);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.pc_ports), &zero, t, BPF_ANY),
+			 0);
+	free(t);
+	*l = bpf_program__attach(s->progs.pc_kfree_skb);
+	assert_non_null(*l);
+	*base = local_examined(s);
+	return s;
+}
+
+static void unload(struct portcanary_bpf *s, struct bpf_link *l)
+{
+	bpf_link__destroy(l);
+	portcanary_bpf__destroy(s);
+}
+
+static void test_netns_own(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	struct portcanary_bpf *f;
+	struct bpf_link *l;
+	uint64_t base;
+
+	(void)state;
+	f = load_filtered(ino_main, false, &l, &base);
+	send_spec(&s, IIF_RX);
+	expect_drops_of(f, (const struct drop_exp[]){ { S_WEB_IN, r_unspec, 1 } }, 1);
+	expect_global_of(f, base, &(struct glob_exp){ .packets = 1, .monitored = 1 });
+	unload(f, l);
+}
+
+static void test_netns_unfiltered(void **state)
+{
+	struct pkt_spec s = pkt_udp6(P_CLIENT, P_RARE);
+	struct portcanary_bpf *f;
+	struct pc_global g;
+	struct bpf_link *l;
+	uint64_t base;
+
+	(void)state;
+	/* netns_ino 0: every namespace counts. Only a slot of a port nothing else on the
+	 * host uses can be asserted exactly, since the rest of the host's drops count too;
+	 * so that is the only port this skeleton watches. */
+	f = load_filtered(0, true, &l, &base);
+	send_spec(&s, IIF_RX);
+	expect_drops_of(f, (const struct drop_exp[]){ { S_RARE_IN, r_unspec, 1 } }, 1);
+	g = read_global(f, -1);
+	assert_int_equal(g.foreign_netns, 0);
+	assert_true(g.packets >= 1 && g.monitored >= 1);
+	unload(f, l);
+}
+
+/*
+ * The drop happens in Q while the filter names M: a drop in another namespace of the
+ * same host. It must count as foreign_netns and nowhere else. Other namespaces' drops
+ * are foreign too, so the count is read on the CPU the test runs on, pinned, and
+ * retried until a window without anyone else's drop; every window must show ours.
+ */
+static void test_netns_foreign(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	cpu_set_t all, one;
+	struct portcanary_bpf *f;
+	struct pc_global before, after;
+	struct bpf_link *l;
+	int cpu, try, exact = 0;
+	uint64_t base;
+
+	(void)state;
+	f = load_filtered(ino_main, false, &l, &base);
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	cpu = sched_getcpu();
+	assert_true(cpu >= 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(setns(ns_quiet, CLONE_NEWNET), 0);
+	for (try = 0; try < 20 && !exact; try++) {
+		before = read_global(f, cpu);
+		send_spec(&s, IIF_RX);
+		after = read_global(f, cpu);
+		assert_true(after.foreign_netns - before.foreign_netns >= 1);
+		exact = after.foreign_netns - before.foreign_netns == 1 &&
+			after.packets - before.packets == 1;
+	}
+	assert_int_equal(setns(ns_main, CLONE_NEWNET), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	if (!exact)
+		fail_msg("20 tries, none with exactly our one foreign drop on CPU %d", cpu);
+	/* Nothing of it attributed, on any CPU. */
+	expect_drops_of(f, NULL, 0);
+	expect_global_of(f, base, &(struct glob_exp){ 0 });
+	/* The main skeleton filters on M as well: foreign there too. */
+	expect_no_drops();
+	expect_global(&(struct glob_exp){ 0 });
+	unload(f, l);
+}
+
+/* ---- real drops: the stack on lo in M ---- */
+
+/*
+ * A SYN or datagram to a port with no socket, over lo: the stack drops the received
+ * packet with NO_SOCKET (and answers RST / port unreachable). This reaches what the
+ * test run cannot: a real reason, a real skb_iif, the network header of a packet the
+ * stack has already pulled past its IP header.
+ */
+static void connect_refused(int family, const char *addr, uint16_t port, int type)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd, err;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, addr, &a->sin_addr), 1);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &a->sin6_addr), 1);
+		sl = sizeof(*a);
+	}
+	fd = socket(family, type, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), type == SOCK_STREAM ? -1 : 0);
+	if (type == SOCK_STREAM) {
+		assert_int_equal(errno, ECONNREFUSED);
+	} else {
+		char b = 'x';
+
+		assert_int_equal(send(fd, &b, 1, 0), 1);
+		/* The port unreachable comes back synchronously over lo: the next call sees it. */
+		err = send(fd, &b, 1, 0) < 0 ? errno : 0;
+		assert_int_equal(err, ECONNREFUSED);
+	}
+	close(fd);
+}
+
+static void test_real_tcp_no_socket(void **state)
+{
+	(void)state;
+	connect_refused(AF_INET, "127.0.0.1", P_WEB, SOCK_STREAM);
+	connect_refused(AF_INET6, "::1", P_WEB, SOCK_STREAM);
+	/* Nothing listens on P_OTHER either, but nobody watches it. */
+	connect_refused(AF_INET, "127.0.0.1", P_OTHER, SOCK_STREAM);
+	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_nosock, 2 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 3, .monitored = 2 });
+}
+
+static void test_real_udp_no_socket(void **state)
+{
+	(void)state;
+	/* Only the first datagram reaches the closed port: the second send fails. */
+	connect_refused(AF_INET, "127.0.0.1", P_DNS, SOCK_DGRAM);
+	connect_refused(AF_INET6, "::1", P_DNS, SOCK_DGRAM);
+	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_nosock, 2 } }, 1);
+	expect_global(&(struct glob_exp){ .packets = 2, .monitored = 2 });
+}
+
+/* ---- setup ---- */
+
+static unsigned int ns_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/* M: a private namespace for the whole run, lo up; Q: an idle one, kept by its fd. */
+static int make_namespaces(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s;
+
+	if (unshare(CLONE_NEWNET) ||
+	    (ns_main = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    unshare(CLONE_NEWNET) ||
+	    (ns_quiet = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    setns(ns_main, CLONE_NEWNET)) {
+		fprintf(stderr, "test_drops: network namespaces: %s (run as root)\n",
+			strerror(errno));
+		return -1;
+	}
+	ino_main = ns_ino(ns_main);
+	ino_quiet = ns_ino(ns_quiet);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr))) {
+		fprintf(stderr, "test_drops: bringing lo up: %s\n", strerror(errno));
+		return -1;
+	}
+	close(s);
+	return ino_main && ino_quiet && ino_main != ino_quiet ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+	long v;
+	int err;
+
+	(void)state;
+	ncpus = libbpf_num_possible_cpus();
+	if (make_namespaces())
+		return -1;
+	err = pc_dropreasons_load(&reasons);
+	if (err) {
+		fprintf(stderr, "test_drops: drop reasons from BTF: %s\n", strerror(-err));
+		return -1;
+	}
+	/* By name, from this kernel's BTF: the numbers differ between kernels. */
+	v = pc_dropreason_value(reasons, "NOT_SPECIFIED");
+	r_unspec = v;
+	if (v >= 0)
+		r_nosock = v = pc_dropreason_value(reasons, "NO_SOCKET");
+	if (v < 0) {
+		fprintf(stderr, "test_drops: this kernel's BTF lacks NOT_SPECIFIED/NO_SOCKET\n");
+		return -1;
+	}
+	skel = portcanary_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "test_drops: cannot open the BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	skel->rodata->pc_cfg.netns_ino = ino_main;
+	err = portcanary_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "test_drops: cannot load the BPF object: %s (run as root, on a "
+				"kernel with BPF and BTF)\n",
+			strerror(-err));
+		return -1;
+	}
+	tracer = bpf_program__attach(skel->progs.pc_kfree_skb);
+	if (!tracer) {
+		fprintf(stderr, "test_drops: cannot attach tp_btf/kfree_skb: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	ports = mmap(NULL, sizeof(*ports), PROT_READ | PROT_WRITE, MAP_SHARED,
+		     bpf_map__fd(skel->maps.pc_ports), 0);
+	if (ports == MAP_FAILED) {
+		fprintf(stderr, "test_drops: mmap pc_ports: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (ports && ports != MAP_FAILED)
+		munmap(ports, sizeof(*ports));
+	bpf_link__destroy(tracer);
+	portcanary_bpf__destroy(skel);
+	pc_dropreasons_free(reasons);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_syn_in_received, reset),
+		cmocka_unit_test_setup(test_direction_received, reset),
+		cmocka_unit_test_setup(test_direction_local, reset),
+		cmocka_unit_test_setup(test_one_drop_two_slots, reset),
+		cmocka_unit_test_setup(test_unmonitored, reset),
+		cmocka_unit_test_setup(test_udp, reset),
+		cmocka_unit_test_setup(test_ipv4_options, reset),
+		cmocka_unit_test_setup(test_ipv4_fragments, reset),
+		cmocka_unit_test_setup(test_ipv6_ext_headers, reset),
+		cmocka_unit_test_setup(test_ipv6_fragments, reset),
+		cmocka_unit_test_setup(test_not_ip_and_other_l4, reset),
+		cmocka_unit_test_setup(test_truncated_ipv4, reset),
+		cmocka_unit_test_setup(test_truncated_ipv6, reset),
+		cmocka_unit_test_setup(test_inconsistent_headers, reset),
+		cmocka_unit_test_setup(test_tracer_changes_nothing, reset),
+		cmocka_unit_test_setup(test_netns_own, reset),
+		cmocka_unit_test_setup(test_netns_unfiltered, reset),
+		cmocka_unit_test_setup(test_netns_foreign, reset),
+		cmocka_unit_test_setup(test_real_tcp_no_socket, reset),
+		cmocka_unit_test_setup(test_real_udp_no_socket, reset),
+	};
+
+	libbpf_set_print(NULL);
+	return cmocka_run_group_tests_name("drops", tests, group_setup, group_teardown);
+}

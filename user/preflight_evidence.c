@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/* preflight_evidence.c: which rule dropped a probe: nftables trace events, nft and iptables-save text. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "portcanary.h"
+#include "preflight.h"
+
+const char *pc_nfproto_name(int nfproto)
+{
+	switch (nfproto) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_NETDEV:
+		return "netdev";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	default:
+		return "unknown";
+	}
+}
+
+int pc_trace_pkt_ports(const struct pc_trace_book *b, int nfproto, const uint8_t *nh, size_t nhlen,
+		       const uint8_t *th, size_t thlen, uint8_t *proto, uint16_t *port)
+{
+	const uint8_t *saddr;
+	size_t alen;
+	uint8_t l4;
+	bool from_client;
+
+	if (!nh || !th || thlen < 4 || nhlen < 1)
+		return -ENOENT;
+	if (b->family == AF_INET) {
+		if (nfproto != NFPROTO_IPV4 || nhlen < 20 || nh[0] >> 4 != 4)
+			return -ENOENT;
+		l4 = nh[9];
+		saddr = nh + 12;
+		alen = 4;
+	} else {
+		/* Our probes carry no extension headers: the next header is the L4 one. */
+		if (nfproto != NFPROTO_IPV6 || nhlen < 40 || nh[0] >> 4 != 6)
+			return -ENOENT;
+		l4 = nh[6];
+		saddr = nh + 8;
+		alen = 16;
+	}
+	if (l4 == 6)
+		*proto = PC_PROTO_TCP;
+	else if (l4 == 17)
+		*proto = PC_PROTO_UDP;
+	else
+		return -ENOENT;
+	/* The probed port is the destination of the client's packets and the source of
+	 * the server's answers (the client's own port is an ephemeral one). */
+	from_client = !memcmp(saddr, b->client, alen);
+	*port = from_client ? (uint16_t)(th[2] << 8 | th[3]) : (uint16_t)(th[0] << 8 | th[1]);
+	return 0;
+}
+
+static bool book_lookup(const struct pc_trace_book *b, uint32_t id, uint8_t *proto, uint16_t *port)
+{
+	size_t n = sizeof(b->ids) / sizeof(b->ids[0]);
+	size_t i;
+
+	/* Newest first: an id is reused only by a later packet. */
+	for (i = 1; i <= n && i <= b->next; i++) {
+		size_t k = (b->next - i) % n;
+
+		if (b->ids[k].id == id) {
+			*proto = b->ids[k].proto;
+			*port = b->ids[k].port;
+			return true;
+		}
+	}
+	return false;
+}
+
+int pc_trace_feed(struct pc_trace_book *b, const struct pc_trace_ev *ev, uint8_t *proto,
+		  uint16_t *port, struct pc_rule_ref *rule)
+{
+	size_t n = sizeof(b->ids) / sizeof(b->ids[0]);
+	uint8_t pr;
+	uint16_t po;
+
+	if (!pc_trace_pkt_ports(b, ev->nfproto, ev->nh, ev->nhlen, ev->th, ev->thlen, &pr, &po)) {
+		uint8_t opr;
+		uint16_t opo;
+
+		/* Each chain walk repeats the headers: record a packet once. */
+		if (!book_lookup(b, ev->id, &opr, &opo) || opr != pr || opo != po) {
+			b->ids[b->next % n].id = ev->id;
+			b->ids[b->next % n].proto = pr;
+			b->ids[b->next % n].port = po;
+			b->next++;
+		}
+	}
+	if (!strcmp(ev->table, PC_PREFLIGHT_TRACE_TABLE) || !ev->has_verdict ||
+	    ev->verdict != NF_DROP)
+		return 0;
+	if (ev->type != NFT_TRACETYPE_RULE && ev->type != NFT_TRACETYPE_POLICY)
+		return 0;
+	if (!book_lookup(b, ev->id, &pr, &po))
+		return 0;
+	memset(rule, 0, sizeof(*rule));
+	rule->known = true;
+	snprintf(rule->family, sizeof(rule->family), "%s", ev->family);
+	snprintf(rule->table, sizeof(rule->table), "%s", ev->table);
+	snprintf(rule->chain, sizeof(rule->chain), "%s", ev->chain);
+	if (ev->type == NFT_TRACETYPE_RULE && ev->has_handle) {
+		rule->has_handle = true;
+		rule->handle = ev->handle;
+	} else if (ev->type == NFT_TRACETYPE_POLICY) {
+		snprintf(rule->text, sizeof(rule->text), "policy drop");
+	}
+	*proto = pr;
+	*port = po;
+	return 1;
+}
+
+/* Copy a name token (possibly "quoted") from s into out; returns the rest of s. */
+static const char *take_name(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+	bool q;
+
+	while (*s == ' ')
+		s++;
+	q = *s == '"';
+	if (q)
+		s++;
+	while (*s && (q ? *s != '"' : (*s != ' ' && *s != '\t')) && i + 1 < len)
+		out[i++] = *s++;
+	out[i] = '\0';
+	if (q && *s == '"')
+		s++;
+	return s;
+}
+
+/* Copy with truncation (the text is for people; a cut rule text is still useful). */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static size_t leading_tabs(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '\t')
+		n++;
+	return n;
+}
+
+int pc_nft_rule_text(const char *listing, struct pc_rule_ref *rule)
+{
+	char fam[16] = "", table[64] = "", chain[64] = "", line[1024];
+	const char *p = listing, *nl;
+	bool in_table = false;
+
+	if (!rule->has_handle)
+		return rule->text[0] ? 0 : -ENOENT;
+	while (p && *p) {
+		size_t len, tabs;
+		const char *s;
+		char *h;
+
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : NULL;
+		tabs = leading_tabs(line);
+		if (tabs == 0 && !strncmp(line, "table ", 6)) {
+			const char *rest = take_name(line + 6, fam, sizeof(fam));
+
+			take_name(rest, table, sizeof(table));
+			in_table = !strcmp(fam, rule->family) && !strcmp(table, rule->table);
+			chain[0] = '\0';
+			continue;
+		}
+		if (!in_table)
+			continue;
+		if (tabs == 1) {
+			/* Sets, maps, flowtables: their lines are not rules. */
+			if (!strncmp(line + 1, "chain ", 6))
+				take_name(line + 7, chain, sizeof(chain));
+			else
+				chain[0] = '\0';
+			continue;
+		}
+		if (tabs != 2 || strcmp(chain, rule->chain))
+			continue;
+		/* The last one: a comment "..." may hold the same words. */
+		for (h = NULL, s = line; (s = strstr(s, " # handle ")); s++)
+			h = (char *)s;
+		if (!h || strtoull(h + 10, NULL, 10) != rule->handle)
+			continue;
+		*h = '\0';
+		copy_str(rule->text, sizeof(rule->text), line + 2);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Does a port list ("80", "80,443", "8000:8010") of iptables contain port? */
+static bool ipt_ports_match(const char *list, uint16_t port)
+{
+	const char *s = list;
+
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+
+		if (end == s)
+			return false;
+		if (*end == ':') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s)
+				b = 65535;
+		}
+		if (port >= a && port <= b)
+			return true;
+		if (*end != ',')
+			return false;
+		s = end + 1;
+	}
+	return false;
+}
+
+struct ipt_rule {
+	char chain[64];
+	char text[512];
+	bool drops;		/* -j DROP or -j REJECT */
+	int proto;		/* -1 any */
+	bool has_ports;
+	bool port_match;
+};
+
+static void ipt_parse_rule(const char *text, int proto_want, uint16_t port, struct ipt_rule *r)
+{
+	char buf[512], *save = NULL, *tok, *prev = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->proto = -1;
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (tok = strtok_r(buf, " ", &save); tok; prev = tok, tok = strtok_r(NULL, " ", &save)) {
+		if (!prev)
+			continue;
+		if (!strcmp(prev, "-A"))
+			snprintf(r->chain, sizeof(r->chain), "%s", tok);
+		else if (!strcmp(prev, "-j"))
+			r->drops = !strcmp(tok, "DROP") || !strcmp(tok, "REJECT");
+		else if (!strcmp(prev, "-p"))
+			r->proto = !strcmp(tok, "tcp") ? PC_PROTO_TCP :
+				   !strcmp(tok, "udp") ? PC_PROTO_UDP : 99;
+		else if (!strcmp(prev, "--dport") || !strcmp(prev, "--sport") ||
+			 !strcmp(prev, "--dports") || !strcmp(prev, "--sports") ||
+			 !strcmp(prev, "--destination-port") || !strcmp(prev, "--source-port")) {
+			r->has_ports = true;
+			r->port_match |= ipt_ports_match(tok, port);
+		}
+	}
+	if (r->proto != -1 && r->proto != proto_want)
+		r->drops = false;	/* cannot be this probe's rule */
+}
+
+int pc_ipt_find_rule(const char *save_c, const char *family, int proto, uint16_t port,
+		     struct pc_rule_ref *rule)
+{
+	char table[64] = "", line[1024];
+	struct ipt_rule best = {}, only = {}, policy = {}, r;
+	char best_t[64] = "", only_t[64] = "", policy_t[64] = "";
+	int nbest = 0, nonly = 0, npolicy = 0;
+	const char *p = save_c, *nl;
+
+	while (p && *p) {
+		unsigned long long pk = 0, by = 0;
+		size_t len;
+		int off = 0;
+
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : NULL;
+		if (line[0] == '*') {
+			copy_str(table, sizeof(table), line + 1);
+		} else if (line[0] == ':') {
+			char chain[64], pol[16];
+
+			/* ":INPUT DROP [5:300]": a built-in chain's policy and its counters. */
+			if (sscanf(line, ":%63s %15s [%llu:%llu]", chain, pol, &pk, &by) == 4 &&
+			    pk > 0 && !strcmp(pol, "DROP") && !npolicy++) {
+				snprintf(policy.chain, sizeof(policy.chain), "%s", chain);
+				snprintf(policy.text, sizeof(policy.text), "policy DROP");
+				snprintf(policy_t, sizeof(policy_t), "%s", table);
+			}
+		} else if (line[0] == '[' &&
+			   sscanf(line, "[%llu:%llu] %n", &pk, &by, &off) == 2 && off > 0 && pk > 0) {
+			ipt_parse_rule(line + off, proto, port, &r);
+			if (!r.drops)
+				continue;
+			if (r.has_ports && r.port_match && !nbest++) {
+				best = r;
+				snprintf(best_t, sizeof(best_t), "%s", table);
+			} else if (!r.has_ports && !nonly++) {
+				only = r;
+				snprintf(only_t, sizeof(only_t), "%s", table);
+			}
+		}
+	}
+	memset(rule, 0, sizeof(*rule));
+	if (nbest) {
+		r = best;
+		snprintf(rule->table, sizeof(rule->table), "%s", best_t);
+	} else if (nonly == 1) {
+		r = only;
+		snprintf(rule->table, sizeof(rule->table), "%s", only_t);
+	} else if (npolicy == 1 && !nonly) {
+		r = policy;
+		snprintf(rule->table, sizeof(rule->table), "%s", policy_t);
+	} else {
+		return -ENOENT;
+	}
+	rule->known = true;
+	snprintf(rule->family, sizeof(rule->family), "%s", family);
+	snprintf(rule->chain, sizeof(rule->chain), "%s", r.chain);
+	snprintf(rule->text, sizeof(rule->text), "%s", r.text);
+	return 0;
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sandbox.c: anonymous network namespaces held by fds, a veth pair between them (rtnetlink, libmnl). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+#include "sandbox.h"
+
+/* Locally administered, fixed: the static neighbour entries need them before the link exists. */
+static const unsigned char sb_mac[2][6] = {
+	{ 0x02, 0x70, 0x63, 0x00, 0x00, 0x02 },
+	{ 0x02, 0x70, 0x63, 0x00, 0x00, 0x01 },
+};
+
+/* This thread's namespace: /proc/thread-self, not /proc/self, since setns is per thread. */
+static int open_own_netns(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static unsigned int fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (unsigned int)st.st_ino;
+}
+
+int pc_sandbox_enter(const struct pc_sandbox *sb, enum pc_sb_side side)
+{
+	return setns(sb->ns_fd[side], CLONE_NEWNET) ? -errno : 0;
+}
+
+int pc_sandbox_leave(const struct pc_sandbox *sb)
+{
+	if (setns(sb->orig_fd, CLONE_NEWNET)) {
+		/* Staying in the sandbox would make the caller's next step act on the wrong
+		 * namespace (and the host ruleset must never be touched): give up. */
+		fprintf(stderr, "portcanary: error: cannot return to the original network namespace: "
+			"%s\n", strerror(errno));
+		abort();
+	}
+	return 0;
+}
+
+int pc_sandbox_socket(const struct pc_sandbox *sb, enum pc_sb_side side, int domain, int type,
+		      int protocol)
+{
+	int fd, err;
+
+	err = pc_sandbox_enter(sb, side);
+	if (err)
+		return err;
+	fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+	err = fd < 0 ? -errno : 0;
+	pc_sandbox_leave(sb);
+	return err ? err : fd;
+}
+
+/* One rtnetlink request, answered by an ACK (or an error, returned as -errno). */
+static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int portid = mnl_socket_get_portid(nl);
+	unsigned int seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, portid, NULL, NULL);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+static struct nlmsghdr *nl_msg(char *buf, int type, int flags, unsigned int *seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = ++*seq;
+	return nlh;
+}
+
+static int nl_veth_create(struct mnl_socket *nl, const struct pc_sandbox *sb, unsigned int *seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
+	struct nlattr *linkinfo, *data, *peer;
+	struct ifinfomsg *ifm, *pifm;
+
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->cfg.ifname[PC_SB_HOST]);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, sb_mac[PC_SB_HOST]);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's attributes follow its own ifinfomsg header inside the nest. */
+	pifm = mnl_nlmsg_get_payload_tail(nlh);
+	memset(pifm, 0, sizeof(*pifm));
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->cfg.ifname[PC_SB_PEER]);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, sb_mac[PC_SB_PEER]);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, sb->ns_fd[PC_SB_PEER]);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_talk(nl, nlh);
+}
+
+static int nl_link_up(struct mnl_socket *nl, int ifindex, unsigned int *seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, 0, seq);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	return nl_talk(nl, nlh);
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+}
+
+static int nl_addr_add(struct mnl_socket *nl, int family, const union pc_sb_addr *a, int ifindex,
+		       unsigned int *seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = family;
+	ifa->ifa_prefixlen = family == AF_INET ? 32 : 128;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, addr_len(family), a);
+	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(family), a);
+	/* No duplicate address detection: the address is usable at once, not in a second. */
+	if (family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	return nl_talk(nl, nlh);
+}
+
+static int nl_route_add(struct mnl_socket *nl, int family, const union pc_sb_addr *dst, int ifindex,
+			unsigned int *seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, seq);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, addr_len(family), dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return nl_talk(nl, nlh);
+}
+
+static int nl_neigh_add(struct mnl_socket *nl, int family, const union pc_sb_addr *dst,
+			const unsigned char *mac, int ifindex, unsigned int *seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, seq);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+	ndm->ndm_family = family;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, addr_len(family), dst);
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	return nl_talk(nl, nlh);
+}
+
+/* Everything one side needs, run while the thread is inside that side's namespace. */
+static int setup_side(const struct pc_sandbox *sb, enum pc_sb_side side, char *err, size_t errlen)
+{
+	enum pc_sb_side other = side == PC_SB_HOST ? PC_SB_PEER : PC_SB_HOST;
+	const struct pc_sandbox_cfg *c = &sb->cfg;
+	const char *step = "open rtnetlink";
+	struct mnl_socket *nl;
+	unsigned int seq = time(NULL);
+	int ret, ifindex, lo;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (side == PC_SB_HOST) {
+		step = "create the veth pair";
+		ret = nl_veth_create(nl, sb, &seq);
+		if (ret)
+			goto out;
+	}
+	step = "find the interfaces";
+	lo = if_nametoindex("lo");
+	ifindex = if_nametoindex(c->ifname[side]);
+	if (!lo || !ifindex) {
+		ret = -ENODEV;
+		goto out;
+	}
+	step = "bring the links up";
+	ret = nl_link_up(nl, lo, &seq);
+	if (!ret)
+		ret = nl_link_up(nl, ifindex, &seq);
+	if (ret)
+		goto out;
+	step = "add the address";
+	ret = nl_addr_add(nl, c->family, &c->addr[side], ifindex, &seq);
+	if (ret)
+		goto out;
+	step = "add the route";
+	ret = nl_route_add(nl, c->family, &c->addr[other], ifindex, &seq);
+	if (ret)
+		goto out;
+	step = "add the neighbour entry";
+	ret = nl_neigh_add(nl, c->family, &c->addr[other], sb_mac[other], ifindex, &seq);
+out:
+	if (ret)
+		snprintf(err, errlen, "sandbox: cannot %s in the %s namespace: %s", step,
+			 side == PC_SB_HOST ? "host" : "peer", strerror(-ret));
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
+int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, char *err,
+		      size_t errlen)
+{
+	int i, ret;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->ns_fd[0] = sb->ns_fd[1] = -1;
+	sb->cfg = *cfg;
+	sb->orig_fd = open_own_netns();
+	if (sb->orig_fd < 0) {
+		ret = sb->orig_fd;
+		snprintf(err, errlen, "sandbox: cannot open this thread's network namespace: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < 2; i++) {
+		/* unshare makes a namespace nobody else can name; its fd is the only handle. */
+		if (unshare(CLONE_NEWNET)) {
+			ret = -errno;
+			snprintf(err, errlen, "sandbox: cannot create a network namespace: %s%s",
+				 strerror(errno), errno == EPERM ?
+				 " (preflight needs root: CAP_SYS_ADMIN and CAP_NET_ADMIN)" : "");
+			goto fail;
+		}
+		sb->ns_fd[i] = open_own_netns();
+		pc_sandbox_leave(sb);
+		if (sb->ns_fd[i] < 0) {
+			ret = sb->ns_fd[i];
+			snprintf(err, errlen, "sandbox: cannot open the new namespace: %s",
+				 strerror(-ret));
+			goto fail;
+		}
+		sb->ns_ino[i] = fd_ino(sb->ns_fd[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		ret = pc_sandbox_enter(sb, i);
+		if (!ret) {
+			ret = setup_side(sb, i, err, errlen);
+			pc_sandbox_leave(sb);
+		} else {
+			snprintf(err, errlen, "sandbox: cannot enter a namespace: %s", strerror(-ret));
+		}
+		if (ret)
+			goto fail;
+	}
+	return 0;
+fail:
+	pc_sandbox_destroy(sb);
+	return ret;
+}
+
+void pc_sandbox_destroy(struct pc_sandbox *sb)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (sb->ns_fd[i] >= 0)
+			close(sb->ns_fd[i]);
+		sb->ns_fd[i] = -1;
+	}
+	if (sb->orig_fd >= 0)
+		close(sb->orig_fd);
+	sb->orig_fd = -1;
+}
+
+int pc_sandbox_exec(const struct pc_sandbox *sb, enum pc_sb_side side, char *const argv[],
+		    const char *in, char *out, size_t outlen)
+{
+	int pipefd[2], infd = -1, status, ret = 0;
+	size_t used = 0;
+	pid_t parent = getpid(), pid;
+	ssize_t n;
+
+	if (outlen)
+		out[0] = '\0';
+	if (in) {
+		/* A memfd rather than a pipe: the child reads its input at its own pace, and
+		 * we never block writing while it blocks writing its output to us. */
+		infd = memfd_create("pc-stdin", MFD_CLOEXEC);
+		if (infd < 0)
+			return -errno;
+		if (write(infd, in, strlen(in)) != (ssize_t)strlen(in) ||
+		    lseek(infd, 0, SEEK_SET) < 0) {
+			ret = -errno;
+			close(infd);
+			return ret ? ret : -EIO;
+		}
+	}
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		ret = -errno;
+		goto out_in;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		goto out_in;
+	}
+	if (pid == 0) {
+		int nul;
+
+		/* Die with the parent: a child left behind would keep the namespace alive. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (setns(sb->ns_fd[side], CLONE_NEWNET))
+			_exit(126);
+		nul = open("/dev/null", O_RDONLY);
+		dup2(in ? infd : nul, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execvp(argv[0], argv);
+		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		char sink[512];
+
+		if (used + 1 < outlen)
+			n = read(pipefd[0], out + used, outlen - used - 1);
+		else
+			n = read(pipefd[0], sink, sizeof(sink));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (used + 1 < outlen) {
+			used += n;
+			out[used] = '\0';
+		}
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			goto out_in;
+		}
+	}
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out_in:
+	if (infd >= 0)
+		close(infd);
+	return ret;
+}
+
+int pc_sb_addr_parse(const char *s, union pc_sb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &a->v4) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, &a->v6) == 1)
+		return AF_INET6;
+	return -EINVAL;
+}
+
+void pc_sb_addr_format(int family, const union pc_sb_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family, a, buf, len) && len)
+		snprintf(buf, len, "?");
+}
