@@ -15,9 +15,64 @@
 #include "portspec.h"
 #include "report.h"
 
-static struct json_object *num_or_null(double v)
+#define num_or_null pc_json_num
+
+static struct json_object *firewall_json(const struct pc_firewall_ref *fwr)
 {
-	return isfinite(v) ? json_object_new_double(round(v * 1000.0) / 1000.0) : NULL;
+	struct json_object *f;
+	char ts[40];
+
+	if (!fwr)
+		return NULL;
+	f = json_object_new_object();
+	pc_format_time(fwr->time, ts, sizeof(ts));
+	json_object_object_add(f, "time", json_object_new_string(ts));
+	json_object_object_add(f, "seconds_before", pc_json_num(fwr->seconds_before));
+	json_object_object_add(f, "source", json_object_new_string(fwr->source));
+	if (fwr->what)
+		json_object_object_add(f, "what", json_object_new_string(fwr->what));
+	return f;
+}
+
+struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b)
+{
+	struct json_object *o = json_object_new_object(), *r = NULL;
+	char ts[40];
+
+	pc_format_time(b->time, ts, sizeof(ts));
+	json_object_object_add(o, "time", json_object_new_string(ts));
+	json_object_object_add(o, "event", json_object_new_string("firewall_blocks_port"));
+	json_object_object_add(o, "proto", json_object_new_string(pc_proto_name(b->proto)));
+	json_object_object_add(o, "port", json_object_new_int(b->port));
+	json_object_object_add(o, "direction", json_object_new_string(pc_dir_name(b->dir)));
+	if (b->rule_known) {
+		r = json_object_new_object();
+		json_object_object_add(r, "family", json_object_new_string(b->family ?: ""));
+		json_object_object_add(r, "table", json_object_new_string(b->table ?: ""));
+		json_object_object_add(r, "chain", json_object_new_string(b->chain ?: ""));
+		json_object_object_add(r, "handle", b->has_handle ? json_object_new_uint64(b->handle) :
+								    NULL);
+		json_object_object_add(r, "text", json_object_new_string(b->text ?: ""));
+	}
+	json_object_object_add(o, "rule", r);
+	json_object_object_add(o, "firewall_change", firewall_json(b->firewall));
+	return o;
+}
+
+void pc_fw_block_line(const struct pc_fw_block_alert *b, char *buf, size_t len)
+{
+	size_t n = snprintf(buf, len, "%s/%u:%s BLOCKED BY FIREWALL CHANGE", pc_proto_name(b->proto),
+			    b->port, pc_dir_name(b->dir));
+
+	if (b->rule_known && n < len)
+		n += snprintf(buf + n, len - n, ": rule '%s' in %s %s chain %s", b->text ?: "",
+			      b->family ?: "", b->table ?: "", b->chain ?: "");
+	if (b->has_handle && n < len)
+		n += snprintf(buf + n, len - n, " (handle %llu)", (unsigned long long)b->handle);
+	if (b->firewall && n < len)
+		snprintf(buf + n, len - n, "; the ruleset changed %.1f s before%s%s",
+			 b->firewall->seconds_before, b->firewall->what ? ": " : "",
+			 b->firewall->what ?: "");
 }
 
 struct json_object *pc_alert_json(const struct pc_alert *a)
@@ -45,19 +100,7 @@ struct json_object *pc_alert_json(const struct pc_alert *a)
 		json_object_object_add(drops, a->drops[i].reason,
 				       json_object_new_uint64(a->drops[i].count));
 	json_object_object_add(o, "drops", drops);
-	if (a->firewall) {
-		struct json_object *f = json_object_new_object();
-
-		pc_format_time(a->firewall->time, ts, sizeof(ts));
-		json_object_object_add(f, "time", json_object_new_string(ts));
-		json_object_object_add(f, "seconds_before", num_or_null(a->firewall->seconds_before));
-		json_object_object_add(f, "source", json_object_new_string(a->firewall->source));
-		if (a->firewall->what)
-			json_object_object_add(f, "what", json_object_new_string(a->firewall->what));
-		json_object_object_add(o, "firewall_change", f);
-	} else {
-		json_object_object_add(o, "firewall_change", NULL);
-	}
+	json_object_object_add(o, "firewall_change", firewall_json(a->firewall));
 	return o;
 }
 
@@ -208,6 +251,36 @@ void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double now)
 	}
 	if (al->exec_cmd)
 		start_hook(al, a, json, now);
+	al->emitted++;
+	json_object_put(o);
+}
+
+void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *b, double now)
+{
+	struct json_object *o = pc_fw_block_json(b);
+	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	struct pc_alert env = {
+		.event = "firewall_blocks_port",
+		.proto = b->proto,
+		.dir = b->dir,
+		.port = b->port,
+		.state = "",
+		.cause = "netfilter_drop",
+		.detail = b->text,
+		.syn_rate = NAN,
+		.baseline_rate = NAN,
+		.answered_ratio = NAN,
+	};
+	char line[1024];
+
+	pc_fw_block_line(b, line, sizeof(line));
+	pc_log(PC_LOG_WARN, "%s", line);
+	if (al->events) {
+		fprintf(al->events, "%s\n", json);
+		fflush(al->events);
+	}
+	if (al->exec_cmd)
+		start_hook(al, &env, json, now);
 	al->emitted++;
 	json_object_put(o);
 }

@@ -45,9 +45,24 @@ struct pc_alert {
 	const struct pc_firewall_ref *firewall;	/* NULL: no change within the window */
 };
 
+/* A firewall change that would block a monitored port (found in the preflight sandbox). */
+struct pc_fw_block_alert {
+	double time;
+	uint8_t proto;
+	uint8_t dir;
+	uint16_t port;
+	bool rule_known;
+	const char *family, *table, *chain, *text;
+	bool has_handle;
+	uint64_t handle;
+	const struct pc_firewall_ref *firewall;
+};
+
 /* Pure formatting (unit-tested). */
 struct json_object *pc_alert_json(const struct pc_alert *a);
 void pc_alert_line(const struct pc_alert *a, char *buf, size_t len);
+struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b);
+void pc_fw_block_line(const struct pc_fw_block_alert *b, char *buf, size_t len);
 
 struct pc_alert_hook {
 	pid_t pid;
@@ -69,6 +84,8 @@ struct pc_alerts {
 int pc_alerts_open(struct pc_alerts *al, const char *events_path, const char *exec_cmd);
 /* Log, write and start the hook for one event; never waits for the hook. */
 void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double mono_now);
+/* The same for a firewall_blocks_port event. */
+void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *b, double mono_now);
 /* Reap finished hooks, kill overdue ones; call every interval. */
 void pc_alerts_reap(struct pc_alerts *al, double mono_now);
 void pc_alerts_close(struct pc_alerts *al);

@@ -20,6 +20,7 @@
 #include "dropreason.h"
 #include "drops.h"
 #include "exporter.h"
+#include "fwcheck.h"
 #include "fwwatch.h"
 #include "health.h"
 #include "metrics.h"
@@ -43,6 +44,8 @@ struct pc_daemon {
 	struct pc_health health;
 	struct pc_alerts alerts;
 	struct pc_fwwatch fw;
+	struct pc_fwcheck fwcheck;	/* each new ruleset tested in a sandbox */
+	bool fwcheck_on;
 	struct pc_exporter *exporter;	/* --listen, or NULL */
 	bool auto_ports;
 	double started;
@@ -306,15 +309,25 @@ static int setup_fds(struct pc_daemon *d)
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{ .fd = d->sig_fd, .events = POLLIN },
 		{ .fd = d->timer_fd, .events = POLLIN },
 		{ .fd = d->ctl_fd, .events = POLLIN },
 		{ .fd = d->fw.fd, .events = POLLIN },	/* -1 (ignored by poll) when not watching */
+		{ .fd = -1, .events = POLLIN },		/* a running ruleset check */
 	};
 
 	for (;;) {
-		if (poll(pfd, 4, -1) < 0) {
+		int timeout = -1;
+
+		/* A ruleset check waits for the change to settle, not for the next tick. */
+		if (d->fwcheck_on && d->fwcheck.pending && !d->fwcheck.pid) {
+			double wait = d->fwcheck.due - mono_now();
+
+			timeout = wait > 0 ? (int)(wait * 1000) + 1 : 0;
+		}
+		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
+		if (poll(pfd, 5, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -342,8 +355,15 @@ static int loop(struct pc_daemon *d)
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
 		/* Before the next sample, so a change and the drop it causes are in order. */
-		if (pfd[3].revents & POLLIN)
-			pc_fwwatch_read(&d->fw, wall_now());
+		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0 &&
+		    d->fwcheck_on)
+			pc_fwcheck_changed(&d->fwcheck,
+					   &d->fw.hist.ring[(d->fw.hist.n - 1) % PC_FW_HISTORY],
+					   mono_now());
+		if (pfd[4].revents & (POLLIN | POLLHUP))
+			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
+		if (d->fwcheck_on)
+			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
 	}
 }
 
@@ -393,6 +413,13 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		pc_warn("cannot watch nftables changes (%s): alerts will not name firewall changes",
 			strerror(-err));
 	d->health.fw = d->fw.fd >= 0 ? &d->fw.hist : NULL;
+	if (d->fw.fd >= 0) {
+		err = pc_fwcheck_init(&d->fwcheck, names[0]);
+		if (err)
+			pc_warn("cannot read the nftables ruleset (%s): new rulesets will not be "
+				"checked for blocked ports", strerror(-err));
+		d->fwcheck_on = !err;
+	}
 	d->health.fw_window = opts->fw_window;
 	if (pc_alerts_open(&d->alerts, nonempty(opts->events_path), nonempty(opts->exec_cmd)))
 		goto out_free;
@@ -463,6 +490,8 @@ out_close:
 	pc_loader_close(&d->ld);
 	pc_alerts_close(&d->alerts);
 	pc_fwwatch_close(&d->fw);
+	if (d->fwcheck_on)
+		pc_fwcheck_free(&d->fwcheck);
 	pc_exporter_stop(d->exporter);
 out_free:
 	pc_dropreasons_free(d->reasons);

@@ -40,10 +40,25 @@ void pc_format_time(double t, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
-static struct json_object *num_or_null(double v)
+struct json_object *pc_json_num(double v)
 {
-	return isfinite(v) ? json_object_new_double(round(v * 1000.0) / 1000.0) : NULL;
+	char buf[64];
+	char *p;
+
+	if (!isfinite(v))
+		return NULL;
+	v = round(v * 1000.0) / 1000.0;
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	/* json-c prints doubles with %.17g (2.3109999999999999): give it our text. */
+	p = buf + strlen(buf) - 1;
+	while (*p == '0')
+		*p-- = '\0';
+	if (*p == '.')
+		*p = '\0';
+	return json_object_new_double_s(v, buf);
 }
+
+#define num_or_null pc_json_num
 
 static struct json_object *u64(uint64_t v)
 {
@@ -147,7 +162,7 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 		pc_format_time(m->started, ts, sizeof(ts));
 		json_object_object_add(doc, "started", json_object_new_string(ts));
 	}
-	json_object_object_add(doc, "interval", json_object_new_double(m->interval));
+	json_object_object_add(doc, "interval", pc_json_num(m->interval));
 	if (m->state_dir)
 		json_object_object_add(doc, "state_dir", json_object_new_string(m->state_dir));
 	json_object_object_add(doc, "ports_from",

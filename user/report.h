@@ -64,6 +64,9 @@ struct json_object *pc_report_status(const struct pc_status_meta *meta,
 int pc_report_table(FILE *out, struct json_object *status, bool sparklines);
 /* A sparkline of values (oldest first) in UTF-8 block characters, width at most max. */
 void pc_sparkline(const double *v, int n, int max, char *buf, size_t len);
+/* A JSON number with at most 3 decimals, printed short ("2.311", "50"); null for
+ * NaN/inf, which JSON cannot carry. */
+struct json_object *pc_json_num(double v);
 /* RFC 3339 UTC with milliseconds. */
 void pc_format_time(double unix_time, char *buf, size_t len);
 

@@ -4,7 +4,7 @@
 
 wait  FILE SINCE TIMEOUT EVENT PORT [DIRECTION]  wait (bounded) for an event after unix time SINCE;
                                                   prints "<latency> <json>" and exits 0, else 1
-count FILE [PORT]                                 number of events (of one port)
+count FILE [PORT [EVENT]]                         number of events (of one port, of one kind)
 check FILE                                        every line is valid JSON with the contract's fields
 """
 import json
@@ -13,6 +13,8 @@ import time
 
 FIELDS = {"time", "event", "proto", "port", "direction", "cause", "detail", "syn_rate",
           "baseline_rate", "answered_ratio", "drops", "firewall_change"}
+BLOCK_FIELDS = {"time", "event", "proto", "port", "direction", "rule", "firewall_change"}
+RULE_FIELDS = {"family", "table", "chain", "handle", "text"}
 
 
 def load(path):
@@ -48,11 +50,18 @@ def main():
         evs = load(args[0])
         if len(args) > 1:
             evs = [e for e in evs if e["port"] == int(args[1])]
+        if len(args) > 2:
+            evs = [e for e in evs if e["event"] == args[2]]
         print(len(evs))
         return 0
     if cmd == "check":
         for e in load(args[0]):
-            missing = FIELDS - set(e)
+            if e["event"] == "firewall_blocks_port":
+                missing = BLOCK_FIELDS - set(e)
+                if e.get("rule") is not None:
+                    missing |= RULE_FIELDS - set(e["rule"])
+            else:
+                missing = FIELDS - set(e)
             if missing:
                 print(f"missing {sorted(missing)} in {e}")
                 return 1

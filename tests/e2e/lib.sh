@@ -212,7 +212,7 @@ wait_event() {
 ev_field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); 
 for k in sys.argv[2].split("."): v = v[k] if v is not None else None
 print(v)' "$EVENT_JSON" "$1"; }
-events_for() { python3 "$EVENTS_PY" count "$STATE/events.jsonl" "$1"; }
+events_for() { python3 "$EVENTS_PY" count "$STATE/events.jsonl" "$@"; }
 
 nft_s() { ip netns exec "$NS_S" nft "$@"; }
 nft_c() { ip netns exec "$NS_C" nft "$@"; }

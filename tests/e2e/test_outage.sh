@@ -77,8 +77,11 @@ outage() { # outage NAME HOST
 		fi
 	done
 	check_eq "$name: tcp/8003 never raised an event" 0 "$(events_for 8003)"
-	check_eq "$name: exactly one down and one recovery per blocked port" "2 2" \
-		"$(events_for 8001) $(events_for 8002)"
+	check_eq "$name: no other events" 6 "$(events_for)"
+	check_eq "$name: exactly one down and one recovery per blocked port" "1 1 1 1" \
+		"$(events_for 8001 port_down) $(events_for 8002 port_down) $(events_for 8001 port_recovered) $(events_for 8002 port_recovered)"
+	check_eq "$name: and one firewall_blocks_port each, with the rule" "1 1" \
+		"$(events_for 8001 firewall_blocks_port) $(events_for 8002 firewall_blocks_port)"
 	check "$name: events follow the contract" python3 "$EVENTS_PY" check "$STATE/events.jsonl"
 	kill "$STEADY_PID" 2>/dev/null
 	daemon_stop TERM

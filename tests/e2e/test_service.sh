@@ -6,7 +6,7 @@ require_root
 
 # The exposure score `systemd-analyze security` gives the unit (deploy/systemd/portcanary.service
 # says why each left-out setting is left out). A change that makes it worse fails here.
-MAX_EXPOSURE=2.4
+MAX_EXPOSURE=2.8
 # What the daemon keeps after attaching (user/privs.c): effective and permitted sets.
 KEEP_CAPS="cap_bpf,cap_net_admin"
 
@@ -81,7 +81,7 @@ check "systemd-analyze security: exposure ${score:-?} <= $MAX_EXPOSURE" \
 	python3 -c 'import sys; sys.exit(not (sys.argv[1] and float(sys.argv[1]) <= float(sys.argv[2])))' \
 	"$score" "$MAX_EXPOSURE"
 check "the unit has no SETUID/SETGID/SETPCAP, DAC override, ptrace, raw I/O or module loading" \
-	bash -c '! grep -qE "^✗ (CapabilityBoundingSet=~CAP_(SET|DAC|SYS_PTRACE|SYS_RAWIO|SYS_MODULE)|NoNewPrivileges|ProtectSystem|SystemCallFilter=~@mount|RestrictNamespaces)" <<<"$1"' \
+	bash -c '! grep -qE "^✗ (CapabilityBoundingSet=~CAP_(SET|DAC|SYS_PTRACE|SYS_RAWIO|SYS_MODULE)|NoNewPrivileges|ProtectSystem|SystemCallFilter=~@mount|RestrictNamespaces=~(pid|uts|mnt|cgroup|ipc))" <<<"$1"' \
 	_ "$sec"
 
 # --- 3. the daemon run the way the unit runs it ---------------------------------------------

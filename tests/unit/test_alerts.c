@@ -11,6 +11,7 @@
 #include "alerts.h"
 #include "health.h"
 #include "portcanary.h"
+#include "report.h"
 
 static struct json_object *get(struct json_object *o, const char *key)
 {
@@ -158,6 +159,60 @@ static void test_inputs(void **state)
 	assert_int_equal(in.synack, 0);	/* 1 ICMP + 30 + 5 + 7 + 8 drops exceed 30 */
 }
 
+static void test_fw_block(void **state)
+{
+	struct pc_fw_block_alert b = {
+		.time = 1795000002.3, .proto = PC_PROTO_TCP, .dir = PC_DIR_IN, .port = 8031,
+		.rule_known = true, .family = "inet", .table = "filter", .chain = "input",
+		.has_handle = true, .handle = 7, .text = "tcp dport 8031 drop", .firewall = &fw,
+	};
+	struct json_object *o = pc_fw_block_json(&b), *r, *f;
+	char line[512];
+
+	(void)state;
+	assert_string_equal(json_object_get_string(get(o, "event")), "firewall_blocks_port");
+	assert_int_equal(json_object_get_int(get(o, "port")), 8031);
+	assert_string_equal(json_object_get_string(get(o, "direction")), "in");
+	r = get(o, "rule");
+	assert_string_equal(json_object_get_string(get(r, "family")), "inet");
+	assert_string_equal(json_object_get_string(get(r, "table")), "filter");
+	assert_string_equal(json_object_get_string(get(r, "chain")), "input");
+	assert_int_equal(json_object_get_int64(get(r, "handle")), 7);
+	assert_string_equal(json_object_get_string(get(r, "text")), "tcp dport 8031 drop");
+	f = get(o, "firewall_change");
+	assert_string_equal(json_object_get_string(get(f, "source")), "nftables");
+	/* numbers print short: 1.4, not 1.3999999999999999 */
+	assert_non_null(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+				"\"seconds_before\":1.4,"));
+	json_object_put(o);
+	pc_fw_block_line(&b, line, sizeof(line));
+	assert_string_equal(line, "tcp/8031:in BLOCKED BY FIREWALL CHANGE: rule 'tcp dport 8031 "
+				  "drop' in inet filter chain input (handle 7); the ruleset changed "
+				  "1.4 s before: table inet filter chain input");
+	b.rule_known = b.has_handle = false;
+	o = pc_fw_block_json(&b);
+	assert_null(get(o, "rule"));
+	json_object_put(o);
+}
+
+static void test_json_num(void **state)
+{
+	struct json_object *o;
+
+	(void)state;
+	o = pc_json_num(2.311);
+	assert_string_equal(json_object_to_json_string(o), "2.311");
+	json_object_put(o);
+	o = pc_json_num(50);
+	assert_string_equal(json_object_to_json_string(o), "50");
+	json_object_put(o);
+	o = pc_json_num(0.12349);
+	assert_string_equal(json_object_to_json_string(o), "0.123");
+	json_object_put(o);
+	assert_null(pc_json_num(NAN));
+	assert_null(pc_json_num(INFINITY));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_log_line),
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_inputs),
+		cmocka_unit_test(test_fw_block),
+		cmocka_unit_test(test_json_num),
 	};
 
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fwcheck.c: each new ruleset runs through preflight in a child in its own user+net namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+
+#include "fwcheck.h"
+#include "log.h"
+#include "preflight.h"
+
+char *pc_nft_list_ruleset(void)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	char *text = NULL;
+	int err;
+
+	if (!nft) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
+		err = EPERM;
+	} else {
+		text = strdup(nft_ctx_get_output_buffer(nft) ?: "");
+		err = text ? 0 : ENOMEM;
+	}
+	nft_ctx_free(nft);
+	errno = err;
+	return text;
+}
+
+int pc_fwcheck_init(struct pc_fwcheck *c, const char *iface)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : "eth0");
+	c->baseline = pc_nft_list_ruleset();
+	return c->baseline ? 0 : -errno;
+}
+
+void pc_fwcheck_changed(struct pc_fwcheck *c, const struct pc_fw_change *chg, double now)
+{
+	c->change = *chg;
+	c->pending = true;
+	c->due = now + PC_FWCHECK_SETTLE_S;
+}
+
+/* A user namespace of our own, then a network namespace it owns: the sandbox's
+ * namespaces are created (and returned to) inside it, so no CAP_SYS_ADMIN over the
+ * host is needed, and the host's ruleset is out of reach. The creator holds every
+ * capability in a new user namespace whether or not ids are mapped; mapping root
+ * would need CAP_SETFCAP (kernel >= 5.12), so none is mapped: the check creates no
+ * files and executes nothing for an nftables ruleset. */
+static int enter_own_namespaces(void)
+{
+	if (unshare(CLONE_NEWUSER))
+		return -errno;
+	return unshare(CLONE_NEWNET) ? -errno : 0;
+}
+
+static void put_rule(struct json_object *o, const struct pc_rule_ref *r)
+{
+	struct json_object *j;
+
+	if (!r->known) {
+		json_object_object_add(o, "rule", NULL);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "family", json_object_new_string(r->family));
+	json_object_object_add(j, "table", json_object_new_string(r->table));
+	json_object_object_add(j, "chain", json_object_new_string(r->chain));
+	json_object_object_add(j, "handle", r->has_handle ? json_object_new_uint64(r->handle) : NULL);
+	json_object_object_add(j, "text", json_object_new_string(r->text));
+	json_object_object_add(o, "rule", j);
+}
+
+/* The child: snapshot, sandbox, report as one JSON document on fd, exit. */
+static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, int fd)
+{
+	struct pc_ruleset base = { .kind = PC_RULESET_NFT, .text = c->baseline, .name = "previous" };
+	struct pc_preflight_opts o = {
+		.candidate = { .kind = PC_RULESET_NFT, .name = "new" },
+		.baseline = &base,
+		.specs = specs,
+		.nspecs = n,
+		.iface = c->iface,
+		.flags = PC_PREFLIGHT_NO_BPF,
+	};
+	struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
+	struct pc_preflight_result r = {};
+	const char *text;
+	char *ruleset;
+	int i, err;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ruleset = pc_nft_list_ruleset();
+	if (!ruleset) {
+		json_object_object_add(doc, "error", json_object_new_string("cannot list the ruleset"));
+		goto out;
+	}
+	json_object_object_add(doc, "ruleset", json_object_new_string(ruleset));
+	err = enter_own_namespaces();
+	if (err) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot create a user namespace for the sandbox: %s",
+			 strerror(-err));
+		json_object_object_add(doc, "error", json_object_new_string(msg));
+		goto out;
+	}
+	o.candidate.text = ruleset;
+	err = pc_preflight_run(&o, &r);
+	if (err) {
+		json_object_object_add(doc, "error", json_object_new_string(r.error));
+		goto out;
+	}
+	for (i = 0; i < r.nports; i++) {
+		const struct pc_preflight_port *p = &r.ports[i];
+		struct json_object *e;
+
+		if (p->verdict != PC_VERDICT_BLOCKED || p->baseline_verdict == PC_VERDICT_BLOCKED)
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "proto", json_object_new_string(pc_proto_name(p->proto)));
+		json_object_object_add(e, "port", json_object_new_int(p->port));
+		json_object_object_add(e, "direction", json_object_new_string(pc_dir_name(p->dir)));
+		put_rule(e, &p->rule);
+		json_object_array_add(arr, e);
+	}
+out:
+	json_object_object_add(doc, "blocked", arr);
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	for (size_t off = 0, len = strlen(text); off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w <= 0)
+			break;
+		off += w;
+	}
+	_exit(0);
+}
+
+void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double now)
+{
+	static struct pc_portspec specs[PC_PREFLIGHT_MAX_PORTS];
+	int p[2], n = 0, s;
+	sigset_t all, old;
+	pid_t pid;
+
+	if (!c->pending || c->pid || now < c->due || !c->baseline)
+		return;
+	for (s = 1; s < PC_MAX_SLOTS && n < PC_PREFLIGHT_MAX_PORTS; s++)
+		if (ps->slots[s].used)
+			specs[n++] = (struct pc_portspec){ .proto = ps->slots[s].proto,
+							   .dir = ps->slots[s].dir,
+							   .first = ps->slots[s].port,
+							   .last = ps->slots[s].port };
+	c->pending = false;
+	if (!n)
+		return;
+	if (pipe2(p, O_CLOEXEC)) {
+		pc_warn("firewall check: pipe: %s", strerror(errno));
+		return;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(p[0]);
+		child(c, specs, n, p[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid < 0) {
+		pc_warn("firewall check: fork: %s", strerror(errno));
+		close(p[0]);
+		return;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	c->pid = pid;
+	c->fd = p[0];
+	c->len = 0;
+	c->checks++;
+	pc_info("firewall: checking the new ruleset against %d monitored port%s in a sandbox", n,
+		n == 1 ? "" : "s");
+}
+
+int pc_fwcheck_fd(const struct pc_fwcheck *c)
+{
+	return c->fd;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, double mono)
+{
+	struct json_object *doc, *arr, *v;
+	const char *err, *ruleset;
+	size_t i;
+
+	waitpid(c->pid, NULL, 0);
+	c->pid = 0;
+	close(c->fd);
+	c->fd = -1;
+	doc = c->len ? json_tokener_parse(c->out) : NULL;
+	if (!doc) {
+		c->failures++;
+		pc_warn("firewall: the ruleset check ended without a result");
+		return;
+	}
+	err = jstr(doc, "error");
+	ruleset = jstr(doc, "ruleset");
+	if (err) {
+		c->failures++;
+		pc_warn("firewall: cannot check the new ruleset in a sandbox: %s", err);
+	} else if (ruleset) {
+		free(c->baseline);
+		c->baseline = strdup(ruleset);
+	}
+	if (json_object_object_get_ex(doc, "blocked", &arr))
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *e = json_object_array_get_idx(arr, i), *rule;
+			struct pc_firewall_ref fw;
+			struct pc_fw_block_alert b = {
+				.time = wall,
+				.proto = pc_proto_from_name(jstr(e, "proto") ?: "tcp"),
+				.dir = pc_dir_from_name(jstr(e, "direction") ?: "in"),
+				.port = json_object_object_get_ex(e, "port", &v) ? json_object_get_int(v) : 0,
+				.firewall = &fw,
+			};
+
+			if (json_object_object_get_ex(e, "rule", &rule) && rule) {
+				b.rule_known = true;
+				b.family = jstr(rule, "family");
+				b.table = jstr(rule, "table");
+				b.chain = jstr(rule, "chain");
+				b.has_handle = json_object_object_get_ex(rule, "handle", &v) && v;
+				b.handle = b.has_handle ? json_object_get_uint64(v) : 0;
+				b.text = jstr(rule, "text");
+			}
+			pc_fw_ref(&c->change, wall, &fw);
+			pc_alerts_emit_block(al, &b, mono);
+			c->blocks++;
+		}
+	json_object_put(doc);
+}
+
+void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall, double mono)
+{
+	ssize_t n;
+
+	if (c->fd < 0)
+		return;
+	for (;;) {
+		if (c->cap - c->len < 65536) {
+			char *nb = realloc(c->out, c->cap * 2 + 65536);
+
+			if (!nb)
+				return;
+			c->out = nb;
+			c->cap = c->cap * 2 + 65536;
+		}
+		n = read(c->fd, c->out + c->len, c->cap - c->len - 1);
+		if (n > 0) {
+			c->len += n;
+			c->out[c->len] = '\0';
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		break;	/* EOF: the child is done */
+	}
+	finish(c, al, wall, mono);
+}
+
+void pc_fwcheck_free(struct pc_fwcheck *c)
+{
+	if (c->pid) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->out);
+	free(c->baseline);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
