@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "fwcheck.h"
 #include "log.h"
 #include "portspec.h"
 #include "preflight.h"
@@ -33,7 +35,8 @@ static void preflight_usage(FILE *out)
 		"  -f, --from ADDR       the client's address (default 192.0.2.1, or 2001:db8::1)\n"
 		"  -t, --to ADDR         the server's address (default 192.0.2.2, or 2001:db8::2)\n"
 		"  -b, --baseline FILE   the ruleset in force now (same syntax): report only the ports\n"
-		"                        the candidate newly blocks\n"
+		"                        the candidate newly blocks; `current` (with --nft) takes\n"
+		"                        this host's live nftables ruleset\n"
 		"      --iface NAME      name of the sandbox host's interface, for rules that match\n"
 		"                        iifname/oifname (default eth0)\n"
 		"      --timeout SEC     how long a handshake or UDP answer may take, 0.1-30 (default\n"
@@ -44,7 +47,8 @@ static void preflight_usage(FILE *out)
 		"2 usage error, unreadable file, a ruleset that does not load, no permission.\n\n"
 		"examples:\n"
 		"  portcanary preflight --nft new.nft -p 22 -p tcp/443 -p udp/53\n"
-		"  portcanary preflight --nft new.nft -p 5432 --from 10.20.0.7     # a client subnet\n"
+		"  portcanary preflight --nft new.nft -p 5432 --from 198.51.100.7  # a client subnet\n"
+		"  portcanary preflight --nft new.nft --baseline current -p 443    # vs what runs now\n"
 		"  portcanary preflight --nft new.nft --baseline current.nft -p 8000-8010 --json\n"
 		"  portcanary preflight --iptables rules.v4 -p 22 -p tcp/9000:out\n"
 		"  nft list ruleset > now.nft && portcanary preflight --nft new.nft --baseline now.nft -p 443\n",
@@ -77,6 +81,7 @@ int pc_cmd_preflight(int argc, char **argv)
 	struct pc_preflight_opts o = {};
 	struct pc_preflight_result r;
 	struct pc_ruleset baseline = {};
+	char *live = NULL;	/* --baseline current: the host's ruleset, listed */
 	const char *nft = NULL, *ipt = NULL, *base = NULL;
 	int c, verbose = 0, ret;
 	bool json = false;
@@ -166,7 +171,23 @@ int pc_cmd_preflight(int argc, char **argv)
 	pc_log_hook_libs();
 	o.candidate = (struct pc_ruleset){ .kind = nft ? PC_RULESET_NFT : PC_RULESET_IPTABLES,
 					   .path = nft ? nft : ipt };
-	if (base) {
+	if (base && !strcmp(base, "current")) {
+		if (!nft) {
+			pc_err("--baseline current compares with the live nftables ruleset: use it "
+			       "with --nft (for iptables: iptables-save > now.v4, --baseline now.v4)");
+			return PC_EXIT_USAGE;
+		}
+		/* Read only: the host's ruleset is listed, never loaded or changed. */
+		live = pc_nft_list_ruleset();
+		if (!live) {
+			pc_err("cannot list this host's nftables ruleset for --baseline current: %s "
+			       "(needs CAP_NET_ADMIN)", strerror(errno));
+			return PC_EXIT_USAGE;
+		}
+		baseline = (struct pc_ruleset){ .kind = PC_RULESET_NFT, .text = live,
+						.name = "current" };
+		o.baseline = &baseline;
+	} else if (base) {
 		baseline = (struct pc_ruleset){ .kind = o.candidate.kind, .path = base };
 		o.baseline = &baseline;
 	}
@@ -176,6 +197,7 @@ int pc_cmd_preflight(int argc, char **argv)
 	if (ret) {
 		pc_err("%s", r.error[0] ? r.error : strerror(-ret));
 		pc_preflight_result_free(&r);
+		free(live);
 		return PC_EXIT_USAGE;
 	}
 	if (json) {
@@ -189,5 +211,6 @@ int pc_cmd_preflight(int argc, char **argv)
 	}
 	ret = r.blocked ? PC_EXIT_FAIL : PC_EXIT_OK;
 	pc_preflight_result_free(&r);
+	free(live);
 	return ret;
 }

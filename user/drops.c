@@ -126,14 +126,14 @@ static int count_desc(const void *a, const void *b)
  * (NOT_SPECIFIED and other unclassified ones: TCP teardown frees them all day) are
  * left out when a specific reason is there to show. */
 static int collect(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max,
-		   bool recent)
+		   bool recent, bool specific_only)
 {
 	struct pc_alert_drop all[64];
 	int oldest = (d->hist_pos + 1) % PC_DROPS_HIST;
-	bool specific = false;
+	bool specific = specific_only;
 	int i, n = 0;
 
-	for (i = 0; recent && i < d->n; i++)
+	for (i = 0; recent && !specific && i < d->n; i++)
 		if (d->e[i].slot == slot && d->e[i].total != d->e[i].hist[oldest] &&
 		    pc_dropreason_class(d->names, d->e[i].reason) > PC_DROP_CLASS_OTHER)
 			specific = true;
@@ -160,12 +160,18 @@ static int collect(const struct pc_drops *d, int slot, struct pc_alert_drop *out
 
 int pc_drops_recent(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
 {
-	return collect(d, slot, out, max, true);
+	return collect(d, slot, out, max, true, false);
+}
+
+int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert_drop *out,
+			     int max)
+{
+	return collect(d, slot, out, max, true, true);
 }
 
 int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
 {
-	return collect(d, slot, out, max, false);
+	return collect(d, slot, out, max, false, false);
 }
 
 void pc_drops_forget_slot(int fd, int slot)

@@ -39,6 +39,10 @@ int pc_drops_read(struct pc_drops *d);
  * (reason name, count) pairs. Returns how many. */
 struct pc_alert_drop;
 int pc_drops_recent(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max);
+/* Like pc_drops_recent, but only reasons the kernel names specifically (firewall,
+ * no socket, backlog...): what the status table shows a person. */
+int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert_drop *out,
+			     int max);
 /* All-time totals of a slot by reason (for status/metrics), most first. */
 int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max);
 /* Delete every entry of a slot from the map (the slot goes to another port). */

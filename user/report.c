@@ -271,10 +271,12 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		s = jstr(p, "since", "-");
 		snprintf(since, sizeof(since), "%.10s %.8s", s, strlen(s) > 11 ? s + 11 : "");
 		top = jstr(p, "top_drop_reason", NULL);
+		/* Only drops the kernel gives a reason for: TCP teardown frees packets with
+		 * NOT_SPECIFIED all day long, and that is no news to an operator. */
 		if (top)
 			snprintf(drops, sizeof(drops), "%.1f (%s)", jnum(p, "top_drop_rate"), top);
 		else
-			fmt_num(drops, sizeof(drops), jnum(p, "drops_rate"), "", 1);
+			snprintf(drops, sizeof(drops), "-");
 		if (sparklines && json_object_object_get_ex(p, "syn_rate_history", &hist) &&
 		    json_object_is_type(hist, json_type_array)) {
 			double h[120];

@@ -13,6 +13,7 @@ T="--timeout 0.5"
 
 cleanup_preflight() {
 	ip netns del "$NS_H" 2>/dev/null
+	ip netns del "${TAG}cur" 2>/dev/null
 	cleanup
 }
 trap cleanup_preflight EXIT
@@ -246,6 +247,20 @@ check_eq "baseline: nothing newly blocked: exit 0, no ports" "0 0 0" \
 	"$RC $(jq_py base_same 'len(d["ports"])') $(jq_py base_same 'd["blocked"]')"
 pf base_bad --nft "$STATE/drop.nft" --baseline "$STATE/bad.nft" -p 22 $T
 check_eq "baseline that does not load: exit 2" 2 "$RC"
+# --baseline current: the live ruleset of the namespace preflight runs in (a private one
+# here, holding old.nft), listed and never changed.
+ip netns add "${TAG}cur"
+ip netns exec "${TAG}cur" nft -f "$STATE/old.nft"
+before=$(ip netns exec "${TAG}cur" nft list ruleset)
+ip netns exec "${TAG}cur" "$PC" preflight --nft "$STATE/drop.nft" --baseline current \
+	-p 22 -p 8080 -p 8081 --json $T >"$STATE/base_cur.out" 2>"$STATE/base_cur.err"
+RC=$?
+check_eq "baseline current: exit 1, only what the live ruleset lets through" \
+	"1 tcp/8081:blocked" \
+	"$RC $(jq_py base_cur '" ".join("%s/%d:%s" % (p["proto"], p["port"], p["verdict"]) for p in d["ports"])')"
+check_eq "baseline current: the live ruleset is unchanged" "$before" \
+	"$(ip netns exec "${TAG}cur" nft list ruleset)"
+ip netns del "${TAG}cur"
 
 # --- usage errors: exit 2 with one line -------------------------------------------------------
 for args in "--nft $STATE/drop.nft" "--nft $STATE/drop.nft -p 70000" "--nft $STATE/none.nft -p 22" \
