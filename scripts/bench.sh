@@ -45,6 +45,7 @@ fi
 if [ -n "${COUNT:-}" ]; then
 	TMP=$(mktemp -d)
 	PIN=/sys/fs/bpf/pcbench-$$
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	trap 'rm -rf "$TMP" "$PIN"' EXIT
 	"$BENCH" --dump "$TMP"
 	for obj in build/portcanary.bpf.o "$EMPTY" "$MINSYN"; do
