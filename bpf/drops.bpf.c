@@ -24,7 +24,7 @@ struct {
 #define PC_DROP_MAX_EXT PC_IPV6_EXT_MAX
 
 struct pc_drop_pkt {
-	__u8 proto;		/* enum pc_proto */
+	__u8 proto; /* enum pc_proto */
 	__u16 sport;
 	__u16 dport;
 };
@@ -141,12 +141,12 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb)
 
 static __always_inline void count_drop(__u16 slot, __u32 reason)
 {
-	struct pc_drop_key key = { .slot = slot, .reason = reason };
+	struct pc_drop_key key = {.slot = slot, .reason = reason};
 	__u64 one = 1, *v;
 
 	v = bpf_map_lookup_elem(&pc_drops, &key);
 	if (v) {
-		(*v)++;		/* per-CPU value: no other writer, no atomics */
+		(*v)++; /* per-CPU value: no other writer, no atomics */
 		return;
 	}
 	/* First drop of this (slot, reason): insert; another CPU may win the race. */

@@ -9,18 +9,18 @@
 #include "compat.bpf.h"
 
 /* Tags we look through: 802.1Q, 802.1ad and QinQ (two). A third tag is "not IP". */
-#define PC_VLAN_MAX	2
+#define PC_VLAN_MAX 2
 /* IPv6 extension headers we walk before giving up (other_l4). Bounds the loop. */
-#define PC_IPV6_EXT_MAX	6
+#define PC_IPV6_EXT_MAX 6
 
 /* Pseudo next-protocols, outside the 8-bit IP protocol space. */
-#define PC_NH_FRAG	0x100	/* a fragment past the first: no L4 header */
+#define PC_NH_FRAG 0x100 /* a fragment past the first: no L4 header */
 
 /* What the parser concluded; the counting code turns it into counters. */
 enum pc_verdict {
-	PC_V_L4 = 0,		/* TCP or UDP: ports and flags are valid */
-	PC_V_ICMP_ERR,		/* destination unreachable, original ports are valid */
-	PC_V_ICMP_NOPORT,	/* destination unreachable about a packet without ports */
+	PC_V_L4 = 0,	  /* TCP or UDP: ports and flags are valid */
+	PC_V_ICMP_ERR,	  /* destination unreachable, original ports are valid */
+	PC_V_ICMP_NOPORT, /* destination unreachable about a packet without ports */
 	PC_V_NOT_IP,
 	PC_V_MALFORMED,
 	PC_V_FRAG,
@@ -33,11 +33,11 @@ enum pc_verdict {
  * rule (ingress: dport→IN, sport→OUT; egress: sport→IN, dport→OUT) serve both.
  */
 struct pc_pkt {
-	__u16 sport;		/* host byte order */
+	__u16 sport; /* host byte order */
 	__u16 dport;
-	__u8 proto;		/* enum pc_proto */
-	__u8 tcp_flags;		/* byte 13 of the TCP header, 0 for UDP */
-	__u8 verdict;		/* enum pc_verdict */
+	__u8 proto;	/* enum pc_proto */
+	__u8 tcp_flags; /* byte 13 of the TCP header, 0 for UDP */
+	__u8 verdict;	/* enum pc_verdict */
 };
 
 /*
@@ -406,7 +406,8 @@ static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, 
 	if (proto != bpf_htons(ETH_P_8021Q))
 		return pc_fast_ip(data, data_end, len, ETH_HLEN, proto, p);
 	if (data + ETH_HLEN + sizeof(struct vlan_hdr) + sizeof(struct iphdr) +
-		    sizeof(struct tcphdr) > data_end)
+		    sizeof(struct tcphdr) >
+	    data_end)
 		return -1;
 	proto = ((struct vlan_hdr *)(eth + 1))->h_vlan_encapsulated_proto;
 	return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(struct vlan_hdr), proto, p);

@@ -47,7 +47,7 @@ static __noinline int pc_xdp_slow(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct pc_cursor c = { .pos = data, .end = data_end, .rem = data_end - data };
+	struct pc_cursor c = {.pos = data, .end = data_end, .rem = data_end - data};
 	struct pc_port_table *t;
 	struct pc_global *g;
 	struct pc_pkt p;

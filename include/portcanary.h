@@ -28,7 +28,7 @@ enum pc_dir {
 /* Hooks a program runs at: index into the pc_global map. */
 enum pc_hook {
 	PC_HOOK_XDP = 0,	/* XDP ingress */
-	PC_HOOK_TC_INGRESS = 1,	/* TC ingress, the --ingress-hook tc alternative */
+	PC_HOOK_TC_INGRESS = 1, /* TC ingress, the --ingress-hook tc alternative */
 	PC_HOOK_TC_EGRESS = 2,	/* TC egress (clsact) */
 	PC_HOOK_DROP = 3,	/* tp_btf/kfree_skb: packets = drops examined */
 	PC_HOOK_MAX = 4,
@@ -56,8 +56,8 @@ _Static_assert(sizeof(struct pc_port_table) == 2 * 2 * 65536 * 2, "pc_port_table
 struct pc_counters {
 	__u64 rx_packets;
 	__u64 rx_bytes;
-	__u64 rx_syn;		/* SYN without ACK */
-	__u64 rx_synack;	/* SYN with ACK */
+	__u64 rx_syn;	 /* SYN without ACK */
+	__u64 rx_synack; /* SYN with ACK */
 	__u64 rx_rst;
 	__u64 rx_icmp_unreach;
 	__u64 tx_packets;
@@ -71,14 +71,14 @@ _Static_assert(sizeof(struct pc_counters) == 12 * 8, "pc_counters size");
 
 /* Per-CPU global counters of one hook (index enum pc_hook). */
 struct pc_global {
-	__u64 packets;		/* every packet the hook saw */
-	__u64 not_ip;		/* not IPv4/IPv6 (ARP, LLDP, ...) */
-	__u64 malformed;	/* truncated or inconsistent headers */
-	__u64 frag_nonfirst;	/* IPv4/IPv6 fragments past the first: no ports */
-	__u64 other_l4;		/* IP, but neither TCP, UDP nor an ICMP error */
-	__u64 monitored;	/* packets counted on at least one slot */
-	__u64 icmp_errors;	/* ICMP/ICMPv6 destination unreachable seen */
-	__u64 foreign_netns;	/* drop hook: drops in another network namespace (ignored) */
+	__u64 packets;	     /* every packet the hook saw */
+	__u64 not_ip;	     /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	__u64 malformed;     /* truncated or inconsistent headers */
+	__u64 frag_nonfirst; /* IPv4/IPv6 fragments past the first: no ports */
+	__u64 other_l4;	     /* IP, but neither TCP, UDP nor an ICMP error */
+	__u64 monitored;     /* packets counted on at least one slot */
+	__u64 icmp_errors;   /* ICMP/ICMPv6 destination unreachable seen */
+	__u64 foreign_netns; /* drop hook: drops in another network namespace (ignored) */
 };
 _Static_assert(sizeof(struct pc_global) == 8 * 8, "pc_global size");
 
@@ -97,21 +97,21 @@ _Static_assert(sizeof(struct pc_drop_key) == 8, "pc_drop_key size");
 
 /* Options fixed at load time (const volatile in the BPF object). */
 struct pc_bpf_cfg {
-	__u32 netns_ino;	/* inode of the daemon's network namespace (drop attribution) */
+	__u32 netns_ino; /* inode of the daemon's network namespace (drop attribution) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
 
 /* Names of the pinned objects under <state-dir>/bpf/. */
 #define PC_PIN_PORTS	"pc_ports"
-#define PC_PIN_COUNTERS	"pc_counters"
+#define PC_PIN_COUNTERS "pc_counters"
 #define PC_PIN_GLOBAL	"pc_global"
 #define PC_PIN_DROPS	"pc_drops"
 
 /* Program names (as the kernel shows them; at most 15 characters). */
-#define PC_PROG_XDP		"pc_xdp_ingress"
-#define PC_PROG_TC_INGRESS	"pc_tc_ingress"
-#define PC_PROG_TC_EGRESS	"pc_tc_egress"
-#define PC_PROG_DROPS		"pc_kfree_skb"
+#define PC_PROG_XDP	   "pc_xdp_ingress"
+#define PC_PROG_TC_INGRESS "pc_tc_ingress"
+#define PC_PROG_TC_EGRESS  "pc_tc_egress"
+#define PC_PROG_DROPS	   "pc_kfree_skb"
 
 #endif /* PORTCANARY_H */

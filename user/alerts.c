@@ -50,8 +50,8 @@ struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b)
 		json_object_object_add(r, "family", json_object_new_string(b->family ?: ""));
 		json_object_object_add(r, "table", json_object_new_string(b->table ?: ""));
 		json_object_object_add(r, "chain", json_object_new_string(b->chain ?: ""));
-		json_object_object_add(r, "handle", b->has_handle ? json_object_new_uint64(b->handle) :
-								    NULL);
+		json_object_object_add(r, "handle",
+				       b->has_handle ? json_object_new_uint64(b->handle) : NULL);
 		json_object_object_add(r, "text", json_object_new_string(b->text ?: ""));
 	}
 	json_object_object_add(o, "rule", r);
@@ -61,8 +61,8 @@ struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b)
 
 void pc_fw_block_line(const struct pc_fw_block_alert *b, char *buf, size_t len)
 {
-	size_t n = snprintf(buf, len, "%s/%u:%s BLOCKED BY FIREWALL CHANGE", pc_proto_name(b->proto),
-			    b->port, pc_dir_name(b->dir));
+	size_t n = snprintf(buf, len, "%s/%u:%s BLOCKED BY FIREWALL CHANGE",
+			    pc_proto_name(b->proto), b->port, pc_dir_name(b->dir));
 
 	if (b->rule_known && n < len)
 		n += snprintf(buf + n, len - n, ": rule '%s' in %s %s chain %s", b->text ?: "",
@@ -110,22 +110,24 @@ void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 	int i;
 
 	n = snprintf(buf, len, "%s/%u:%s %s", pc_proto_name(a->proto), a->port, pc_dir_name(a->dir),
-		     !strcmp(a->event, "port_recovered") ? "RECOVERED" :
-		     !strcmp(a->event, "port_down") ? "DOWN" : "DEGRADED");
+		     !strcmp(a->event, "port_recovered") ? "RECOVERED"
+		     : !strcmp(a->event, "port_down")	 ? "DOWN"
+							 : "DEGRADED");
 	if (a->cause && n < len)
 		n += snprintf(buf + n, len - n, " (%s%s)",
 			      !strcmp(a->event, "port_recovered") ? "was " : "", a->cause);
 	if (a->detail && *a->detail && n < len)
 		n += snprintf(buf + n, len - n, ": %s", a->detail);
 	if (n < len)
-		n += snprintf(buf + n, len - n, "; SYN %.1f/s", isfinite(a->syn_rate) ? a->syn_rate : 0);
+		n += snprintf(buf + n, len - n, "; SYN %.1f/s",
+			      isfinite(a->syn_rate) ? a->syn_rate : 0);
 	if (isfinite(a->baseline_rate) && n < len)
 		n += snprintf(buf + n, len - n, " (baseline %.1f/s)", a->baseline_rate);
 	if (isfinite(a->answered_ratio) && n < len)
 		n += snprintf(buf + n, len - n, ", answered %.0f%%", a->answered_ratio * 100);
 	for (i = 0; i < a->n_drops && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%s=%llu", i ? ", " : "; drops ", a->drops[i].reason,
-			      (unsigned long long)a->drops[i].count);
+		n += snprintf(buf + n, len - n, "%s%s=%llu", i ? ", " : "; drops ",
+			      a->drops[i].reason, (unsigned long long)a->drops[i].count);
 	if (a->firewall && n < len)
 		snprintf(buf + n, len - n, "; firewall (%s) changed %.1f s before%s%s",
 			 a->firewall->source, a->firewall->seconds_before,
@@ -186,8 +188,7 @@ static void exec_hook(const char *cmd, const struct pc_alert *a, int stdin_fd)
 	_exit(127);
 }
 
-static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *json,
-		       double now)
+static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *json, double now)
 {
 	struct pc_alert_hook *slot = NULL;
 	sigset_t all, old;
@@ -300,9 +301,11 @@ void pc_alerts_reap(struct pc_alerts *al, double now)
 			if (r == h->pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 				al->hooks_failed++;
 				if (WIFEXITED(status))
-					pc_warn("--exec hook exited with status %d", WEXITSTATUS(status));
+					pc_warn("--exec hook exited with status %d",
+						WEXITSTATUS(status));
 				else if (!h->term_sent)
-					pc_warn("--exec hook killed by signal %d", WTERMSIG(status));
+					pc_warn("--exec hook killed by signal %d",
+						WTERMSIG(status));
 			}
 			h->pid = 0;
 			continue;

@@ -9,40 +9,40 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
-#define PC_ALERT_MAX_DROPS 8
-#define PC_ALERT_MAX_HOOKS 8		/* hooks running at once; more are skipped, with a warning */
-#define PC_ALERT_HOOK_TIMEOUT_S 30.0	/* a hook still running then is killed */
+#define PC_ALERT_MAX_DROPS	8
+#define PC_ALERT_MAX_HOOKS	8    /* hooks running at once; more are skipped, with a warning */
+#define PC_ALERT_HOOK_TIMEOUT_S 30.0 /* a hook still running then is killed */
 
 struct pc_alert_drop {
-	const char *reason;		/* kernel name, e.g. "NETFILTER_DROP" */
+	const char *reason; /* kernel name, e.g. "NETFILTER_DROP" */
 	uint64_t count;
 };
 
 struct pc_firewall_ref {
-	double time;			/* unix time of the change */
-	double seconds_before;		/* how long before the event */
-	const char *source;		/* "nftables", "iptables-legacy" */
-	const char *what;		/* e.g. "table inet filter chain input", or NULL */
+	double time;	       /* unix time of the change */
+	double seconds_before; /* how long before the event */
+	const char *source;    /* "nftables", "iptables-legacy" */
+	const char *what;      /* e.g. "table inet filter chain input", or NULL */
 };
 
 /* One event. Strings are borrowed for the duration of the call. */
 struct pc_alert {
-	double time;			/* unix time */
-	const char *event;		/* port_down | port_degraded | port_recovered */
+	double time;	   /* unix time */
+	const char *event; /* port_down | port_degraded | port_recovered */
 	uint8_t proto;
 	uint8_t dir;
 	uint16_t port;
-	const char *state;		/* new state */
+	const char *state; /* new state */
 	const char *old_state;
-	double old_state_s;		/* how long the old state lasted */
-	const char *cause;		/* the failure (for a recovery: the one recovered from) */
+	double old_state_s; /* how long the old state lasted */
+	const char *cause;  /* the failure (for a recovery: the one recovered from) */
 	const char *detail;
 	double syn_rate;
-	double baseline_rate;		/* NAN: none learned */
-	double answered_ratio;		/* NAN: no SYNs */
+	double baseline_rate;  /* NAN: none learned */
+	double answered_ratio; /* NAN: no SYNs */
 	int n_drops;
 	struct pc_alert_drop drops[PC_ALERT_MAX_DROPS];
-	const struct pc_firewall_ref *firewall;	/* NULL: no change within the window */
+	const struct pc_firewall_ref *firewall; /* NULL: no change within the window */
 };
 
 /* A firewall change that would block a monitored port (found in the preflight sandbox). */
@@ -66,14 +66,14 @@ void pc_fw_block_line(const struct pc_fw_block_alert *b, char *buf, size_t len);
 
 struct pc_alert_hook {
 	pid_t pid;
-	double started;			/* CLOCK_MONOTONIC seconds */
+	double started; /* CLOCK_MONOTONIC seconds */
 	bool term_sent;
 };
 
 struct pc_alerts {
-	FILE *events;			/* --events: NULL, stdout or the file */
+	FILE *events; /* --events: NULL, stdout or the file */
 	bool events_is_stdout;
-	const char *exec_cmd;		/* --exec */
+	const char *exec_cmd; /* --exec */
 	struct pc_alert_hook hooks[PC_ALERT_MAX_HOOKS];
 	uint64_t emitted;
 	uint64_t hooks_skipped;

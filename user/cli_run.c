@@ -18,24 +18,31 @@ static void run_usage(FILE *out)
 		"                      [--xdp-mode auto|native|generic] [--ingress-hook xdp|tc]\n"
 		"                      [--state-dir DIR] [-v]\n\n"
 		"Attach the canary to interfaces and watch ports until SIGINT/SIGTERM.\n\n"
-		"  -i, --interface IFACE   interface to watch (repeatable; default: the default route's)\n"
-		"  -p, --port SPEC         [tcp/|udp/]PORT[-PORT][:in|:out] (repeatable; default: every\n"
-		"                          TCP port with a listener, refreshed as listeners come and go)\n"
+		"  -i, --interface IFACE   interface to watch (repeatable; default: the default "
+		"route's)\n"
+		"  -p, --port SPEC         [tcp/|udp/]PORT[-PORT][:in|:out] (repeatable; default: "
+		"every\n"
+		"                          TCP port with a listener, refreshed as listeners come "
+		"and go)\n"
 		"  -c, --config FILE       configuration file (default %s if it exists);\n"
 		"                          options given here win over it; SIGHUP reloads it\n"
 		"      --interval SEC      sampling interval, 0.1-60 (default 1)\n"
 		"      --events FILE|-     write one JSON object per event line\n"
 		"      --exec CMD          run CMD on each event\n"
 		"      --listen ADDR:PORT  serve Prometheus /metrics\n"
-		"      --xdp-mode MODE     auto (native, then generic), native or generic (default auto)\n"
-		"      --ingress-hook HOOK xdp (default) or tc: count ingress with a TC program, for\n"
-		"                          interfaces whose XDP hook holds a program that cannot be shared\n"
+		"      --xdp-mode MODE     auto (native, then generic), native or generic (default "
+		"auto)\n"
+		"      --ingress-hook HOOK xdp (default) or tc: count ingress with a TC program, "
+		"for\n"
+		"                          interfaces whose XDP hook holds a program that cannot "
+		"be shared\n"
 		"      --state-dir DIR     pinned maps and control socket (default %s)\n"
 		"      --firewall-window SEC  an alert names a firewall change made up to SEC\n"
 		"                          before it (default 300)\n"
 		"  -v, --verbose           more logging (twice: libbpf debug)\n\n"
 		"examples:\n"
-		"  portcanary run                                  # default route's interface, all listeners\n"
+		"  portcanary run                                  # default route's interface, "
+		"all listeners\n"
 		"  portcanary run -i eth0 -p tcp/443 -p 8000-8010  # two inbound services\n"
 		"  portcanary run -i eth0 -p tcp/5432:out          # a database this host calls\n"
 		"  portcanary run -i eth0 --ingress-hook tc -p 443 # beside a legacy XDP program\n"
@@ -55,19 +62,19 @@ enum {
 };
 
 static const struct option run_options[] = {
-	{ "interface", required_argument, NULL, 'i' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "events", required_argument, NULL, OPT_EVENTS },
-	{ "exec", required_argument, NULL, OPT_EXEC },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "ingress-hook", required_argument, NULL, OPT_INGRESS },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "firewall-window", required_argument, NULL, OPT_FW_WINDOW },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	{"interface", required_argument, NULL, 'i'},
+	{"port", required_argument, NULL, 'p'},
+	{"config", required_argument, NULL, 'c'},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"events", required_argument, NULL, OPT_EVENTS},
+	{"exec", required_argument, NULL, OPT_EXEC},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	{"ingress-hook", required_argument, NULL, OPT_INGRESS},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"firewall-window", required_argument, NULL, OPT_FW_WINDOW},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -103,7 +110,8 @@ int pc_cmd_run(int argc, char **argv)
 			break;
 		case OPT_INTERVAL:
 			if (pc_parse_double(optarg, 0.1, 60, &cli.interval)) {
-				pc_err("bad --interval '%s': a number of seconds from 0.1 to 60", optarg);
+				pc_err("bad --interval '%s': a number of seconds from 0.1 to 60",
+				       optarg);
 				return PC_EXIT_USAGE;
 			}
 			cli.cli_set |= PC_OPT_INTERVAL;
@@ -145,7 +153,8 @@ int pc_cmd_run(int argc, char **argv)
 			break;
 		case OPT_FW_WINDOW:
 			if (pc_parse_double(optarg, 0, 86400, &cli.fw_window)) {
-				pc_err("bad --firewall-window '%s': seconds from 0 to 86400", optarg);
+				pc_err("bad --firewall-window '%s': seconds from 0 to 86400",
+				       optarg);
 				return PC_EXIT_USAGE;
 			}
 			cli.cli_set |= PC_OPT_FW_WINDOW;

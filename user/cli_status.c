@@ -17,10 +17,10 @@
 #include "report.h"
 
 static const struct option status_options[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "watch", no_argument, NULL, 'w' },
-	{ "state-dir", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
+	{"json", no_argument, NULL, 'j'},
+	{"watch", no_argument, NULL, 'w'},
+	{"state-dir", required_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -31,9 +31,11 @@ static int fetch(const char *dir, struct json_object **doc)
 	if (!text) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
 			pc_err("no portcanary daemon is running with state dir %s "
-			       "(start one with `portcanary run`, or pass its --state-dir)", dir);
+			       "(start one with `portcanary run`, or pass its --state-dir)",
+			       dir);
 		else if (errno == EACCES)
-			pc_err("permission denied on %s/%s: the control socket is root's only (sudo)",
+			pc_err("permission denied on %s/%s: the control socket is root's only "
+			       "(sudo)",
 			       dir, PC_CONTROL_SOCK);
 		else
 			pc_err("cannot talk to the daemon in %s: %s", dir, strerror(errno));
@@ -73,8 +75,8 @@ static int watch(const char *dir)
 		if (json_object_object_get_ex(doc, "interval", &iv))
 			interval = json_object_get_double(iv);
 		pc_format_time(time(NULL), ts, sizeof(ts));
-		printf("\033[H\033[2J\033[3Jportcanary %s   %s   every %.1f s   Ctrl-C quits\n\n", PC_VERSION, ts,
-		       interval);
+		printf("\033[H\033[2J\033[3Jportcanary %s   %s   every %.1f s   Ctrl-C quits\n\n",
+		       PC_VERSION, ts, interval);
 		pc_report_table(stdout, doc, true);
 		fflush(stdout);
 		json_object_put(doc);
@@ -105,17 +107,22 @@ int pc_cmd_status(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: portcanary status [--json | --watch] [--state-dir DIR]\n\n"
-			       "Show every monitored port of the daemon running with state dir DIR\n"
-			       "(default %s): state, cause, since when, SYN/s, answered %%, drops/s\n"
+			       "Show every monitored port of the daemon running with state dir "
+			       "DIR\n"
+			       "(default %s): state, cause, since when, SYN/s, answered %%, "
+			       "drops/s\n"
 			       "by top reason, baseline and the raw counters.\n\n"
 			       "  --json       one JSON object, for scripts\n"
-			       "  --watch      redraw every interval, with a SYN/s history per port\n\n"
+			       "  --watch      redraw every interval, with a SYN/s history per "
+			       "port\n\n"
 			       "examples:\n  portcanary status\n  portcanary status --watch\n"
-			       "  portcanary status --json | jq '.ports[] | select(.state==\"down\")'\n",
+			       "  portcanary status --json | jq '.ports[] | "
+			       "select(.state==\"down\")'\n",
 			       PC_DEFAULT_STATE_DIR);
 			return PC_EXIT_OK;
 		default:
-			pc_err("unknown option '%s' (see portcanary status --help)", argv[optind - 1]);
+			pc_err("unknown option '%s' (see portcanary status --help)",
+			       argv[optind - 1]);
 			return PC_EXIT_USAGE;
 		}
 	}
@@ -124,7 +131,8 @@ int pc_cmd_status(int argc, char **argv)
 		return PC_EXIT_USAGE;
 	}
 	if (json && watching) {
-		pc_err("--json and --watch do not go together: --watch is for people, --json for scripts");
+		pc_err("--json and --watch do not go together: --watch is for people, --json for "
+		       "scripts");
 		return PC_EXIT_USAGE;
 	}
 	if (watching)
@@ -133,8 +141,8 @@ int pc_cmd_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_SPACED));
+		printf("%s\n", json_object_to_json_string_ext(
+				       doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
 	else
 		pc_report_table(stdout, doc, false);
 	json_object_put(doc);

@@ -65,8 +65,10 @@ int pc_opt_port(const char *s, struct pc_run_opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (pc_portspec_parse(s, &o->specs[o->n_specs], why, sizeof(why))) {
-		snprintf(err, errlen, "bad port spec '%s': %s; expected [tcp/|udp/]PORT[-PORT][:in|:out], "
-			 "e.g. tcp/443 or udp/53:out", s, why);
+		snprintf(err, errlen,
+			 "bad port spec '%s': %s; expected [tcp/|udp/]PORT[-PORT][:in|:out], "
+			 "e.g. tcp/443 or udp/53:out",
+			 s, why);
 		return -EINVAL;
 	}
 	o->n_specs++;
@@ -80,15 +82,29 @@ struct det_key {
 	bool is_u32;
 };
 
+/* clang-format off: it splits the stringizing macros */
 #define DET_U32(f) { #f, offsetof(struct pc_det_cfg, f), true }
 #define DET_DBL(f) { #f, offsetof(struct pc_det_cfg, f), false }
+/* clang-format on */
 static const struct det_key det_keys[] = {
-	DET_U32(min_syns),		DET_DBL(judge_max_s),	DET_DBL(degraded_fail_ratio),
-	DET_DBL(down_fail_ratio),	DET_DBL(cause_min_share), DET_U32(down_after),
-	DET_U32(up_after),		DET_U32(intermittent_window), DET_U32(intermittent_bad),
-	DET_DBL(learn_s),		DET_DBL(baseline_tau_s), DET_DBL(collapse_fraction),
-	DET_DBL(collapse_min_baseline), DET_DBL(collapse_min_expected), DET_DBL(collapse_z),
-	DET_DBL(flap_enter),		DET_DBL(flap_exit),	DET_DBL(flap_leak_s),
+	DET_U32(min_syns),
+	DET_DBL(judge_max_s),
+	DET_DBL(degraded_fail_ratio),
+	DET_DBL(down_fail_ratio),
+	DET_DBL(cause_min_share),
+	DET_U32(down_after),
+	DET_U32(up_after),
+	DET_U32(intermittent_window),
+	DET_U32(intermittent_bad),
+	DET_DBL(learn_s),
+	DET_DBL(baseline_tau_s),
+	DET_DBL(collapse_fraction),
+	DET_DBL(collapse_min_baseline),
+	DET_DBL(collapse_min_expected),
+	DET_DBL(collapse_z),
+	DET_DBL(flap_enter),
+	DET_DBL(flap_exit),
+	DET_DBL(flap_leak_s),
 	DET_U32(flap_down_after),
 };
 
@@ -97,14 +113,15 @@ struct parse_ctx {
 	const char *name;
 	char *err;
 	size_t errlen;
-	bool seen_ifaces;	/* the first key of a list replaces the default list */
+	bool seen_ifaces; /* the first key of a list replaces the default list */
 	bool seen_ports;
 	bool failed;
 };
 
 /* A list value may hold several items separated by commas or spaces. */
-static int each_item(const char *value, int (*fn)(const char *, struct pc_run_opts *, char *,
-						   size_t), struct parse_ctx *c)
+static int each_item(const char *value,
+		     int (*fn)(const char *, struct pc_run_opts *, char *, size_t),
+		     struct parse_ctx *c)
 {
 	char buf[1024], *save = NULL, *tok;
 
@@ -138,7 +155,8 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 	}
 	if (!strcmp(key, "interval")) {
 		if (pc_parse_double(v, 0.1, 60, &o->interval)) {
-			snprintf(c->err, c->errlen, "interval '%s': a number of seconds from 0.1 to 60", v);
+			snprintf(c->err, c->errlen,
+				 "interval '%s': a number of seconds from 0.1 to 60", v);
 			return -EINVAL;
 		}
 		return 0;
@@ -158,7 +176,8 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 		return set_string(o->listen_addr, sizeof(o->listen_addr), v, key, c);
 	if (!strcmp(key, "xdp_mode")) {
 		if (pc_opt_xdp_mode(v, &o->xdp_mode)) {
-			snprintf(c->err, c->errlen, "xdp_mode '%s': use auto, native or generic", v);
+			snprintf(c->err, c->errlen, "xdp_mode '%s': use auto, native or generic",
+				 v);
 			return -EINVAL;
 		}
 		return 0;
@@ -172,7 +191,8 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 	}
 	if (!strcmp(key, "firewall_window")) {
 		if (pc_parse_double(v, 0, 86400, &o->fw_window)) {
-			snprintf(c->err, c->errlen, "firewall_window '%s': seconds from 0 to 86400", v);
+			snprintf(c->err, c->errlen, "firewall_window '%s': seconds from 0 to 86400",
+				 v);
 			return -EINVAL;
 		}
 		return 0;
@@ -210,7 +230,7 @@ static int detector_key(struct parse_ctx *c, const char *key, const char *v)
 			*(double *)field = d;
 		}
 		return 0;
-bad:
+	bad:
 		snprintf(c->err, c->errlen, "%s '%s' is not a %s", key, v,
 			 det_keys[i].is_u32 ? "whole number" : "number");
 		return -EINVAL;
@@ -233,7 +253,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		err = daemon_key(c, key, value);
 	} else if (!strcmp(section, "ports")) {
 		if (strcmp(key, "port")) {
-			snprintf(c->err, c->errlen, "unknown key '%s' in [ports] (use port = SPEC)", key);
+			snprintf(c->err, c->errlen, "unknown key '%s' in [ports] (use port = SPEC)",
+				 key);
 			err = -EINVAL;
 		} else {
 			if (!c->seen_ports)
@@ -244,12 +265,12 @@ static int handler(void *user, const char *section, const char *key, const char 
 	} else if (!strcmp(section, "detector")) {
 		err = detector_key(c, key, value);
 	} else {
-		snprintf(c->err, c->errlen, "unknown section [%s] (sections: daemon, ports, detector)",
-			 section);
+		snprintf(c->err, c->errlen,
+			 "unknown section [%s] (sections: daemon, ports, detector)", section);
 		err = -EINVAL;
 	}
 	c->failed = err != 0;
-	return err ? 0 : 1;	/* 0: inih returns the first such line's number */
+	return err ? 0 : 1; /* 0: inih returns the first such line's number */
 }
 
 static int finish(struct parse_ctx *c, int r)
@@ -268,8 +289,10 @@ static int finish(struct parse_ctx *c, int r)
 		return -EINVAL;
 	}
 	if (pc_det_cfg_validate(&c->o->det)) {
-		snprintf(c->err, c->errlen, "%s: the [detector] thresholds are inconsistent "
-			 "(e.g. degraded_fail_ratio must be below down_fail_ratio)", c->name);
+		snprintf(c->err, c->errlen,
+			 "%s: the [detector] thresholds are inconsistent "
+			 "(e.g. degraded_fail_ratio must be below down_fail_ratio)",
+			 c->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -278,7 +301,7 @@ static int finish(struct parse_ctx *c, int r)
 int pc_config_parse(const char *text, const char *name, struct pc_run_opts *o, char *err,
 		    size_t errlen)
 {
-	struct parse_ctx c = { .o = o, .name = name, .err = err, .errlen = errlen };
+	struct parse_ctx c = {.o = o, .name = name, .err = err, .errlen = errlen};
 
 	err[0] = '\0';
 	return finish(&c, ini_parse_string(text, handler, &c));
@@ -286,7 +309,7 @@ int pc_config_parse(const char *text, const char *name, struct pc_run_opts *o, c
 
 int pc_config_load(const char *path, struct pc_run_opts *o, char *err, size_t errlen)
 {
-	struct parse_ctx c = { .o = o, .name = path, .err = err, .errlen = errlen };
+	struct parse_ctx c = {.o = o, .name = path, .err = err, .errlen = errlen};
 	FILE *f = fopen(path, "re");
 	int r;
 
@@ -340,7 +363,7 @@ int pc_config_resolve(const struct pc_run_opts *cli, struct pc_run_opts *out, ch
 	err[0] = '\0';
 	r = pc_config_load(cli->config_path, out, err, errlen);
 	if (r == -ENOENT && !cli->config_required)
-		r = 0;	/* no file at the default path: defaults and flags */
+		r = 0; /* no file at the default path: defaults and flags */
 	if (r)
 		return r;
 	pc_config_overlay(out, cli, cli->cli_set);

@@ -36,7 +36,7 @@ int pc_control_listen(const char *dir)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(sa.sun_path);	/* a stale socket of a daemon that died; the state-dir lock is ours */
+	unlink(sa.sun_path); /* a stale socket of a daemon that died; the state-dir lock is ours */
 	old = umask(0077);
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
@@ -50,7 +50,7 @@ int pc_control_listen(const char *dir)
 
 int pc_control_accept(int lfd, char *req, size_t len)
 {
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
 	ssize_t n;
 	size_t got = 0;
 	int cfd;
@@ -97,7 +97,7 @@ void pc_control_unlink(const char *dir)
 
 char *pc_control_request(const char *dir, const char *req)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = {.tv_sec = 5};
 	size_t len = 0, cap = 65536;
 	struct sockaddr_un sa;
 	char *buf;

@@ -35,18 +35,18 @@
 #define PC_LISTENER_REFRESH_S 5.0
 
 struct pc_daemon {
-	struct pc_run_opts *opts;	/* in force; SIGHUP replaces it */
+	struct pc_run_opts *opts; /* in force; SIGHUP replaces it */
 	struct pc_loader ld;
 	struct pc_portset ps;
 	struct pc_sampler sampler;
-	struct pc_dropreasons *reasons;	/* names of this kernel's drop reasons (BTF) */
+	struct pc_dropreasons *reasons; /* names of this kernel's drop reasons (BTF) */
 	struct pc_drops drops;
 	struct pc_health health;
 	struct pc_alerts alerts;
 	struct pc_fwwatch fw;
-	struct pc_fwcheck fwcheck;	/* each new ruleset tested in a sandbox */
+	struct pc_fwcheck fwcheck; /* each new ruleset tested in a sandbox */
 	bool fwcheck_on;
-	struct pc_exporter *exporter;	/* --listen, or NULL */
+	struct pc_exporter *exporter; /* --listen, or NULL */
 	bool auto_ports;
 	double started;
 	double last_listener_scan;
@@ -107,8 +107,9 @@ static void sample(struct pc_daemon *d)
 	if (pc_sampler_read(&d->sampler, pc_portset_span(&d->ps), now))
 		return;
 	pc_drops_read(&d->drops);
-	d->n_views = pc_health_update(&d->health, &d->ps, &d->sampler,
-				      d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
+	d->n_views =
+		pc_health_update(&d->health, &d->ps, &d->sampler,
+				 d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
 	pc_alerts_reap(&d->alerts, now);
 	publish_metrics(d);
 }
@@ -124,8 +125,8 @@ static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
 			.name = f->name,
 			.ifindex = f->ifindex,
 			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode) :
-								       NULL,
+			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode)
+								    : NULL,
 			.adopted = f->adopted,
 		};
 	}
@@ -139,7 +140,7 @@ static void publish_metrics(struct pc_daemon *d)
 	static struct pc_metrics_port ports[PC_MAX_SLOTS];
 	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
 	struct pc_iface_view ifs[PC_MAX_IFACES];
-	struct pc_metrics_fw fw = { .source = "nftables" };
+	struct pc_metrics_fw fw = {.source = "nftables"};
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
 		.start_time = d->started,
@@ -162,8 +163,9 @@ static void publish_metrics(struct pc_daemon *d)
 	for (i = 0; i < d->n_views; i++) {
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
-		ports[i].n_drops = d->drops.fd >= 0 ?
-				   pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16) : 0;
+		ports[i].n_drops = d->drops.fd >= 0 ? pc_drops_totals(&d->drops, d->views[i].slot,
+								      drops[i], 16)
+						    : 0;
 	}
 	if (d->fw.fd >= 0 && d->fw.hist.n) {
 		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
@@ -254,8 +256,10 @@ static void reload(struct pc_daemon *d)
 	if (strcmp(nonempty(next.events_path) ?: "", nonempty(old->events_path) ?: "") ||
 	    strcmp(nonempty(next.exec_cmd) ?: "", nonempty(old->exec_cmd) ?: "")) {
 		if (pc_alerts_open(&alerts, nonempty(next.events_path), nonempty(next.exec_cmd))) {
-			pc_err("SIGHUP: config refused, the old one stays in force: cannot open the "
-			       "events file %s", next.events_path);
+			pc_err("SIGHUP: config refused, the old one stays in force: cannot open "
+			       "the "
+			       "events file %s",
+			       next.events_path);
 			return;
 		}
 		pc_alerts_close(&d->alerts);
@@ -272,7 +276,7 @@ static void reload(struct pc_daemon *d)
 	memcpy(next.state_dir, old->state_dir, sizeof(next.state_dir));
 	next.ingress = old->ingress;
 	next.xdp_mode = old->xdp_mode;
-	*d->opts = next;	/* `old` points at it: not used from here on */
+	*d->opts = next; /* `old` points at it: not used from here on */
 	d->health.cfg = d->opts->det;
 	d->health.fw_window = d->opts->fw_window;
 	d->auto_ports = d->opts->n_specs == 0;
@@ -310,11 +314,11 @@ static int setup_fds(struct pc_daemon *d)
 static int loop(struct pc_daemon *d)
 {
 	struct pollfd pfd[5] = {
-		{ .fd = d->sig_fd, .events = POLLIN },
-		{ .fd = d->timer_fd, .events = POLLIN },
-		{ .fd = d->ctl_fd, .events = POLLIN },
-		{ .fd = d->fw.fd, .events = POLLIN },	/* -1 (ignored by poll) when not watching */
-		{ .fd = -1, .events = POLLIN },		/* a running ruleset check */
+		{.fd = d->sig_fd, .events = POLLIN},
+		{.fd = d->timer_fd, .events = POLLIN},
+		{.fd = d->ctl_fd, .events = POLLIN},
+		{.fd = d->fw.fd, .events = POLLIN}, /* -1 (ignored by poll) when not watching */
+		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
 	};
 
 	for (;;) {
@@ -384,7 +388,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	memcpy(names, opts->ifaces, sizeof(names));
 	if (!n_ifaces) {
 		if (pc_default_route_iface(names[0])) {
-			pc_err("no default route to take the interface from: name it with -i IFACE");
+			pc_err("no default route to take the interface from: name it with -i "
+			       "IFACE");
 			return 2;
 		}
 		pc_info("no -i given: watching %s, the interface of the default route", names[0]);
@@ -394,7 +399,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	for (int i = 0; i < n_ifaces; i++)
 		if (!if_nametoindex(names[i])) {
 			pc_err("unknown interface '%s': no such device in this network namespace "
-			       "(see `ip link`)", names[i]);
+			       "(see `ip link`)",
+			       names[i]);
 			return 2;
 		}
 	d = calloc(1, sizeof(*d));
@@ -417,7 +423,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		err = pc_fwcheck_init(&d->fwcheck, names[0]);
 		if (err)
 			pc_warn("cannot read the nftables ruleset (%s): new rulesets will not be "
-				"checked for blocked ports", strerror(-err));
+				"checked for blocked ports",
+				strerror(-err));
 		d->fwcheck_on = !err;
 	}
 	d->health.fw_window = opts->fw_window;
@@ -426,7 +433,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	err = pc_dropreasons_load(&d->reasons);
 	if (err) {
 		pc_warn("cannot read the kernel's drop reasons from BTF (%s): drops will not be "
-			"attributed", strerror(-err));
+			"attributed",
+			strerror(-err));
 		d->reasons = NULL;
 	}
 
@@ -442,7 +450,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 				      pc_loader_global_fd(&d->ld));
 	if (!err)
 		err = pc_drops_init(&d->drops,
-				    d->reasons && d->ld.drops_attached ? pc_loader_drops_fd(&d->ld) : -1,
+				    d->reasons && d->ld.drops_attached ? pc_loader_drops_fd(&d->ld)
+								       : -1,
 				    d->reasons);
 	if (!err) {
 		d->last_listener_scan = mono_now();
@@ -470,7 +479,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		else
 			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
 	}
-	sample(d);	/* the first read sets the reference for rates */
+	sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
 	if (pc_loader_exit_needs_admin(&d->ld))
 		pc_privs_raise_for_exit();

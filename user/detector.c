@@ -12,8 +12,7 @@
 #define EPS 1e-9
 
 /* The detail is one line for a human: cut rather than fail when it is long. */
-static void __attribute__((format(printf, 3, 4)))
-setf(char *dst, size_t len, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4))) setf(char *dst, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -23,11 +22,8 @@ setf(char *dst, size_t len, const char *fmt, ...)
 }
 
 static const char *const state_names[PC_STATE_MAX] = {
-	[PC_STATE_UNKNOWN] = "unknown",
-	[PC_STATE_IDLE] = "idle",
-	[PC_STATE_OK] = "ok",
-	[PC_STATE_DEGRADED] = "degraded",
-	[PC_STATE_DOWN] = "down",
+	[PC_STATE_UNKNOWN] = "unknown",	  [PC_STATE_IDLE] = "idle", [PC_STATE_OK] = "ok",
+	[PC_STATE_DEGRADED] = "degraded", [PC_STATE_DOWN] = "down",
 };
 
 static const char *const cause_names[PC_CAUSE_MAX] = {
@@ -188,11 +184,11 @@ void pc_det_init(struct pc_det_port *p, double now)
 /* What one judgement found. */
 struct judgement {
 	bool have;
-	enum pc_state sev;		/* IDLE (too little traffic), OK, DEGRADED or DOWN */
+	enum pc_state sev; /* IDLE (too little traffic), OK, DEGRADED or DOWN */
 	enum pc_cause cause;
-	struct pc_det_input ev;		/* the counts judged (interval_s: their span) */
+	struct pc_det_input ev; /* the counts judged (interval_s: their span) */
 	uint64_t requests, answered;
-	double expected;		/* collapse: SYNs the baseline expected over ev's span */
+	double expected; /* collapse: SYNs the baseline expected over ev's span */
 };
 
 static void input_add(struct pc_det_input *a, const struct pc_det_input *b)
@@ -302,7 +298,7 @@ static bool check_collapse(const struct pc_det_cfg *cfg, const struct pc_det_por
 			break;
 	}
 	if (k == p->hist_n)
-		return false;	/* too little history, or too noisy a port, to tell */
+		return false; /* too little history, or too noisy a port, to tell */
 	*lookback = k + 1;
 	if ((double)syn >= cfg->collapse_fraction * expected)
 		return false;
@@ -340,42 +336,51 @@ static void describe_failure(char *buf, size_t len, enum pc_cause cause,
 
 	switch (cause) {
 	case PC_CAUSE_NETFILTER_DROP:
-		snprintf(buf, len, "netfilter dropped %llu packets (%s); %llu of %llu SYNs answered in %.1f s",
-			 (unsigned long long)a->drops_netfilter, reject_mode(a), ans, req, span);
+		snprintf(
+			buf, len,
+			"netfilter dropped %llu packets (%s); %llu of %llu SYNs answered in %.1f s",
+			(unsigned long long)a->drops_netfilter, reject_mode(a), ans, req, span);
 		break;
 	case PC_CAUSE_NO_LISTENER:
-		snprintf(buf, len, "nothing listens: %llu packets dropped as NO_SOCKET, %llu RSTs; "
+		snprintf(buf, len,
+			 "nothing listens: %llu packets dropped as NO_SOCKET, %llu RSTs; "
 			 "%llu of %llu SYNs answered in %.1f s",
-			 (unsigned long long)a->drops_no_socket, (unsigned long long)a->rst,
-			 ans, req, span);
+			 (unsigned long long)a->drops_no_socket, (unsigned long long)a->rst, ans,
+			 req, span);
 		break;
 	case PC_CAUSE_LISTEN_OVERFLOW:
-		snprintf(buf, len, "accept queue full: %llu dropped as TCP_LISTEN_OVERFLOW; "
+		snprintf(buf, len,
+			 "accept queue full: %llu dropped as TCP_LISTEN_OVERFLOW; "
 			 "%llu of %llu SYNs answered in %.1f s",
 			 (unsigned long long)a->drops_listen_overflow, ans, req, span);
 		break;
 	case PC_CAUSE_RESET:
-		snprintf(buf, len, "answered with reset: %llu RSTs; %llu of %llu SYNs answered in %.1f s",
+		snprintf(buf, len,
+			 "answered with reset: %llu RSTs; %llu of %llu SYNs answered in %.1f s",
 			 (unsigned long long)sub0(a->rst, a->reject_rst), ans, req, span);
 		break;
 	case PC_CAUSE_ICMP_UNREACHABLE:
-		snprintf(buf, len, "%llu ICMP unreachable errors; %llu of %llu SYNs answered in %.1f s",
+		snprintf(buf, len,
+			 "%llu ICMP unreachable errors; %llu of %llu SYNs answered in %.1f s",
 			 (unsigned long long)sub0(a->icmp_unreach, a->reject_icmp), ans, req, span);
 		break;
 	case PC_CAUSE_COLLAPSE:
-		snprintf(buf, len, "%llu SYNs in %.1f s where the baseline of %.1f SYN/s expects %.0f "
+		snprintf(buf, len,
+			 "%llu SYNs in %.1f s where the baseline of %.1f SYN/s expects %.0f "
 			 "(%d%%): blocked upstream, or the clients stopped",
 			 (unsigned long long)a->syn, span, baseline, expected,
 			 expected > 0 ? pct((double)a->syn / expected) : 0);
 		break;
 	default:
 		if (a->drops_other)
-			snprintf(buf, len, "%llu of %llu SYNs answered in %.1f s; no firewall or socket "
+			snprintf(buf, len,
+				 "%llu of %llu SYNs answered in %.1f s; no firewall or socket "
 				 "drop seen, %llu packets dropped for other reasons",
 				 ans, req, span, (unsigned long long)a->drops_other);
 		else
-			snprintf(buf, len, "%llu of %llu SYNs answered in %.1f s; no local drop seen",
-				 ans, req, span);
+			snprintf(buf, len,
+				 "%llu of %llu SYNs answered in %.1f s; no local drop seen", ans,
+				 req, span);
 		break;
 	}
 }
@@ -445,7 +450,7 @@ static void learn_hist(const struct pc_det_cfg *cfg, struct pc_det_port *p, uint
 	for (; from < to; from++) {
 		uint32_t i;
 
-		back = (uint32_t)(p->seq - from);	/* 1 = the interval just fed */
+		back = (uint32_t)(p->seq - from); /* 1 = the interval just fed */
 		i = (p->hist_pos + PC_DET_HIST - back) % PC_DET_HIST;
 		learn(cfg, p, p->hist[i].dt, (double)p->hist[i].syn / p->hist[i].dt);
 	}
@@ -551,18 +556,18 @@ static void describe(const struct pc_det_cfg *cfg, struct pc_det_port *p, enum p
 	describe_failure(buf, sizeof(buf), j->cause, e, req, ans, j->expected, p->baseline_rate);
 	if (j->cause == PC_CAUSE_COLLAPSE && cause != PC_CAUSE_COLLAPSE)
 		setf(p->detail, sizeof(p->detail), "%safter %s: %s", prefix ? prefix : "",
-			 pc_cause_name(cause), buf);
+		     pc_cause_name(cause), buf);
 	else
 		setf(p->detail, sizeof(p->detail), "%s%s", prefix ? prefix : "", buf);
 }
 
-bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
-		 const struct pc_det_input *in, double now, struct pc_det_event *ev)
+bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const struct pc_det_input *in,
+		 double now, struct pc_det_event *ev)
 {
 	enum pc_state old, target;
 	enum pc_cause old_cause, cause;
 	const struct pc_det_input *run = NULL;
-	struct judgement j = { 0 }, c;
+	struct judgement j = {0}, c;
 	bool collapse, bad, intermittent = false;
 	char prefix[96] = "";
 	uint32_t steps, lookback;
@@ -621,7 +626,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 			p->learned_seq = p->seq - (steps < p->seq ? steps : p->seq);
 			learn_hist(cfg, p, 0);
 		} else {
-			forget_baseline(p);	/* learning needs steady healthy traffic */
+			forget_baseline(p); /* learning needs steady healthy traffic */
 			skip_hist(p);
 		}
 	} else if (p->state == PC_STATE_OK && !collapse && !bad && !p->bad_run) {
@@ -631,7 +636,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 	}
 
 	if (!j.have)
-		return false;	/* nothing judged this interval: runs carry on */
+		return false; /* nothing judged this interval: runs carry on */
 
 	/* 4. Runs of judgements, then 5. transitions. */
 	count_runs(cfg, p, &j);
@@ -714,26 +719,28 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 			judge_sum(cfg, run, &req, &ans);
 			snprintf(buf, sizeof(buf), "%llu of %llu SYNs answered in %.1f s",
 				 (unsigned long long)ans, (unsigned long long)req, run->interval_s);
-			setf(p->detail, sizeof(p->detail), "%spartly recovered from %s: %s",
-				 prefix, pc_cause_name(cause), buf);
+			setf(p->detail, sizeof(p->detail), "%spartly recovered from %s: %s", prefix,
+			     pc_cause_name(cause), buf);
 		} else {
 			describe(cfg, p, cause, &j, run, prefix);
 		}
 	} else if (target == PC_STATE_IDLE) {
-		setf(p->detail, sizeof(p->detail), "%llu SYNs in %.1f s: too little traffic to judge",
-			 (unsigned long long)j.ev.syn, j.ev.interval_s);
+		setf(p->detail, sizeof(p->detail),
+		     "%llu SYNs in %.1f s: too little traffic to judge",
+		     (unsigned long long)j.ev.syn, j.ev.interval_s);
 		forget_baseline(p);
 	} else if (is_bad(old)) {
 		uint64_t req, ans;
 
 		run = &p->better_ev;
 		judge_sum(cfg, run, &req, &ans);
-		setf(p->detail, sizeof(p->detail), "recovered from %s: %llu of %llu SYNs answered in %.1f s",
-			 pc_cause_name(old_cause), (unsigned long long)ans, (unsigned long long)req,
-			 run->interval_s);
+		setf(p->detail, sizeof(p->detail),
+		     "recovered from %s: %llu of %llu SYNs answered in %.1f s",
+		     pc_cause_name(old_cause), (unsigned long long)ans, (unsigned long long)req,
+		     run->interval_s);
 	} else {
 		setf(p->detail, sizeof(p->detail), "baseline %.1f SYN/s learned over %.0f s",
-			 p->baseline_rate, p->learned_s);
+		     p->baseline_rate, p->learned_s);
 	}
 
 	if (ev) {
@@ -753,8 +760,9 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p,
 			ev->evidence = *run;
 		else
 			ev->evidence = j.ev;
-		ev->syn_rate = ev->evidence.interval_s > 0 ?
-			(double)ev->evidence.syn / ev->evidence.interval_s : 0;
+		ev->syn_rate = ev->evidence.interval_s > 0
+				       ? (double)ev->evidence.syn / ev->evidence.interval_s
+				       : 0;
 		judge_sum(cfg, &ev->evidence, &req, &ans);
 		ev->answered_ratio = req ? (double)ans / (double)req : -1;
 	}

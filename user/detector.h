@@ -53,13 +53,13 @@ enum pc_state {
 /* Most specific first: when several have evidence, the first one names the failure. */
 enum pc_cause {
 	PC_CAUSE_NONE = 0,
-	PC_CAUSE_NETFILTER_DROP,	/* the host firewall dropped or rejected them */
-	PC_CAUSE_NO_LISTENER,		/* NO_SOCKET drops: nothing listens (RST) */
-	PC_CAUSE_LISTEN_OVERFLOW,	/* TCP_LISTEN_OVERFLOW drops: accept backlog full */
-	PC_CAUSE_RESET,			/* answered with RST, no local drop seen */
-	PC_CAUSE_ICMP_UNREACHABLE,	/* ICMP destination unreachable errors */
-	PC_CAUSE_UNANSWERED,		/* SYNs with no answer and no local drop seen */
-	PC_CAUSE_COLLAPSE,		/* SYN rate fell below a fraction of its baseline */
+	PC_CAUSE_NETFILTER_DROP,   /* the host firewall dropped or rejected them */
+	PC_CAUSE_NO_LISTENER,	   /* NO_SOCKET drops: nothing listens (RST) */
+	PC_CAUSE_LISTEN_OVERFLOW,  /* TCP_LISTEN_OVERFLOW drops: accept backlog full */
+	PC_CAUSE_RESET,		   /* answered with RST, no local drop seen */
+	PC_CAUSE_ICMP_UNREACHABLE, /* ICMP destination unreachable errors */
+	PC_CAUSE_UNANSWERED,	   /* SYNs with no answer and no local drop seen */
+	PC_CAUSE_COLLAPSE,	   /* SYN rate fell below a fraction of its baseline */
 	PC_CAUSE_MAX,
 };
 
@@ -70,7 +70,7 @@ enum pc_cause {
  * and ICMP errors this host sent on the port's behalf while netfilter was dropping
  * (nft/iptables "reject"): they only choose the wording of a netfilter_drop detail. */
 struct pc_det_input {
-	double interval_s;		/* > 0; steps with interval_s <= 0 are ignored */
+	double interval_s; /* > 0; steps with interval_s <= 0 are ignored */
 	uint64_t syn;
 	uint64_t synack;
 	uint64_t rst;
@@ -85,31 +85,31 @@ struct pc_det_input {
 
 /* Every threshold; pc_det_cfg_default() gives each value and, in detector.c, its reason. */
 struct pc_det_cfg {
-	uint32_t min_syns;		/* SYNs a judgement needs */
-	double judge_max_s;		/* longest span one judgement may cover; then idle */
-	double degraded_fail_ratio;	/* unanswered share making a judgement degraded */
-	double down_fail_ratio;		/* unanswered share making a judgement down */
-	double cause_min_share;		/* share of the failures a cause must explain */
-	uint32_t down_after;		/* consecutive bad judgements to get worse */
-	uint32_t up_after;		/* consecutive better judgements to get better */
-	uint32_t intermittent_window;	/* judgements looked back on for intermittence */
-	uint32_t intermittent_bad;	/* bad ones among them that make an ok port degraded */
-	double learn_s;			/* seconds judged ok before unknown/idle -> ok */
-	double baseline_tau_s;		/* EWMA time constant of the baseline SYN rate */
-	double collapse_fraction;	/* rate below this fraction of the baseline: collapse */
-	double collapse_min_baseline;	/* SYN/s a baseline needs for silence to count */
-	double collapse_min_expected;	/* SYNs the baseline must expect over the look back */
-	double collapse_z;		/* std deviations silence must be from the baseline */
-	double flap_enter;		/* damping points from which a port is flapping */
-	double flap_exit;		/* ... and below which it no longer is */
-	double flap_leak_s;		/* seconds for one damping point to leak away */
-	uint32_t flap_down_after;	/* down judgements for degraded -> down when flapping */
+	uint32_t min_syns;	      /* SYNs a judgement needs */
+	double judge_max_s;	      /* longest span one judgement may cover; then idle */
+	double degraded_fail_ratio;   /* unanswered share making a judgement degraded */
+	double down_fail_ratio;	      /* unanswered share making a judgement down */
+	double cause_min_share;	      /* share of the failures a cause must explain */
+	uint32_t down_after;	      /* consecutive bad judgements to get worse */
+	uint32_t up_after;	      /* consecutive better judgements to get better */
+	uint32_t intermittent_window; /* judgements looked back on for intermittence */
+	uint32_t intermittent_bad;    /* bad ones among them that make an ok port degraded */
+	double learn_s;		      /* seconds judged ok before unknown/idle -> ok */
+	double baseline_tau_s;	      /* EWMA time constant of the baseline SYN rate */
+	double collapse_fraction;     /* rate below this fraction of the baseline: collapse */
+	double collapse_min_baseline; /* SYN/s a baseline needs for silence to count */
+	double collapse_min_expected; /* SYNs the baseline must expect over the look back */
+	double collapse_z;	      /* std deviations silence must be from the baseline */
+	double flap_enter;	      /* damping points from which a port is flapping */
+	double flap_exit;	      /* ... and below which it no longer is */
+	double flap_leak_s;	      /* seconds for one damping point to leak away */
+	uint32_t flap_down_after;     /* down judgements for degraded -> down when flapping */
 };
 
 /* Limits of the fixed-size history in struct pc_det_port. */
-#define PC_DET_WINDOW_MAX	64	/* intermittent_window at most */
-#define PC_DET_HIST		64	/* intervals the collapse check can look back on */
-#define PC_DET_DETAIL_LEN	256
+#define PC_DET_WINDOW_MAX 64 /* intermittent_window at most */
+#define PC_DET_HIST	  64 /* intervals the collapse check can look back on */
+#define PC_DET_DETAIL_LEN 256
 
 /* Health of one port and direction. Initialise with pc_det_init(); the fields are
  * for reading (status, metrics); only pc_det_step() writes them. */
@@ -117,7 +117,7 @@ struct pc_det_port {
 	enum pc_state state;
 	enum pc_cause cause;		/* of the current degraded/down state, NONE otherwise */
 	double since;			/* `now` of the step that entered the state */
-	char detail[PC_DET_DETAIL_LEN];	/* evidence behind the current state */
+	char detail[PC_DET_DETAIL_LEN]; /* evidence behind the current state */
 	double syn_rate;		/* SYN/s of the last interval */
 	double answered_ratio;		/* SYN-ACKs/SYNs, last judgement; -1 before any */
 	double baseline_rate;		/* learned SYN/s; meaningful when baseline_valid */
@@ -127,27 +127,27 @@ struct pc_det_port {
 	double flap_points;
 
 	/* Private from here on: the state machine's memory. */
-	double learned_s;		/* seconds of healthy traffic in the baseline */
-	uint32_t learn_n;		/* samples in the baseline (EWMA warm-up) */
-	uint32_t bad_run;		/* consecutive judgements at degraded or worse */
-	uint32_t down_run;		/* consecutive judgements at down */
-	uint32_t better_run;		/* consecutive judgements better than the (bad) state */
-	enum pc_state better_worst;	/* worst of those */
-	enum pc_cause better_cause;	/* cause of the last failing one of those */
-	struct pc_det_input acc;	/* counts not judged yet */
-	uint32_t acc_steps;		/* intervals in acc */
-	struct pc_det_input bad_ev;	/* counts behind bad_run, down_run, better_run */
+	double learned_s;	    /* seconds of healthy traffic in the baseline */
+	uint32_t learn_n;	    /* samples in the baseline (EWMA warm-up) */
+	uint32_t bad_run;	    /* consecutive judgements at degraded or worse */
+	uint32_t down_run;	    /* consecutive judgements at down */
+	uint32_t better_run;	    /* consecutive judgements better than the (bad) state */
+	enum pc_state better_worst; /* worst of those */
+	enum pc_cause better_cause; /* cause of the last failing one of those */
+	struct pc_det_input acc;    /* counts not judged yet */
+	uint32_t acc_steps;	    /* intervals in acc */
+	struct pc_det_input bad_ev; /* counts behind bad_run, down_run, better_run */
 	struct pc_det_input down_ev;
 	struct pc_det_input better_ev;
-	uint8_t window[PC_DET_WINDOW_MAX];	/* last judgements: 1 bad, 0 not */
+	uint8_t window[PC_DET_WINDOW_MAX]; /* last judgements: 1 bad, 0 not */
 	uint32_t window_n, window_pos;
 	struct {
 		double dt;
 		uint64_t syn;
-	} hist[PC_DET_HIST];		/* last intervals, for the collapse check */
+	} hist[PC_DET_HIST]; /* last intervals, for the collapse check */
 	uint32_t hist_n, hist_pos;
-	uint64_t seq;			/* intervals fed so far */
-	uint64_t learned_seq;		/* intervals up to here are learned or skipped */
+	uint64_t seq;	      /* intervals fed so far */
+	uint64_t learned_seq; /* intervals up to here are learned or skipped */
 };
 
 /* One state change, with its evidence. */
@@ -160,12 +160,12 @@ struct pc_det_event {
 	enum pc_cause cause;
 	double time;			/* `now` of the step */
 	double prev_since;		/* when the old state began: how long it lasted */
-	char detail[PC_DET_DETAIL_LEN];	/* one line: "netfilter dropped 48 packets ..." */
+	char detail[PC_DET_DETAIL_LEN]; /* one line: "netfilter dropped 48 packets ..." */
 	double syn_rate;		/* SYN/s over the judgements behind the change */
 	double baseline_rate;		/* 0 when no baseline is learned */
 	double answered_ratio;		/* over the same judgements; -1 with no SYNs */
 	bool flapping;
-	struct pc_det_input evidence;	/* counts summed over those judgements */
+	struct pc_det_input evidence; /* counts summed over those judgements */
 };
 
 /* Defaults, documented with their reasons in detector.c. */

@@ -13,9 +13,9 @@
 
 struct pc_dropreasons {
 	size_t n;
-	struct pc_dropreason *by_enum;		/* the kernel's order: pc_dropreasons_at() */
-	struct pc_dropreason **by_value;	/* sorted by value, first enumerator first */
-	char *names;			/* one block holding every short name */
+	struct pc_dropreason *by_enum;	 /* the kernel's order: pc_dropreasons_at() */
+	struct pc_dropreason **by_value; /* sorted by value, first enumerator first */
+	char *names;			 /* one block holding every short name */
 };
 
 #define FULL_PREFIX "SKB_DROP_REASON_"
@@ -27,11 +27,11 @@ static const struct {
 	const char *name;
 	enum pc_drop_class cls;
 } class_names[] = {
-	{ "NOT_DROPPED_YET", PC_DROP_CLASS_NONE },
-	{ "CONSUMED", PC_DROP_CLASS_NONE },
-	{ "NETFILTER_DROP", PC_DROP_CLASS_NETFILTER },
-	{ "NO_SOCKET", PC_DROP_CLASS_NO_SOCKET },
-	{ "TCP_LISTEN_OVERFLOW", PC_DROP_CLASS_LISTEN_OVERFLOW },
+	{"NOT_DROPPED_YET", PC_DROP_CLASS_NONE},
+	{"CONSUMED", PC_DROP_CLASS_NONE},
+	{"NETFILTER_DROP", PC_DROP_CLASS_NETFILTER},
+	{"NO_SOCKET", PC_DROP_CLASS_NO_SOCKET},
+	{"TCP_LISTEN_OVERFLOW", PC_DROP_CLASS_LISTEN_OVERFLOW},
 };
 
 static const char *short_name(const char *name)
@@ -71,8 +71,8 @@ static int cmp_value(const void *a, const void *b)
 }
 
 /* Enumerator i of an ENUM or ENUM64 type: name and value. */
-static void enumerator(const struct btf *btf, const struct btf_type *t, int i,
-		       const char **name, uint64_t *value)
+static void enumerator(const struct btf *btf, const struct btf_type *t, int i, const char **name,
+		       uint64_t *value)
 {
 	if (btf_is_enum64(t)) {
 		const struct btf_enum64 *e = btf_enum64(t) + i;

@@ -9,18 +9,18 @@ struct btf;
 
 /* What a drop reason means to the detector (struct pc_det_input's drops_*). */
 enum pc_drop_class {
-	PC_DROP_CLASS_NONE = 0,		/* not a drop: SKB_NOT_DROPPED_YET, SKB_CONSUMED */
-	PC_DROP_CLASS_OTHER,		/* any other reason, and values BTF does not name */
-	PC_DROP_CLASS_NETFILTER,	/* NETFILTER_DROP: the host firewall dropped/rejected it */
-	PC_DROP_CLASS_NO_SOCKET,	/* NO_SOCKET: nothing listens (inbound) / no socket */
-	PC_DROP_CLASS_LISTEN_OVERFLOW,	/* TCP_LISTEN_OVERFLOW: accept backlog full */
+	PC_DROP_CLASS_NONE = 0,	       /* not a drop: SKB_NOT_DROPPED_YET, SKB_CONSUMED */
+	PC_DROP_CLASS_OTHER,	       /* any other reason, and values BTF does not name */
+	PC_DROP_CLASS_NETFILTER,       /* NETFILTER_DROP: the host firewall dropped/rejected it */
+	PC_DROP_CLASS_NO_SOCKET,       /* NO_SOCKET: nothing listens (inbound) / no socket */
+	PC_DROP_CLASS_LISTEN_OVERFLOW, /* TCP_LISTEN_OVERFLOW: accept backlog full */
 	PC_DROP_CLASS_MAX,
 };
 
 /* One enumerator of enum skb_drop_reason. */
 struct pc_dropreason {
 	unsigned int value;
-	const char *name;		/* short name: "NETFILTER_DROP", "NO_SOCKET", "CONSUMED" */
+	const char *name; /* short name: "NETFILTER_DROP", "NO_SOCKET", "CONSUMED" */
 	enum pc_drop_class cls;
 };
 

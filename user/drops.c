@@ -54,7 +54,8 @@ static struct pc_drop_entry *find(struct pc_drops *d, uint16_t slot, uint32_t re
 	int lo = 0, hi = d->n - 1;
 
 	while (lo <= hi) {
-		int mid = (lo + hi) / 2, c = key_cmp(d->e[mid].slot, d->e[mid].reason, slot, reason);
+		int mid = (lo + hi) / 2,
+		    c = key_cmp(d->e[mid].slot, d->e[mid].reason, slot, reason);
 
 		if (!c)
 			return &d->e[mid];
@@ -83,8 +84,7 @@ int pc_drops_read(struct pc_drops *d)
 
 		key = next;
 		prev = &key;
-		if (next.slot >= PC_MAX_SLOTS ||
-		    bpf_map_lookup_elem(d->fd, &next, d->percpu))
+		if (next.slot >= PC_MAX_SLOTS || bpf_map_lookup_elem(d->fd, &next, d->percpu))
 			continue;
 		for (c = 0; c < d->ncpus; c++)
 			total += d->percpu[c];
@@ -163,8 +163,7 @@ int pc_drops_recent(const struct pc_drops *d, int slot, struct pc_alert_drop *ou
 	return collect(d, slot, out, max, true, false);
 }
 
-int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert_drop *out,
-			     int max)
+int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
 {
 	return collect(d, slot, out, max, true, true);
 }

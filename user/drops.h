@@ -8,23 +8,23 @@
 #include "dropreason.h"
 #include "portcanary.h"
 
-#define PC_DROPS_HIST 8		/* intervals of history kept for an event's evidence */
+#define PC_DROPS_HIST 8 /* intervals of history kept for an event's evidence */
 
 struct pc_drop_entry {
 	uint16_t slot;
 	uint32_t reason;
-	uint64_t total;			/* summed over CPUs */
-	uint64_t hist[PC_DROPS_HIST];	/* total at the end of each of the last intervals */
+	uint64_t total;		      /* summed over CPUs */
+	uint64_t hist[PC_DROPS_HIST]; /* total at the end of each of the last intervals */
 };
 
 struct pc_drops {
-	int fd;				/* -1: drop attribution unavailable */
+	int fd; /* -1: drop attribution unavailable */
 	int ncpus;
 	const struct pc_dropreasons *names;
-	struct pc_drop_entry *e;	/* sorted by (slot, reason) */
+	struct pc_drop_entry *e; /* sorted by (slot, reason) */
 	int n;
-	int hist_pos;			/* ring index of the oldest total in hist[] */
-	uint64_t *percpu;		/* scratch */
+	int hist_pos;	  /* ring index of the oldest total in hist[] */
+	uint64_t *percpu; /* scratch */
 	/* Per slot, for the last interval: drops by class, and totals since the slot began. */
 	uint64_t delta_class[PC_MAX_SLOTS][PC_DROP_CLASS_MAX];
 	uint64_t slot_total[PC_MAX_SLOTS];

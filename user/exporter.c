@@ -41,8 +41,8 @@ struct pc_snapshot {
 
 struct pc_exporter {
 	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock;		/* guards cur; held only to swap or take a reference */
-	struct pc_snapshot *cur;	/* NULL until the first publish */
+	pthread_mutex_t lock;	 /* guards cur; held only to swap or take a reference */
+	struct pc_snapshot *cur; /* NULL until the first publish */
 	/* The fixed responses, built once and queued many times. */
 	struct MHD_Response *r_index;
 	struct MHD_Response *r_not_found;
@@ -212,7 +212,8 @@ int pc_exporter_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 		}
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
 			snprintf(err, errlen,
-				 "bad listen address '%s': '%s' is not an IPv6 address", spec, host);
+				 "bad listen address '%s': '%s' is not an IPv6 address", spec,
+				 host);
 			return -EINVAL;
 		}
 		*sslen = sizeof(*s6);
@@ -230,8 +231,10 @@ int pc_exporter_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 	}
 	hlen = (size_t)(colon - spec);
 	if (memchr(spec, ':', hlen)) {
-		snprintf(err, errlen, "bad listen address '%s': write IPv6 addresses in brackets, "
-			 "e.g. [::1]:9464", spec);
+		snprintf(err, errlen,
+			 "bad listen address '%s': write IPv6 addresses in brackets, "
+			 "e.g. [::1]:9464",
+			 spec);
 		return -EINVAL;
 	}
 	if (hlen >= sizeof(host)) {
@@ -243,8 +246,10 @@ int pc_exporter_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 	if (!strcmp(host, "localhost")) {
 		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	} else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-		snprintf(err, errlen, "bad listen address '%s': '%s' is not a numeric IPv4 address "
-			 "(IPv6: [ADDR]:PORT)", spec, host);
+		snprintf(err, errlen,
+			 "bad listen address '%s': '%s' is not a numeric IPv4 address "
+			 "(IPv6: [ADDR]:PORT)",
+			 spec, host);
 		return -EINVAL;
 	}
 	return parse_port(colon + 1, ss, err, errlen);
@@ -334,7 +339,7 @@ int pc_exporter_start(const char *listen_spec, struct pc_exporter **out)
 	}
 	pthread_mutex_init(&ex->lock, NULL);
 	ex->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
+						  : ((struct sockaddr_in *)&ss)->sin_port);
 	ex->r_index = fixed(INDEX_HTML, "text/html; charset=utf-8");
 	ex->r_not_found = fixed(NOT_FOUND, "text/plain; charset=utf-8");
 	ex->r_not_allowed = fixed(NOT_ALLOWED, "text/plain; charset=utf-8");
@@ -350,23 +355,20 @@ int pc_exporter_start(const char *listen_spec, struct pc_exporter **out)
 	/* One internal polling thread (epoll where available) serves every connection, so
 	 * a slow client costs a slot, never a thread, and nothing here runs on the
 	 * daemon's sampling thread. */
-	ex->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-				   (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				   0, NULL, NULL, handle, ex,
-				   MHD_OPTION_LISTEN_SOCKET, fd,
-				   MHD_OPTION_CONNECTION_TIMEOUT,
-				   (unsigned int)PC_EXPORTER_TIMEOUT_S,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PC_EXPORTER_MAX_CONNS,
-				   MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				   (unsigned int)PC_EXPORTER_MAX_CONNS_PER_IP,
-				   MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				   (size_t)PC_EXPORTER_MEMORY_LIMIT,
-				   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				   MHD_OPTION_END);
+	ex->mhd = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, handle, ex, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PC_EXPORTER_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)PC_EXPORTER_MAX_CONNS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PC_EXPORTER_MAX_CONNS_PER_IP,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)PC_EXPORTER_MEMORY_LIMIT,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!ex->mhd) {
 		ret = -EIO;
 		pc_err("metrics exporter: cannot start the HTTP server on %s (libmicrohttpd); "
-		       "run with -v for its reason", listen_spec);
+		       "run with -v for its reason",
+		       listen_spec);
 		goto err_free;
 	}
 	if (ss.ss_family == AF_INET6)

@@ -7,10 +7,10 @@
 #include <sys/socket.h>
 
 /* Limits against garbage, slow and flooding clients (each has its reason in exporter.c). */
-#define PC_EXPORTER_TIMEOUT_S		10	/* idle connection closed after this */
-#define PC_EXPORTER_MAX_CONNS		64	/* connections at once, all clients */
-#define PC_EXPORTER_MAX_CONNS_PER_IP	8	/* connections at once from one address */
-#define PC_EXPORTER_MEMORY_LIMIT	(32 * 1024)	/* per connection: request and headers */
+#define PC_EXPORTER_TIMEOUT_S	     10		 /* idle connection closed after this */
+#define PC_EXPORTER_MAX_CONNS	     64		 /* connections at once, all clients */
+#define PC_EXPORTER_MAX_CONNS_PER_IP 8		 /* connections at once from one address */
+#define PC_EXPORTER_MEMORY_LIMIT     (32 * 1024) /* per connection: request and headers */
 
 struct pc_exporter;
 

@@ -81,7 +81,8 @@ static void put_rule(struct json_object *o, const struct pc_rule_ref *r)
 	json_object_object_add(j, "family", json_object_new_string(r->family));
 	json_object_object_add(j, "table", json_object_new_string(r->table));
 	json_object_object_add(j, "chain", json_object_new_string(r->chain));
-	json_object_object_add(j, "handle", r->has_handle ? json_object_new_uint64(r->handle) : NULL);
+	json_object_object_add(j, "handle",
+			       r->has_handle ? json_object_new_uint64(r->handle) : NULL);
 	json_object_object_add(j, "text", json_object_new_string(r->text));
 	json_object_object_add(o, "rule", j);
 }
@@ -89,9 +90,9 @@ static void put_rule(struct json_object *o, const struct pc_rule_ref *r)
 /* The child: snapshot, sandbox, report as one JSON document on fd, exit. */
 static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, int fd)
 {
-	struct pc_ruleset base = { .kind = PC_RULESET_NFT, .text = c->baseline, .name = "previous" };
+	struct pc_ruleset base = {.kind = PC_RULESET_NFT, .text = c->baseline, .name = "previous"};
 	struct pc_preflight_opts o = {
-		.candidate = { .kind = PC_RULESET_NFT, .name = "new" },
+		.candidate = {.kind = PC_RULESET_NFT, .name = "new"},
 		.baseline = &base,
 		.specs = specs,
 		.nspecs = n,
@@ -107,7 +108,8 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	ruleset = pc_nft_list_ruleset();
 	if (!ruleset) {
-		json_object_object_add(doc, "error", json_object_new_string("cannot list the ruleset"));
+		json_object_object_add(doc, "error",
+				       json_object_new_string("cannot list the ruleset"));
 		goto out;
 	}
 	json_object_object_add(doc, "ruleset", json_object_new_string(ruleset));
@@ -163,10 +165,10 @@ void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double n
 		return;
 	for (s = 1; s < PC_MAX_SLOTS && n < PC_PREFLIGHT_MAX_PORTS; s++)
 		if (ps->slots[s].used)
-			specs[n++] = (struct pc_portspec){ .proto = ps->slots[s].proto,
-							   .dir = ps->slots[s].dir,
-							   .first = ps->slots[s].port,
-							   .last = ps->slots[s].port };
+			specs[n++] = (struct pc_portspec){.proto = ps->slots[s].proto,
+							  .dir = ps->slots[s].dir,
+							  .first = ps->slots[s].port,
+							  .last = ps->slots[s].port};
 	c->pending = false;
 	if (!n)
 		return;
@@ -246,7 +248,9 @@ static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, doub
 				.time = wall,
 				.proto = pc_proto_from_name(jstr(e, "proto") ?: "tcp"),
 				.dir = pc_dir_from_name(jstr(e, "direction") ?: "in"),
-				.port = json_object_object_get_ex(e, "port", &v) ? json_object_get_int(v) : 0,
+				.port = json_object_object_get_ex(e, "port", &v)
+						? json_object_get_int(v)
+						: 0,
 				.firewall = &fw,
 			};
 
@@ -289,7 +293,7 @@ void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall, do
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		break;	/* EOF: the child is done */
+		break; /* EOF: the child is done */
 	}
 	finish(c, al, wall, mono);
 }

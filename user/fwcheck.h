@@ -14,15 +14,15 @@
 #define PC_FWCHECK_SETTLE_S 0.3
 
 struct pc_fwcheck {
-	pid_t pid;			/* the running check, 0 when none */
-	int fd;				/* its result pipe, -1 when none */
-	char *out;			/* what it wrote so far */
+	pid_t pid; /* the running check, 0 when none */
+	int fd;	   /* its result pipe, -1 when none */
+	char *out; /* what it wrote so far */
 	size_t len, cap;
-	bool pending;			/* a change came: check (again) at `due` */
-	double due;			/* CLOCK_MONOTONIC */
-	char *baseline;			/* the ruleset last checked (or seen at start) */
-	struct pc_fw_change change;	/* the change being checked */
-	char iface[16];			/* the ruleset side's interface name in the sandbox */
+	bool pending;		    /* a change came: check (again) at `due` */
+	double due;		    /* CLOCK_MONOTONIC */
+	char *baseline;		    /* the ruleset last checked (or seen at start) */
+	struct pc_fw_change change; /* the change being checked */
+	char iface[16];		    /* the ruleset side's interface name in the sandbox */
 	unsigned long checks, failures, blocks;
 };
 

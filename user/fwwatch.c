@@ -121,8 +121,9 @@ static void on_object(struct pc_fwwatch *w, const struct nlmsghdr *nlh, int type
 		/* Anonymous sets ("__set0") belong to a rule, which is named already. */
 		if (!tb[NFTA_SET_NAME] || !strncmp(attr_str(tb[NFTA_SET_NAME]), "__", 2))
 			return;
-		snprintf(buf, sizeof(buf), "table %s %s set %s %s", fam, attr_str(tb[NFTA_SET_TABLE]),
-			 attr_str(tb[NFTA_SET_NAME]), type == NFT_MSG_NEWSET ? "added" : "deleted");
+		snprintf(buf, sizeof(buf), "table %s %s set %s %s", fam,
+			 attr_str(tb[NFTA_SET_TABLE]), attr_str(tb[NFTA_SET_NAME]),
+			 type == NFT_MSG_NEWSET ? "added" : "deleted");
 		break;
 	case NFT_MSG_NEWSETELEM:
 	case NFT_MSG_DELSETELEM:
@@ -130,7 +131,8 @@ static void on_object(struct pc_fwwatch *w, const struct nlmsghdr *nlh, int type
 		    !strncmp(attr_str(tb[NFTA_SET_ELEM_LIST_SET]), "__", 2))
 			return;
 		snprintf(buf, sizeof(buf), "table %s %s set %s elements %s", fam,
-			 attr_str(tb[NFTA_SET_ELEM_LIST_TABLE]), attr_str(tb[NFTA_SET_ELEM_LIST_SET]),
+			 attr_str(tb[NFTA_SET_ELEM_LIST_TABLE]),
+			 attr_str(tb[NFTA_SET_ELEM_LIST_SET]),
 			 type == NFT_MSG_NEWSETELEM ? "added" : "deleted");
 		break;
 	default:
@@ -166,7 +168,8 @@ static void on_gen(struct pc_fwwatch *w, const struct nlmsghdr *nlh, double now)
 		char by[64] = "";
 
 		if (c->proc[0] || c->pid)
-			snprintf(by, sizeof(by), ", by %s pid %u", c->proc[0] ? c->proc : "?", c->pid);
+			snprintf(by, sizeof(by), ", by %s pid %u", c->proc[0] ? c->proc : "?",
+				 c->pid);
 		pc_warn("firewall: nftables ruleset changed (generation %u%s): %s", c->generation,
 			by, c->what[0] ? c->what : "no detail");
 	}

@@ -8,28 +8,28 @@
 
 #include "alerts.h"
 
-#define PC_FW_HISTORY 32
-#define PC_FW_WHAT_LEN 256
+#define PC_FW_HISTORY	       32
+#define PC_FW_WHAT_LEN	       256
 #define PC_FW_DEFAULT_WINDOW_S 300.0
 
 enum pc_fw_source {
-	PC_FW_NFTABLES = 0,		/* nft, iptables-nft, firewalld...: one commit, one generation */
+	PC_FW_NFTABLES = 0, /* nft, iptables-nft, firewalld...: one commit, one generation */
 	PC_FW_SOURCE_MAX,
 };
 
 struct pc_fw_change {
-	double time;			/* unix time it was heard */
+	double time; /* unix time it was heard */
 	enum pc_fw_source source;
-	uint32_t generation;		/* nftables ruleset generation after the commit */
-	uint32_t pid;			/* the committing process, when the kernel says */
+	uint32_t generation; /* nftables ruleset generation after the commit */
+	uint32_t pid;	     /* the committing process, when the kernel says */
 	char proc[32];
-	char what[PC_FW_WHAT_LEN];	/* "table inet filter: chain input: rule added", ... */
+	char what[PC_FW_WHAT_LEN]; /* "table inet filter: chain input: rule added", ... */
 };
 
 /* The memory of changes (pure: unit-tested). */
 struct pc_fw_history {
 	struct pc_fw_change ring[PC_FW_HISTORY];
-	unsigned int n;			/* changes ever recorded */
+	unsigned int n; /* changes ever recorded */
 	uint64_t count[PC_FW_SOURCE_MAX];
 };
 
@@ -43,9 +43,9 @@ void pc_fw_ref(const struct pc_fw_change *c, double event_time, struct pc_firewa
 
 /* The netlink side. */
 struct pc_fwwatch {
-	int fd;				/* -1 when not watching */
-	void *nl;			/* struct mnl_socket */
-	struct pc_fw_change pending;	/* objects of the commit being announced */
+	int fd;			     /* -1 when not watching */
+	void *nl;		     /* struct mnl_socket */
+	struct pc_fw_change pending; /* objects of the commit being announced */
 	struct pc_fw_history hist;
 };
 

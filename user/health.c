@@ -135,9 +135,9 @@ static int view_cmp(const void *a, const void *b)
 	return x->dir - y->dir;
 }
 
-int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
-		     const struct pc_sampler *s, const struct pc_drops *d, struct pc_alerts *al,
-		     double mono_now, struct pc_port_view *views)
+int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
+		     const struct pc_drops *d, struct pc_alerts *al, double mono_now,
+		     struct pc_port_view *views)
 {
 	int slot, n = 0;
 
@@ -176,7 +176,8 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
 		v->baseline_rate = det->baseline_valid ? det->baseline_rate : NAN;
 		v->drops_total = d ? d->slot_total[slot] : 0;
 		v->drops_rate = d && s->dt > 0 ? d->slot_delta[slot] / s->dt : NAN;
-		if (d && s->dt > 0 && pc_drops_recent_specific(d, slot, &h->top_drop[slot], 1) == 1) {
+		if (d && s->dt > 0 &&
+		    pc_drops_recent_specific(d, slot, &h->top_drop[slot], 1) == 1) {
 			v->top_drop_reason = h->top_drop[slot].reason;
 			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * s->dt);
 		}

@@ -11,18 +11,18 @@
 #include "report.h"
 #include "sampler.h"
 
-#define PC_HEALTH_HISTORY 60	/* intervals of SYN-rate history per port, for status --watch */
+#define PC_HEALTH_HISTORY 60 /* intervals of SYN-rate history per port, for status --watch */
 
 struct pc_health {
 	struct pc_det_cfg cfg;
-	float history[PC_MAX_SLOTS][PC_HEALTH_HISTORY];	/* oldest first */
+	float history[PC_MAX_SLOTS][PC_HEALTH_HISTORY]; /* oldest first */
 	uint8_t n_history[PC_MAX_SLOTS];
 	struct pc_alert_drop top_drop[PC_MAX_SLOTS];
 	struct pc_det_port det[PC_MAX_SLOTS];
-	struct pc_slot_info owner[PC_MAX_SLOTS];	/* the port each detector belongs to */
-	double wall_minus_mono;				/* to print monotonic times as UTC */
-	const struct pc_fw_history *fw;			/* firewall changes, or NULL */
-	double fw_window;				/* how long a change is blamed */
+	struct pc_slot_info owner[PC_MAX_SLOTS]; /* the port each detector belongs to */
+	double wall_minus_mono;			 /* to print monotonic times as UTC */
+	const struct pc_fw_history *fw;		 /* firewall changes, or NULL */
+	double fw_window;			 /* how long a change is blamed */
 };
 
 void pc_health_init(struct pc_health *h, const struct pc_det_cfg *cfg, double mono_now,
@@ -37,9 +37,9 @@ void pc_health_input(int proto, int dir, const struct pc_counters *delta,
 
 /* Feed every monitored slot one interval; emit an event per state change; fill
  * views (sorted by proto, port, direction). Returns the number of views. */
-int pc_health_update(struct pc_health *h, const struct pc_portset *ps,
-		     const struct pc_sampler *s, const struct pc_drops *d, struct pc_alerts *al,
-		     double mono_now, struct pc_port_view *views);
+int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
+		     const struct pc_drops *d, struct pc_alerts *al, double mono_now,
+		     struct pc_port_view *views);
 
 /* Event name of a transition, or NULL when it is not an alert (unknown → ok …). */
 const char *pc_health_event_name(enum pc_state from, enum pc_state to);

@@ -23,10 +23,10 @@
 #include "log.h"
 
 /* Our TC filters: a fixed handle, priority 1 so they run at the head of the chain. */
-#define PC_TC_HANDLE	0x7063
-#define PC_TC_PRIO	1
-#define PC_STATE_FILE	"interfaces"
-#define PC_DROPS_LINK	"link_kfree_skb"
+#define PC_TC_HANDLE  0x7063
+#define PC_TC_PRIO    1
+#define PC_STATE_FILE "interfaces"
+#define PC_DROPS_LINK "link_kfree_skb"
 
 const char *pc_xdp_mode_name(int mode)
 {
@@ -66,7 +66,8 @@ int pc_loader_preflight_checks(void)
 
 	if (access(btf, R_OK)) {
 		pc_err("kernel BTF not found at %s: portcanary needs a kernel built with "
-		       "CONFIG_DEBUG_INFO_BTF=y (or PORTCANARY_KERNEL_BTF=FILE with this kernel's BTF)",
+		       "CONFIG_DEBUG_INFO_BTF=y (or PORTCANARY_KERNEL_BTF=FILE with this kernel's "
+		       "BTF)",
 		       btf);
 		return -ENOENT;
 	}
@@ -125,7 +126,8 @@ static int ensure_bpffs(const char *dir)
 	if (mount("bpf", dir, "bpf", 0, "mode=0700")) {
 		err = -errno;
 		pc_err("cannot mount bpffs on %s: %s (needs CAP_SYS_ADMIN, or mount it beforehand: "
-		       "mount -t bpf bpf %s)", dir, strerror(errno), dir);
+		       "mount -t bpf bpf %s)",
+		       dir, strerror(errno), dir);
 		return err;
 	}
 	pc_debug("mounted bpffs on %s", dir);
@@ -145,7 +147,8 @@ static int lock_state_dir(struct pc_loader *ld)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		pc_err("another portcanary daemon is running with state dir %s "
-		       "(stop it, or give this one its own --state-dir)", ld->state_dir);
+		       "(stop it, or give this one its own --state-dir)",
+		       ld->state_dir);
 		close(fd);
 		return -EBUSY;
 	}
@@ -155,8 +158,8 @@ static int lock_state_dir(struct pc_loader *ld)
 
 static int pin_maps(struct pc_loader *ld)
 {
-	struct bpf_map *maps[] = { ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
-				   ld->skel->maps.pc_global, ld->skel->maps.pc_drops };
+	struct bpf_map *maps[] = {ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
+				  ld->skel->maps.pc_global, ld->skel->maps.pc_drops};
 	char path[600];
 	size_t i;
 	int err;
@@ -279,8 +282,8 @@ static unsigned int pinned_map_id(const struct pc_loader *ld, const char *name)
 }
 
 /* Name of a program, and whether it is the program `name` using our counters map. */
-static bool prog_is_ours(unsigned int prog_id, const char *name, unsigned int map_id,
-			 char *pname, size_t plen)
+static bool prog_is_ours(unsigned int prog_id, const char *name, unsigned int map_id, char *pname,
+			 size_t plen)
 {
 	__u32 map_ids[16] = {}, len, i;
 	struct bpf_prog_info info;
@@ -321,7 +324,7 @@ static int xdp_inspect(const struct pc_loader *ld, int ifindex, unsigned int map
 	foreign[0] = '\0';
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
-		return 0;	/* nothing attached */
+		return 0; /* nothing attached */
 	*mode = xdp_multiprog__attach_mode(mp);
 	*legacy = xdp_multiprog__is_legacy(mp);
 	if (*legacy) {
@@ -331,8 +334,10 @@ static int xdp_inspect(const struct pc_loader *ld, int ifindex, unsigned int map
 		else
 			snprintf(foreign, flen, "'%s' (id %u)", name, xdp_program__id(p));
 	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
-			if (prog_is_ours(xdp_program__id(p), PC_PROG_XDP, map_id, name, sizeof(name)))
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			if (prog_is_ours(xdp_program__id(p), PC_PROG_XDP, map_id, name,
+					 sizeof(name)))
 				*ours_id = xdp_program__id(p);
 			else if (off < flen)
 				off += snprintf(foreign + off, flen - off, "%s'%s' (id %u)",
@@ -352,7 +357,8 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 	bool legacy = false;
 
 	if (xdp_inspect(ld, ifc->ifindex, map_id, &ours, &cur_mode, &legacy, foreign,
-			sizeof(foreign)) && ours) {
+			sizeof(foreign)) &&
+	    ours) {
 		ifc->ingress_attached = ifc->adopted = true;
 		ifc->xdp_mode = cur_mode;
 		ifc->xdp_prog_id = ours;
@@ -374,8 +380,9 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 		if (foreign[0] && (err == -EBUSY || err == -EEXIST)) {
 			pc_err("%s: XDP program %s is attached %s and cannot be shared; portcanary "
 			       "will not replace it: use --ingress-hook tc to count ingress at TC",
-			       ifc->name, foreign, legacy ? "without libxdp's dispatcher" :
-			       "in a dispatcher that refused another program");
+			       ifc->name, foreign,
+			       legacy ? "without libxdp's dispatcher"
+				      : "in a dispatcher that refused another program");
 			return err;
 		}
 		pc_info("%s: XDP %s mode failed: %s%s", ifc->name, pc_xdp_mode_name(modes[i]), ebuf,
@@ -413,9 +420,10 @@ static int xdp_detach_one(struct pc_loader *ld, struct pc_iface *ifc)
 		/* Alone on the hook: replace exactly our program by nothing. Netlink with
 		 * the fd we hold needs only CAP_NET_ADMIN (no lookup by id). */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = ifc->xdp_fd);
-		__u32 flags = XDP_FLAGS_REPLACE | (ifc->xdp_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
-						   ifc->xdp_mode == XDP_MODE_NATIVE ?
-						   XDP_FLAGS_DRV_MODE : 0);
+		__u32 flags =
+			XDP_FLAGS_REPLACE | (ifc->xdp_mode == XDP_MODE_SKB	? XDP_FLAGS_SKB_MODE
+					     : ifc->xdp_mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+										: 0);
 
 		err = bpf_xdp_detach(ifc->ifindex, flags, &o);
 		if (err)
@@ -463,14 +471,17 @@ static int tc_attach_one(struct pc_loader *ld, struct pc_iface *ifc, enum bpf_tc
 		return err;
 	}
 	if (bpf_tc_query(&hook, &q) == 0) {
-		if (prog_is_ours(q.prog_id, bpf_program__name(prog), map_id, pname, sizeof(pname))) {
-			pc_info("%s: adopted our TC %s program (id %u)", ifc->name, where, q.prog_id);
+		if (prog_is_ours(q.prog_id, bpf_program__name(prog), map_id, pname,
+				 sizeof(pname))) {
+			pc_info("%s: adopted our TC %s program (id %u)", ifc->name, where,
+				q.prog_id);
 			*attached = true;
 			ifc->adopted = true;
 			return 0;
 		}
 		pc_err("%s: TC %s filter handle 0x%x priority %d is taken by '%s'; portcanary "
-		       "will not replace it", ifc->name, where, PC_TC_HANDLE, PC_TC_PRIO, pname);
+		       "will not replace it",
+		       ifc->name, where, PC_TC_HANDLE, PC_TC_PRIO, pname);
 		return -EEXIST;
 	}
 	err = bpf_tc_attach(&hook, &o);
@@ -581,7 +592,7 @@ static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int n
 	bool legacy;
 
 	for (i = 0; i < nsaved; i++) {
-		struct pc_iface ifc = { .ifindex = saved[i].ifindex, .xdp_fd = -1 };
+		struct pc_iface ifc = {.ifindex = saved[i].ifindex, .xdp_fd = -1};
 		unsigned int ours = 0;
 		bool keep = false;
 
@@ -591,7 +602,8 @@ static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int n
 			continue;
 		if (!strcmp(saved[i].hook, "xdp") &&
 		    xdp_inspect(ld, ifc.ifindex, map_id, &ours, &mode, &legacy, foreign,
-				sizeof(foreign)) && ours) {
+				sizeof(foreign)) &&
+		    ours) {
 			ifc.xdp_prog_id = ours;
 			ifc.xdp_mode = mode;
 			xdp_detach_one(ld, &ifc);
@@ -625,7 +637,8 @@ int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 		ifc->ifindex = if_nametoindex(names[i]);
 		if (!ifc->ifindex) {
 			pc_err("unknown interface '%s': no such device in this network namespace "
-			       "(see `ip link`)", names[i]);
+			       "(see `ip link`)",
+			       names[i]);
 			return -ENODEV;
 		}
 		for (j = 0; j < i; j++)
@@ -700,8 +713,10 @@ int pc_loader_attach_drops(struct pc_loader *ld)
 	link = bpf_program__attach(ld->skel->progs.pc_kfree_skb);
 	err = libbpf_get_error(link);
 	if (err) {
-		pc_warn("cannot attach the kfree_skb drop tracer (%s): drops will not be attributed "
-			"(needs CAP_PERFMON and a kernel with BTF tracepoints)", strerror(-err));
+		pc_warn("cannot attach the kfree_skb drop tracer (%s): drops will not be "
+			"attributed "
+			"(needs CAP_PERFMON and a kernel with BTF tracepoints)",
+			strerror(-err));
 		return err;
 	}
 	err = bpf_link__pin(link, path);
@@ -727,7 +742,7 @@ void pc_loader_detach(struct pc_loader *ld)
 		detach_iface(ld, &ld->ifaces[i]);
 	if (ld->drops_attached) {
 		snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, PC_DROPS_LINK);
-		unlink(path);	/* the last reference: the tracer detaches */
+		unlink(path); /* the last reference: the tracer detaches */
 		ld->drops_attached = false;
 	}
 	save_state(ld);

@@ -14,7 +14,7 @@ enum pc_ingress_hook {
 };
 
 enum pc_xdp_req {
-	PC_XDP_AUTO = 0,	/* native, then generic */
+	PC_XDP_AUTO = 0, /* native, then generic */
 	PC_XDP_NATIVE = 1,
 	PC_XDP_GENERIC = 2,
 };
@@ -22,14 +22,14 @@ enum pc_xdp_req {
 struct pc_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	bool ingress_attached;	/* XDP or TC ingress of ours is on it (attached or adopted) */
+	bool ingress_attached; /* XDP or TC ingress of ours is on it (attached or adopted) */
 	bool egress_attached;
-	bool adopted;		/* found attached by an earlier daemon of this state dir */
-	bool clsact_created;	/* we created the clsact qdisc: remove it on detach */
-	int xdp_mode;		/* enum xdp_attach_mode actually in use (XDP hook only) */
+	bool adopted;	     /* found attached by an earlier daemon of this state dir */
+	bool clsact_created; /* we created the clsact qdisc: remove it on detach */
+	int xdp_mode;	     /* enum xdp_attach_mode actually in use (XDP hook only) */
 	unsigned int xdp_prog_id;
-	int xdp_fd;		/* our program, held so detaching needs no lookup by id */
-	bool xdp_legacy;	/* attached alone, not in libxdp's dispatcher */
+	int xdp_fd;	 /* our program, held so detaching needs no lookup by id */
+	bool xdp_legacy; /* attached alone, not in libxdp's dispatcher */
 };
 
 struct pc_loader_opts {
@@ -44,7 +44,7 @@ struct xdp_program;
 
 struct pc_loader {
 	struct portcanary_bpf *skel;
-	struct xdp_program *xdp;	/* our XDP program as libxdp knows it */
+	struct xdp_program *xdp; /* our XDP program as libxdp knows it */
 	char state_dir[256];
 	char pin_dir[300];
 	enum pc_ingress_hook ingress;
@@ -52,7 +52,7 @@ struct pc_loader {
 	int n_ifaces;
 	struct pc_iface ifaces[PC_MAX_IFACES];
 	int lock_fd;
-	bool drops_attached;	/* the kfree_skb tracer runs (ours or adopted), pinned link */
+	bool drops_attached; /* the kfree_skb tracer runs (ours or adopted), pinned link */
 };
 
 /* Checks that need no BPF object: kernel BTF present, privileges. Returns 0 or

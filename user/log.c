@@ -29,7 +29,7 @@ void pc_log_set_timestamps(int on)
 
 static void vlog(int level, const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = {"error", "warning", "info", "debug"};
 	char ts[40] = "";
 
 	if (level > log_level)
@@ -41,7 +41,8 @@ static void vlog(int level, const char *fmt, va_list ap)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ ", now.tv_nsec / 1000000);
+		snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ ",
+			 now.tv_nsec / 1000000);
 	}
 	if (level <= PC_LOG_WARN || log_timestamps)
 		fprintf(stderr, "%sportcanary: %s%s", ts, level <= PC_LOG_WARN ? names[level] : "",

@@ -21,10 +21,10 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct pc_command commands[] = {
-	{ "run", pc_cmd_run, "attach to interfaces and watch ports (the daemon)" },
-	{ "status", pc_cmd_status, "show the live health of every monitored port" },
-	{ "preflight", pc_cmd_preflight, "test a candidate firewall ruleset in a sandbox" },
-	{ "version", cmd_version, "print the version" },
+	{"run", pc_cmd_run, "attach to interfaces and watch ports (the daemon)"},
+	{"status", pc_cmd_status, "show the live health of every monitored port"},
+	{"preflight", pc_cmd_preflight, "test a candidate firewall ruleset in a sandbox"},
+	{"version", cmd_version, "print the version"},
 };
 
 static void usage(FILE *out)

@@ -57,8 +57,7 @@ static void sb_puts(struct sbuf *sb, const char *s)
 	sb_putn(sb, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -81,7 +80,7 @@ size_t pc_metrics_escape(char *buf, size_t len, const char *value)
 
 	for (s = value ? value : ""; *s; s++) {
 		const char *rep = NULL;
-		char one[2] = { *s, '\0' };
+		char one[2] = {*s, '\0'};
 		size_t i, n;
 
 		if (*s == '\\')
@@ -167,7 +166,7 @@ const char *pc_metrics_hook_name(int hook)
 	return hook >= 0 && hook < PC_HOOK_MAX ? hook_names[hook] : "unknown";
 }
 
-static const char *const state_names[] = { "unknown", "idle", "ok", "degraded", "down" };
+static const char *const state_names[] = {"unknown", "idle", "ok", "degraded", "down"};
 
 static const char *view_state(const struct pc_port_view *v)
 {
@@ -195,21 +194,20 @@ static const struct {
 	const char *help;
 	uint64_t (*get)(const struct pc_port_view *v);
 } port_counters[] = {
-	{ "portcanary_syn_total",
-	  "Connection requests of the port in its direction: SYNs received (in) or sent (out).",
-	  pc_view_syn },
-	{ "portcanary_synack_total",
-	  "Handshake answers: SYN-ACKs sent (in) or received (out).", pc_view_synack },
-	{ "portcanary_rst_total",
-	  "Resets answering the port's requests: RSTs sent (in) or received (out).",
-	  pc_view_rst },
-	{ "portcanary_icmp_unreachable_total",
-	  "ICMP/ICMPv6 destination-unreachable errors about the port, sent (in) or received (out).",
-	  pc_view_icmp },
-	{ "portcanary_packets_total",
-	  "Packets of the port, both ways (ingress and egress).", get_packets },
-	{ "portcanary_bytes_total",
-	  "Bytes of the port's packets at layer 2, both ways (ingress and egress).", get_bytes },
+	{"portcanary_syn_total",
+	 "Connection requests of the port in its direction: SYNs received (in) or sent (out).",
+	 pc_view_syn},
+	{"portcanary_synack_total", "Handshake answers: SYN-ACKs sent (in) or received (out).",
+	 pc_view_synack},
+	{"portcanary_rst_total",
+	 "Resets answering the port's requests: RSTs sent (in) or received (out).", pc_view_rst},
+	{"portcanary_icmp_unreachable_total",
+	 "ICMP/ICMPv6 destination-unreachable errors about the port, sent (in) or received (out).",
+	 pc_view_icmp},
+	{"portcanary_packets_total", "Packets of the port, both ways (ingress and egress).",
+	 get_packets},
+	{"portcanary_bytes_total",
+	 "Bytes of the port's packets at layer 2, both ways (ingress and egress).", get_bytes},
 };
 
 static const struct {
@@ -217,27 +215,26 @@ static const struct {
 	const char *help;
 	size_t off;
 } global_counters[] = {
-	{ "portcanary_datapath_packets_total",
-	  "Packets each hook saw (kfree_skb: freed packets examined).",
-	  offsetof(struct pc_global, packets) },
-	{ "portcanary_datapath_monitored_packets_total",
-	  "Packets counted on at least one monitored port.",
-	  offsetof(struct pc_global, monitored) },
-	{ "portcanary_datapath_not_ip_packets_total",
-	  "Packets that were neither IPv4 nor IPv6 (ARP, LLDP...).",
-	  offsetof(struct pc_global, not_ip) },
-	{ "portcanary_datapath_malformed_packets_total",
-	  "Packets with truncated or inconsistent headers (counted, never dropped).",
-	  offsetof(struct pc_global, malformed) },
-	{ "portcanary_datapath_fragment_packets_total",
-	  "IP fragments past the first, which carry no ports.",
-	  offsetof(struct pc_global, frag_nonfirst) },
-	{ "portcanary_datapath_other_l4_packets_total",
-	  "IP packets that were neither TCP, UDP nor an ICMP error.",
-	  offsetof(struct pc_global, other_l4) },
-	{ "portcanary_datapath_icmp_unreachable_packets_total",
-	  "ICMP/ICMPv6 destination-unreachable errors seen, monitored port or not.",
-	  offsetof(struct pc_global, icmp_errors) },
+	{"portcanary_datapath_packets_total",
+	 "Packets each hook saw (kfree_skb: freed packets examined).",
+	 offsetof(struct pc_global, packets)},
+	{"portcanary_datapath_monitored_packets_total",
+	 "Packets counted on at least one monitored port.", offsetof(struct pc_global, monitored)},
+	{"portcanary_datapath_not_ip_packets_total",
+	 "Packets that were neither IPv4 nor IPv6 (ARP, LLDP...).",
+	 offsetof(struct pc_global, not_ip)},
+	{"portcanary_datapath_malformed_packets_total",
+	 "Packets with truncated or inconsistent headers (counted, never dropped).",
+	 offsetof(struct pc_global, malformed)},
+	{"portcanary_datapath_fragment_packets_total",
+	 "IP fragments past the first, which carry no ports.",
+	 offsetof(struct pc_global, frag_nonfirst)},
+	{"portcanary_datapath_other_l4_packets_total",
+	 "IP packets that were neither TCP, UDP nor an ICMP error.",
+	 offsetof(struct pc_global, other_l4)},
+	{"portcanary_datapath_icmp_unreachable_packets_total",
+	 "ICMP/ICMPv6 destination-unreachable errors seen, monitored port or not.",
+	 offsetof(struct pc_global, icmp_errors)},
 };
 
 static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
@@ -383,8 +380,7 @@ static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 	for (i = 0; i < in->n_ports; i++) {
 		const struct pc_port_view *v = in->ports[i].view;
 
-		sb_port_series(sb, "portcanary_port_state_change_timestamp_seconds", v, NULL,
-			       NULL);
+		sb_port_series(sb, "portcanary_port_state_change_timestamp_seconds", v, NULL, NULL);
 		/* since == 0: in this state since the daemon started. */
 		sb_double(sb, v->since > 0 ? v->since : in->start_time);
 		sb_puts(sb, "\n");
@@ -464,7 +460,7 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 		for (j = 0; j < i; j++)
 			if (in->fw[j].source && !strcmp(in->fw[j].source, src))
 				break;
-		if (j < i)	/* one series per source, even if the input repeats it */
+		if (j < i) /* one series per source, even if the input repeats it */
 			continue;
 		have_default |= !strcmp(src, PC_METRICS_FW_DEFAULT_SOURCE);
 		sb_puts(sb, "portcanary_firewall_changes_total{");
@@ -473,11 +469,13 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 	/* Present from the start, so increase() sees the first change. */
 	if (!have_default)
-		sb_puts(sb, "portcanary_firewall_changes_total{source=\""
-			PC_METRICS_FW_DEFAULT_SOURCE "\"} 0\n");
+		sb_puts(sb,
+			"portcanary_firewall_changes_total{source=\"" PC_METRICS_FW_DEFAULT_SOURCE
+			"\"} 0\n");
 
 	sb_family(sb, "portcanary_firewall_last_change_timestamp_seconds", "gauge",
-		  "Time of the latest firewall ruleset change, by source, since unix epoch in seconds.");
+		  "Time of the latest firewall ruleset change, by source, since unix epoch in "
+		  "seconds.");
 	for (i = 0; i < in->n_fw; i++) {
 		const char *src = in->fw[i].source;
 
@@ -498,7 +496,7 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 
 char *pc_metrics_format(const struct pc_metrics_input *in)
 {
-	struct sbuf sb = { 0 };
+	struct sbuf sb = {0};
 
 	fmt_meta(&sb, in);
 	fmt_ports(&sb, in);

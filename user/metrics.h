@@ -12,7 +12,7 @@
 /* One monitored port: its view at the last sample and its all-time drops by kernel reason. */
 struct pc_metrics_port {
 	const struct pc_port_view *view;
-	const struct pc_alert_drop *drops;	/* may repeat a reason: counts are summed */
+	const struct pc_alert_drop *drops; /* may repeat a reason: counts are summed */
 	int n_drops;
 };
 
@@ -20,15 +20,15 @@ struct pc_metrics_port {
 struct pc_metrics_fw {
 	const char *source;
 	uint64_t changes;
-	double last_change;			/* unix time of the latest change; 0 = none */
+	double last_change; /* unix time of the latest change; 0 = none */
 };
 
 /* Everything one exposition is made of. Strings and arrays are borrowed for the call. */
 struct pc_metrics_input {
-	const char *version;			/* portcanary_build_info{version} */
-	double start_time;			/* unix time the daemon started */
-	double sample_time;			/* unix time of this sample; 0 = do not export */
-	double interval;			/* sampling interval, seconds; 0 = do not export */
+	const char *version; /* portcanary_build_info{version} */
+	double start_time;   /* unix time the daemon started */
+	double sample_time;  /* unix time of this sample; 0 = do not export */
+	double interval;     /* sampling interval, seconds; 0 = do not export */
 	const struct pc_metrics_port *ports;
 	int n_ports;
 	/* Reasons exported for every port even when 0, so that rate() sees a port's very
@@ -36,7 +36,7 @@ struct pc_metrics_input {
 	 * kernel spells them; a name this kernel lacks only costs an always-0 series. */
 	const char *const *zero_reasons;
 	int n_zero_reasons;
-	const struct pc_global *global;		/* PC_HOOK_MAX entries, or NULL */
+	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
 	const struct pc_metrics_fw *fw;
 	int n_fw;
 	const struct pc_iface_view *ifaces;
@@ -44,13 +44,16 @@ struct pc_metrics_input {
 };
 
 /* The reasons the shipped rules and the detector's causes care about. */
-#define PC_METRICS_ZERO_REASONS { "NETFILTER_DROP", "NO_SOCKET", "TCP_LISTEN_OVERFLOW" }
+#define PC_METRICS_ZERO_REASONS                                                                    \
+	{                                                                                          \
+		"NETFILTER_DROP", "NO_SOCKET", "TCP_LISTEN_OVERFLOW"                               \
+	}
 
 /* The firewall source always exported (0 before the first change). */
 #define PC_METRICS_FW_DEFAULT_SOURCE "nftables"
 
 /* Names of the label values, as the rules and the dashboard use them. */
-const char *pc_metrics_hook_name(int hook);	/* xdp|tc_ingress|tc_egress|kfree_skb */
+const char *pc_metrics_hook_name(int hook); /* xdp|tc_ingress|tc_egress|kfree_skb */
 
 /* portcanary_port_up of a state: 0 only for "down". Degraded ports still answer part of
  * their requests (alert on portcanary_port_state{state="degraded"}); unknown ports are

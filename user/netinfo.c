@@ -61,8 +61,8 @@ int pc_parse_proc_net_tcp(const char *text, unsigned char *seen)
 
 		/* "  0: 0100007F:1F90 00000000:0000 0A ..." — state 0A is LISTEN. */
 		if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &port,
-			   &state) == 3 && state == 0x0A && port > 0 && port < PC_NR_PORTS &&
-		    !seen[port]) {
+			   &state) == 3 &&
+		    state == 0x0A && port > 0 && port < PC_NR_PORTS && !seen[port]) {
 			seen[port] = 1;
 			n++;
 		}
@@ -104,7 +104,7 @@ static char *slurp(const char *path)
 
 int pc_tcp_listeners(struct pc_portspec *out, int max)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
 	unsigned char *seen = calloc(PC_NR_PORTS, 1);
 	int i, n = 0, port;
 
@@ -119,8 +119,10 @@ int pc_tcp_listeners(struct pc_portspec *out, int max)
 	}
 	for (port = 1; port < PC_NR_PORTS && n < max; port++)
 		if (seen[port])
-			out[n++] = (struct pc_portspec){ .proto = PC_PROTO_TCP, .dir = PC_DIR_IN,
-							 .first = port, .last = port };
+			out[n++] = (struct pc_portspec){.proto = PC_PROTO_TCP,
+							.dir = PC_DIR_IN,
+							.first = port,
+							.last = port};
 	free(seen);
 	return n;
 }

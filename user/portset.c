@@ -17,7 +17,8 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int dr
 	void *m;
 
 	memset(ps, 0, sizeof(*ps));
-	m = mmap(NULL, sizeof(struct pc_port_table), PROT_READ | PROT_WRITE, MAP_SHARED, ports_fd, 0);
+	m = mmap(NULL, sizeof(struct pc_port_table), PROT_READ | PROT_WRITE, MAP_SHARED, ports_fd,
+		 0);
 	if (m == MAP_FAILED) {
 		pc_err("cannot map the port table: %s", strerror(errno));
 		return -errno;
@@ -38,7 +39,7 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int dr
 					ps->table->slot[proto][dir][port] = 0;
 					continue;
 				}
-				ps->slots[s] = (struct pc_slot_info){ port, proto, dir, true };
+				ps->slots[s] = (struct pc_slot_info){port, proto, dir, true};
 				ps->nused++;
 			}
 	return 0;
@@ -100,8 +101,8 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 		if (!si->used || wanted(specs, nspecs, si->proto, si->dir, si->port))
 			continue;
 		ps->table->slot[si->proto][si->dir][si->port] = 0;
-		pc_debug("stopped monitoring %s/%u:%s (slot %d)", pc_proto_name(si->proto), si->port,
-			 pc_dir_name(si->dir), s);
+		pc_debug("stopped monitoring %s/%u:%s (slot %d)", pc_proto_name(si->proto),
+			 si->port, pc_dir_name(si->dir), s);
 		memset(si, 0, sizeof(*si));
 		ps->nused--;
 	}
@@ -117,11 +118,12 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 			err = zero_slot(ps, next);
 			pc_drops_forget_slot(ps->drops_fd, next);
 			if (err) {
-				pc_err("cannot reset counters of slot %d: %s", next, strerror(-err));
+				pc_err("cannot reset counters of slot %d: %s", next,
+				       strerror(-err));
 				return err;
 			}
-			ps->slots[next] = (struct pc_slot_info){ port, specs[i].proto, specs[i].dir,
-								 true };
+			ps->slots[next] =
+				(struct pc_slot_info){port, specs[i].proto, specs[i].dir, true};
 			ps->nused++;
 			__atomic_store_n(entry, next, __ATOMIC_RELEASE);
 		}

@@ -17,7 +17,7 @@ struct pc_slot_info {
 };
 
 struct pc_portset {
-	struct pc_port_table *table;	/* mmap of the pc_ports map (shared with the datapath) */
+	struct pc_port_table *table; /* mmap of the pc_ports map (shared with the datapath) */
 	int counters_fd;
 	int drops_fd;
 	int ncpus;

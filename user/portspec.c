@@ -101,7 +101,7 @@ static int parse_port(const char *s, size_t len, const char *what, uint16_t *por
 int pc_portspec_parse(const char *s, struct pc_portspec *spec, char *err, size_t errlen)
 {
 	const char *p = s, *colon, *dash, *end;
-	struct pc_portspec r = { .proto = PC_PROTO_TCP, .dir = PC_DIR_IN };
+	struct pc_portspec r = {.proto = PC_PROTO_TCP, .dir = PC_DIR_IN};
 
 	if (!s || !*s) {
 		snprintf(err, errlen, "empty port spec");
@@ -128,14 +128,16 @@ int pc_portspec_parse(const char *s, struct pc_portspec *spec, char *err, size_t
 		r.dir = dir;
 	}
 	dash = memchr(p, '-', end - p);
-	if (parse_port(p, (dash ? dash : end) - p, dash ? "first port" : "port", &r.first, err, errlen))
+	if (parse_port(p, (dash ? dash : end) - p, dash ? "first port" : "port", &r.first, err,
+		       errlen))
 		return -EINVAL;
 	r.last = r.first;
 	if (dash) {
 		if (parse_port(dash + 1, end - dash - 1, "last port", &r.last, err, errlen))
 			return -EINVAL;
 		if (r.last < r.first) {
-			snprintf(err, errlen, "range %u-%u in '%s' is reversed", r.first, r.last, s);
+			snprintf(err, errlen, "range %u-%u in '%s' is reversed", r.first, r.last,
+				 s);
 			return -EINVAL;
 		}
 	}

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 struct pc_portspec {
-	uint8_t proto;		/* enum pc_proto */
-	uint8_t dir;		/* enum pc_dir */
-	uint16_t first;		/* 1..65535 */
-	uint16_t last;		/* first..65535 */
+	uint8_t proto;	/* enum pc_proto */
+	uint8_t dir;	/* enum pc_dir */
+	uint16_t first; /* 1..65535 */
+	uint16_t last;	/* first..65535 */
 };
 
 /* Parse one SPEC. Returns 0, or -EINVAL with a one-line reason in err. */

@@ -28,9 +28,9 @@
 #include "preflight.h"
 #include "sandbox.h"
 
-#define PF_DEFAULT_TIMEOUT_MS	1000
-#define PF_PEER_IFNAME		"pcpeer0"
-#define PF_UDP_PAYLOAD		"portcanary preflight probe"
+#define PF_DEFAULT_TIMEOUT_MS 1000
+#define PF_PEER_IFNAME	      "pcpeer0"
+#define PF_UDP_PAYLOAD	      "portcanary preflight probe"
 
 /* Marks every TCP/UDP packet of the sandbox for nftables tracing, ahead of any chain the
  * ruleset may have (the lowest priority there is), without a verdict of its own. */
@@ -55,9 +55,9 @@ struct pf_ctx {
 
 /* One ruleset in one direction: a sandbox and its probes. */
 struct pf_probe {
-	int pi;				/* index into r->ports */
-	int lfd;			/* listener, on the server side */
-	int cfd;			/* this attempt's client socket */
+	int pi;	 /* index into r->ports */
+	int lfd; /* listener, on the server side */
+	int cfd; /* this attempt's client socket */
 	int attempt;
 	uint64_t deadline;
 	bool done;
@@ -69,7 +69,7 @@ struct pf_phase {
 	struct pf_ctx *c;
 	const struct pc_ruleset *rs;
 	int dir;
-	bool baseline;			/* verdicts only: no evidence */
+	bool baseline; /* verdicts only: no evidence */
 	struct pc_sandbox sb;
 	enum pc_sb_side server, client;
 	struct pf_probe *pr;
@@ -79,7 +79,7 @@ struct pf_phase {
 	struct mnl_socket *trace;
 	bool trace_overrun;
 	struct pc_trace_book book;
-	struct pc_rule_ref *rules;	/* by probe, from the trace */
+	struct pc_rule_ref *rules; /* by probe, from the trace */
 };
 
 static uint64_t now_ms(void)
@@ -151,7 +151,7 @@ static int nft_in(struct pf_phase *ph, const char *file, const char *text, bool 
 
 static bool iptables_is_legacy(struct pf_phase *ph)
 {
-	char *argv[] = { "iptables-restore", "--version", NULL }, out[256];
+	char *argv[] = {"iptables-restore", "--version", NULL}, out[256];
 
 	if (pc_sandbox_exec(&ph->sb, PC_SB_HOST, argv, NULL, out, sizeof(out)) != 0)
 		return false;
@@ -169,8 +169,8 @@ static int load_ruleset(struct pf_phase *ph)
 		ret = nft_in(ph, rs->path, rs->text, false, NULL, 0, msg, sizeof(msg));
 	} else {
 		bool v6 = ph->c->family == AF_INET6;
-		char *argv[] = { v6 ? "ip6tables-restore" : "iptables-restore", "-w", "5",
-				 (char *)rs->path, NULL };
+		char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "5",
+				(char *)rs->path, NULL};
 
 		ret = pc_sandbox_exec(&ph->sb, PC_SB_HOST, argv, rs->path ? NULL : rs->text, msg,
 				      sizeof(msg));
@@ -184,7 +184,8 @@ static int load_ruleset(struct pf_phase *ph)
 	}
 	if (ret)
 		snprintf(r->error, sizeof(r->error), "%s%s does not load (nothing was tested):\n%s",
-			 ph->baseline ? "baseline " : "", rs_name(rs), msg[0] ? msg : "(no message)");
+			 ph->baseline ? "baseline " : "", rs_name(rs),
+			 msg[0] ? msg : "(no message)");
 	return ret;
 }
 
@@ -253,8 +254,8 @@ static void bpf_collect(struct pf_phase *ph)
 		if (!key.slot || key.slot > ph->n || !sum)
 			continue;
 		struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[key.slot - 1].pi];
-		const char *name = ph->c->reasons ?
-				   pc_dropreason_name(ph->c->reasons, key.reason) : NULL;
+		const char *name =
+			ph->c->reasons ? pc_dropreason_name(ph->c->reasons, key.reason) : NULL;
 		bool is_nf = nf >= 0 && key.reason == (unsigned long)nf;
 
 		pp->drops += sum;
@@ -345,9 +346,11 @@ static int trace_cb(const struct nlmsghdr *nlh, void *data)
 	snprintf(ev.family, sizeof(ev.family), "%s",
 		 pc_nfproto_name(nftnl_trace_get_u32(t, NFTNL_TRACE_FAMILY)));
 	if (nftnl_trace_is_set(t, NFTNL_TRACE_TABLE))
-		snprintf(ev.table, sizeof(ev.table), "%s", nftnl_trace_get_str(t, NFTNL_TRACE_TABLE));
+		snprintf(ev.table, sizeof(ev.table), "%s",
+			 nftnl_trace_get_str(t, NFTNL_TRACE_TABLE));
 	if (nftnl_trace_is_set(t, NFTNL_TRACE_CHAIN))
-		snprintf(ev.chain, sizeof(ev.chain), "%s", nftnl_trace_get_str(t, NFTNL_TRACE_CHAIN));
+		snprintf(ev.chain, sizeof(ev.chain), "%s",
+			 nftnl_trace_get_str(t, NFTNL_TRACE_CHAIN));
 	if (nftnl_trace_is_set(t, NFTNL_TRACE_NETWORK_HEADER)) {
 		ev.nh = nftnl_trace_get_data(t, NFTNL_TRACE_NETWORK_HEADER, &len);
 		ev.nhlen = len;
@@ -565,18 +568,18 @@ static int probe_all(struct pf_phase *ph)
 			bool tcp = ph->c->r->ports[p->pi].proto == PC_PROTO_TCP;
 
 			if (!tcp) {
-				pfd[nfd] = (struct pollfd){ .fd = p->lfd, .events = POLLIN };
+				pfd[nfd] = (struct pollfd){.fd = p->lfd, .events = POLLIN};
 				who[nfd++] = -1 - i;
 			}
 			if (!p->done) {
-				pfd[nfd] = (struct pollfd){ .fd = p->cfd,
-							    .events = tcp ? POLLOUT : POLLIN };
+				pfd[nfd] = (struct pollfd){.fd = p->cfd,
+							   .events = tcp ? POLLOUT : POLLIN};
 				who[nfd++] = i;
 			}
 		}
 		if (ph->trace) {
-			pfd[nfd] = (struct pollfd){ .fd = mnl_socket_get_fd(ph->trace),
-						    .events = POLLIN };
+			pfd[nfd] = (struct pollfd){.fd = mnl_socket_get_fd(ph->trace),
+						   .events = POLLIN};
 			who[nfd++] = INT32_MAX;
 		}
 		if (poll(pfd, nfd, next > now ? (int)(next - now) : 0) < 0 && errno != EINTR)
@@ -635,8 +638,8 @@ static void rule_texts(struct pf_phase *ph)
 	if (listing && nft_in(ph, NULL, "list ruleset", true, listing, 1 << 20, err, sizeof(err)))
 		listing[0] = '\0';
 	if (ph->rs->kind == PC_RULESET_IPTABLES) {
-		char *argv[] = { ph->c->family == AF_INET6 ? "ip6tables-save" : "iptables-save",
-				 "-c", NULL };
+		char *argv[] = {ph->c->family == AF_INET6 ? "ip6tables-save" : "iptables-save",
+				"-c", NULL};
 
 		save = malloc(1 << 20);
 		if (save && pc_sandbox_exec(&ph->sb, PC_SB_HOST, argv, NULL, save, 1 << 20) != 0)
@@ -691,8 +694,8 @@ static int run_phase(struct pf_ctx *c, const struct pc_ruleset *rs, int dir, boo
 		     const int *pis, int n)
 {
 	struct pc_preflight_result *r = c->r;
-	struct pc_sandbox_cfg cfg = { .family = c->family };
-	struct pf_phase ph = { .c = c, .rs = rs, .dir = dir, .baseline = baseline, .n = n };
+	struct pc_sandbox_cfg cfg = {.family = c->family};
+	struct pf_phase ph = {.c = c, .rs = rs, .dir = dir, .baseline = baseline, .n = n};
 	int i, ret;
 
 	/* The host under test carries the ruleset: the server for inbound ports, the
@@ -713,7 +716,7 @@ static int run_phase(struct pf_ctx *c, const struct pc_ruleset *rs, int dir, boo
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		ph.pr[i] = (struct pf_probe){ .pi = pis[i], .lfd = -1, .cfd = -1 };
+		ph.pr[i] = (struct pf_probe){.pi = pis[i], .lfd = -1, .cfd = -1};
 	ph.book.family = c->family;
 	memcpy(ph.book.client, &c->from, c->family == AF_INET ? 4 : 16);
 
@@ -729,7 +732,8 @@ static int run_phase(struct pf_ctx *c, const struct pc_ruleset *rs, int dir, boo
 		ret = bpf_start(&ph);
 		if (ret) {
 			if (!c->bpf_warned)
-				pc_warn("drop reasons unavailable: cannot load the kfree_skb tracer: %s",
+				pc_warn("drop reasons unavailable: cannot load the kfree_skb "
+					"tracer: %s",
 					strerror(-ret));
 			c->bpf_warned = true;
 			bpf_link__destroy(ph.link);
@@ -821,7 +825,8 @@ static int expand_specs(const struct pc_preflight_opts *o, struct pc_preflight_r
 	if (total > PC_PREFLIGHT_MAX_PORTS) {
 		snprintf(r->error, sizeof(r->error),
 			 "too many ports (%ld): preflight tests every port, at most %d per run; "
-			 "narrow the ranges or split the run", total, PC_PREFLIGHT_MAX_PORTS);
+			 "narrow the ranges or split the run",
+			 total, PC_PREFLIGHT_MAX_PORTS);
 		return -E2BIG;
 	}
 	r->ports = calloc(total, sizeof(*r->ports));
@@ -832,7 +837,7 @@ static int expand_specs(const struct pc_preflight_opts *o, struct pc_preflight_r
 			for (p = 1; p < PC_NR_PORTS; p++)
 				if (seen[pr][d][p / 8] & (1 << (p % 8)))
 					r->ports[r->nports++] = (struct pc_preflight_port){
-						.proto = pr, .dir = d, .port = p };
+						.proto = pr, .dir = d, .port = p};
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	return 0;
 }
@@ -849,13 +854,15 @@ static int parse_addrs(struct pf_ctx *c)
 		return -EINVAL;
 	}
 	if (o->to && (tf = pc_sb_addr_parse(o->to, &c->to)) < 0) {
-		snprintf(r->error, sizeof(r->error), "bad --to '%s': an IPv4 or IPv6 address", o->to);
+		snprintf(r->error, sizeof(r->error), "bad --to '%s': an IPv4 or IPv6 address",
+			 o->to);
 		return -EINVAL;
 	}
 	if (ff && tf && ff != tf) {
 		snprintf(r->error, sizeof(r->error),
 			 "--from %s and --to %s are of different families: give two IPv4 or two "
-			 "IPv6 addresses", o->from, o->to);
+			 "IPv6 addresses",
+			 o->from, o->to);
 		return -EINVAL;
 	}
 	c->family = ff ? ff : tf ? tf : AF_INET;
@@ -897,15 +904,15 @@ static void raise_nofile(void)
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * PC_PREFLIGHT_MAX_PORTS) {
-		rl.rlim_cur = rl.rlim_max < 4 * PC_PREFLIGHT_MAX_PORTS ? rl.rlim_max :
-			      4 * PC_PREFLIGHT_MAX_PORTS;
+		rl.rlim_cur = rl.rlim_max < 4 * PC_PREFLIGHT_MAX_PORTS ? rl.rlim_max
+								       : 4 * PC_PREFLIGHT_MAX_PORTS;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
 int pc_preflight_run(const struct pc_preflight_opts *o, struct pc_preflight_result *r)
 {
-	struct pf_ctx c = { .o = o, .r = r };
+	struct pf_ctx c = {.o = o, .r = r};
 	int *pis = NULL, n, i, d, ret;
 
 	memset(r, 0, sizeof(*r));
@@ -924,7 +931,7 @@ int pc_preflight_run(const struct pc_preflight_opts *o, struct pc_preflight_resu
 	if (!(o->flags & PC_PREFLIGHT_NO_BPF)) {
 		r->bpf_evidence = true;
 		if (pc_dropreasons_load(&c.reasons))
-			c.reasons = NULL;	/* reasons then show as numbers */
+			c.reasons = NULL; /* reasons then show as numbers */
 	}
 	pis = calloc(r->nports, sizeof(*pis));
 	if (!pis) {

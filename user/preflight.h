@@ -14,34 +14,34 @@ struct json_object;
 
 /* Every port of every SPEC is tested, up to this many per run (each needs a listener
  * and a client socket, and all are probed at once). */
-#define PC_PREFLIGHT_MAX_PORTS	512
+#define PC_PREFLIGHT_MAX_PORTS 512
 /* Name of the table preflight adds (beside the ruleset, in the sandbox only) to trace packets. */
 #define PC_PREFLIGHT_TRACE_TABLE "portcanary_preflight_trace"
 
 enum pc_ruleset_kind {
-	PC_RULESET_NFT = 0,		/* nft -f syntax, loaded with libnftables */
-	PC_RULESET_IPTABLES = 1,	/* iptables-save syntax, loaded with (ip6)iptables-restore */
+	PC_RULESET_NFT = 0,	 /* nft -f syntax, loaded with libnftables */
+	PC_RULESET_IPTABLES = 1, /* iptables-save syntax, loaded with (ip6)iptables-restore */
 };
 
 /* A ruleset: a file, or text in memory (the daemon's copy of a new ruleset). */
 struct pc_ruleset {
 	enum pc_ruleset_kind kind;
-	const char *path;		/* NULL: use text */
+	const char *path; /* NULL: use text */
 	const char *text;
-	const char *name;		/* for reports; NULL: path */
+	const char *name; /* for reports; NULL: path */
 };
 
-#define PC_PREFLIGHT_NO_BPF	(1u << 0)	/* no drop reasons (e.g. inside a user namespace) */
+#define PC_PREFLIGHT_NO_BPF (1u << 0) /* no drop reasons (e.g. inside a user namespace) */
 
 struct pc_preflight_opts {
 	struct pc_ruleset candidate;
-	const struct pc_ruleset *baseline;	/* NULL: no comparison */
+	const struct pc_ruleset *baseline; /* NULL: no comparison */
 	const struct pc_portspec *specs;
 	int nspecs;
-	const char *from;		/* client address; NULL: 192.0.2.1 (2001:db8::1) */
-	const char *to;			/* server address; NULL: 192.0.2.2 (2001:db8::2) */
-	const char *iface;		/* the ruleset side's interface name; NULL: "eth0" */
-	unsigned int timeout_ms;	/* per attempt (two attempts); 0: 1000 */
+	const char *from;	 /* client address; NULL: 192.0.2.1 (2001:db8::1) */
+	const char *to;		 /* server address; NULL: 192.0.2.2 (2001:db8::2) */
+	const char *iface;	 /* the ruleset side's interface name; NULL: "eth0" */
+	unsigned int timeout_ms; /* per attempt (two attempts); 0: 1000 */
 	unsigned int flags;
 };
 
@@ -53,45 +53,45 @@ enum pc_verdict {
 /* How the last attempt failed. */
 enum pc_failure {
 	PC_FAIL_NONE = 0,
-	PC_FAIL_TIMEOUT,	/* no answer: dropped somewhere */
-	PC_FAIL_REFUSED,	/* TCP reset or ICMP port unreachable: rejected */
-	PC_FAIL_UNREACH,	/* ICMP host/net/admin unreachable */
-	PC_FAIL_LOCAL,		/* the sending side refused to send (EPERM: its output chain) */
+	PC_FAIL_TIMEOUT, /* no answer: dropped somewhere */
+	PC_FAIL_REFUSED, /* TCP reset or ICMP port unreachable: rejected */
+	PC_FAIL_UNREACH, /* ICMP host/net/admin unreachable */
+	PC_FAIL_LOCAL,	 /* the sending side refused to send (EPERM: its output chain) */
 	PC_FAIL_OTHER,
 };
 
 /* The firewall rule that dropped a probe. */
 struct pc_rule_ref {
 	bool known;
-	char family[8];		/* ip, ip6, inet, bridge, netdev, arp */
+	char family[8]; /* ip, ip6, inet, bridge, netdev, arp */
 	char table[64];
 	char chain[64];
-	bool has_handle;	/* false: the chain's policy, or an iptables-legacy rule */
+	bool has_handle; /* false: the chain's policy, or an iptables-legacy rule */
 	uint64_t handle;
-	char text[512];		/* the rule as `nft list` (or iptables-save) prints it */
+	char text[512]; /* the rule as `nft list` (or iptables-save) prints it */
 };
 
 struct pc_preflight_port {
-	uint8_t proto;		/* enum pc_proto */
-	uint8_t dir;		/* enum pc_dir */
+	uint8_t proto; /* enum pc_proto */
+	uint8_t dir;   /* enum pc_dir */
 	uint16_t port;
 	enum pc_verdict verdict;
 	enum pc_failure failure;
-	char drop_reason[48];	/* from the kfree_skb tracer; "" when unknown */
-	uint64_t drops;		/* probe packets the kernel dropped (all reasons) */
+	char drop_reason[48]; /* from the kfree_skb tracer; "" when unknown */
+	uint64_t drops;	      /* probe packets the kernel dropped (all reasons) */
 	struct pc_rule_ref rule;
-	enum pc_verdict baseline_verdict;	/* with a baseline only */
+	enum pc_verdict baseline_verdict; /* with a baseline only */
 };
 
 struct pc_preflight_result {
-	struct pc_preflight_port *ports;	/* sorted: proto, direction, port */
+	struct pc_preflight_port *ports; /* sorted: proto, direction, port */
 	int nports;
 	bool has_baseline;
-	int blocked;		/* blocked by the candidate (with a baseline: newly blocked) */
-	int baseline_blocked;	/* blocked by the baseline already (with a baseline) */
-	bool bpf_evidence;	/* the drop tracer ran (drop reasons can be known) */
+	int blocked;	      /* blocked by the candidate (with a baseline: newly blocked) */
+	int baseline_blocked; /* blocked by the baseline already (with a baseline) */
+	bool bpf_evidence;    /* the drop tracer ran (drop reasons can be known) */
 	char from[46], to[46];
-	char error[1024];	/* why the run failed: one line, or nft's message (a few lines) */
+	char error[1024]; /* why the run failed: one line, or nft's message (a few lines) */
 };
 
 /*
@@ -112,9 +112,9 @@ void pc_preflight_result_free(struct pc_preflight_result *r);
 
 /* One nftables trace event, as NFNLGRP_NFTRACE reports it. */
 struct pc_trace_ev {
-	uint32_t id;		/* per packet */
-	uint32_t type;		/* NFT_TRACETYPE_* */
-	int32_t verdict;	/* rule verdict, or the policy for NFT_TRACETYPE_POLICY */
+	uint32_t id;	 /* per packet */
+	uint32_t type;	 /* NFT_TRACETYPE_* */
+	int32_t verdict; /* rule verdict, or the policy for NFT_TRACETYPE_POLICY */
 	bool has_verdict;
 	bool has_handle;
 	uint64_t handle;
@@ -122,7 +122,7 @@ struct pc_trace_ev {
 	char table[64];
 	char chain[64];
 	/* The packet's headers, present in the first event of each chain walk. */
-	int nfproto;		/* NFPROTO_IPV4/IPV6, 0 unknown */
+	int nfproto; /* NFPROTO_IPV4/IPV6, 0 unknown */
 	const uint8_t *nh;
 	size_t nhlen;
 	const uint8_t *th;
@@ -132,13 +132,13 @@ struct pc_trace_ev {
 /* Which probe a trace belongs to: the client's address picks the port out of the
  * header (destination port of client packets, source port of the answers). */
 struct pc_trace_book {
-	int family;		/* AF_INET / AF_INET6 */
+	int family; /* AF_INET / AF_INET6 */
 	uint8_t client[16];
 	struct {
 		uint32_t id;
 		uint8_t proto;
 		uint16_t port;
-	} ids[1024];		/* ring of recent packets */
+	} ids[1024]; /* ring of recent packets */
 	unsigned int next;
 };
 

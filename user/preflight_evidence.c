@@ -249,8 +249,8 @@ static bool ipt_ports_match(const char *list, uint16_t port)
 struct ipt_rule {
 	char chain[64];
 	char text[512];
-	bool drops;		/* -j DROP or -j REJECT */
-	int proto;		/* -1 any */
+	bool drops; /* -j DROP or -j REJECT */
+	int proto;  /* -1 any */
 	bool has_ports;
 	bool port_match;
 };
@@ -271,8 +271,9 @@ static void ipt_parse_rule(const char *text, int proto_want, uint16_t port, stru
 		else if (!strcmp(prev, "-j"))
 			r->drops = !strcmp(tok, "DROP") || !strcmp(tok, "REJECT");
 		else if (!strcmp(prev, "-p"))
-			r->proto = !strcmp(tok, "tcp") ? PC_PROTO_TCP :
-				   !strcmp(tok, "udp") ? PC_PROTO_UDP : 99;
+			r->proto = !strcmp(tok, "tcp")	 ? PC_PROTO_TCP
+				   : !strcmp(tok, "udp") ? PC_PROTO_UDP
+							 : 99;
 		else if (!strcmp(prev, "--dport") || !strcmp(prev, "--sport") ||
 			 !strcmp(prev, "--dports") || !strcmp(prev, "--sports") ||
 			 !strcmp(prev, "--destination-port") || !strcmp(prev, "--source-port")) {
@@ -281,7 +282,7 @@ static void ipt_parse_rule(const char *text, int proto_want, uint16_t port, stru
 		}
 	}
 	if (r->proto != -1 && r->proto != proto_want)
-		r->drops = false;	/* cannot be this probe's rule */
+		r->drops = false; /* cannot be this probe's rule */
 }
 
 int pc_ipt_find_rule(const char *save_c, const char *family, int proto, uint16_t port,
@@ -317,8 +318,8 @@ int pc_ipt_find_rule(const char *save_c, const char *family, int proto, uint16_t
 				snprintf(policy.text, sizeof(policy.text), "policy DROP");
 				snprintf(policy_t, sizeof(policy_t), "%s", table);
 			}
-		} else if (line[0] == '[' &&
-			   sscanf(line, "[%llu:%llu] %n", &pk, &by, &off) == 2 && off > 0 && pk > 0) {
+		} else if (line[0] == '[' && sscanf(line, "[%llu:%llu] %n", &pk, &by, &off) == 2 &&
+			   off > 0 && pk > 0) {
 			ipt_parse_rule(line + off, proto, port, &r);
 			if (!r.drops)
 				continue;

@@ -49,8 +49,9 @@ static struct json_object *rule_json(const struct pc_rule_ref *rule)
 	json_object_object_add(o, "family", str_or_null(rule->family));
 	json_object_object_add(o, "table", str_or_null(rule->table));
 	json_object_object_add(o, "chain", str_or_null(rule->chain));
-	json_object_object_add(o, "handle", rule->has_handle ?
-			       json_object_new_int64((int64_t)rule->handle) : NULL);
+	json_object_object_add(o, "handle",
+			       rule->has_handle ? json_object_new_int64((int64_t)rule->handle)
+						: NULL);
 	json_object_object_add(o, "text", str_or_null(rule->text));
 	return o;
 }
@@ -83,8 +84,9 @@ struct json_object *pc_preflight_json(const struct pc_preflight_result *r, const
 			json_object_object_add(ev, "rule", rule_json(&p->rule));
 		}
 		json_object_object_add(o, "evidence", ev);
-		json_object_object_add(o, "failure", blocked ?
-				       json_object_new_string(pc_failure_name(p->failure)) : NULL);
+		json_object_object_add(o, "failure",
+				       blocked ? json_object_new_string(pc_failure_name(p->failure))
+					       : NULL);
 		json_object_array_add(ports, o);
 	}
 	json_object_object_add(doc, "ports", ports);
@@ -121,8 +123,8 @@ void pc_preflight_table(FILE *out, const struct pc_preflight_result *r, const ch
 	fprintf(out, " (client %s, server %s)\n", r->from, r->to);
 	for (i = 0; i < r->nports; i++) {
 		const struct pc_preflight_port *p = &r->ports[i];
-		struct pc_portspec s = { .proto = p->proto, .dir = p->dir, .first = p->port,
-					 .last = p->port };
+		struct pc_portspec s = {
+			.proto = p->proto, .dir = p->dir, .first = p->port, .last = p->port};
 		bool blocked = p->verdict == PC_VERDICT_BLOCKED;
 
 		if (!reported(r, p))
@@ -145,5 +147,6 @@ void pc_preflight_table(FILE *out, const struct pc_preflight_result *r, const ch
 	else
 		fprintf(out, "%d of %d ports blocked\n", r->blocked, r->nports);
 	if (!r->bpf_evidence && r->blocked)
-		fprintf(out, "(drop reasons unavailable: the kfree_skb tracer could not be loaded)\n");
+		fprintf(out,
+			"(drop reasons unavailable: the kfree_skb tracer could not be loaded)\n");
 }

@@ -10,10 +10,10 @@
 #include "log.h"
 #include "privs.h"
 
-static const cap_value_t keep[] = { CAP_BPF, CAP_NET_ADMIN };
+static const cap_value_t keep[] = {CAP_BPF, CAP_NET_ADMIN};
 /* libxdp rebuilds its dispatcher to take a program out: it loads programs and
  * looks them up by id. Held in the permitted set only, raised at exit. */
-static const cap_value_t exit_only[] = { CAP_SYS_ADMIN, CAP_PERFMON };
+static const cap_value_t exit_only[] = {CAP_SYS_ADMIN, CAP_PERFMON};
 
 int pc_privs_drop(bool keep_admin_for_exit)
 {
@@ -23,8 +23,8 @@ int pc_privs_drop(bool keep_admin_for_exit)
 
 	/* Hooks (execve as uid 0) must not regain root's capabilities: lock that first,
 	 * while CAP_SETPCAP is still held. */
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-				     SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED))
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED))
 		pc_debug("cannot set securebits: %s", strerror(errno));
 	/* Shrink the bounding set (needs CAP_SETPCAP, so before dropping it). */
 	for (c = 0; c <= CAP_LAST_CAP; c++) {
@@ -40,7 +40,7 @@ int pc_privs_drop(bool keep_admin_for_exit)
 				 strerror(errno));
 	}
 	held = cap_get_proc();
-	caps = cap_init();	/* all clear */
+	caps = cap_init(); /* all clear */
 	if (!caps || !held) {
 		err = -errno;
 		goto out;

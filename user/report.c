@@ -88,9 +88,10 @@ static struct json_object *port_json(const struct pc_port_view *v)
 	json_object_object_add(o, "drops_rate", num_or_null(v->drops_rate));
 	json_object_object_add(o, "drops_total", u64(v->drops_total));
 	json_object_object_add(o, "top_drop_reason",
-			       v->top_drop_reason ? json_object_new_string(v->top_drop_reason) : NULL);
-	json_object_object_add(o, "top_drop_rate", v->top_drop_reason ? num_or_null(v->top_drop_rate) :
-									 NULL);
+			       v->top_drop_reason ? json_object_new_string(v->top_drop_reason)
+						  : NULL);
+	json_object_object_add(o, "top_drop_rate",
+			       v->top_drop_reason ? num_or_null(v->top_drop_rate) : NULL);
 	if (v->n_history) {
 		struct json_object *h = json_object_new_array();
 		int i;
@@ -127,7 +128,7 @@ static struct json_object *port_json(const struct pc_port_view *v)
 
 static struct json_object *global_json(const struct pc_global *g)
 {
-	static const char *const hooks[PC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress", "drops" };
+	static const char *const hooks[PC_HOOK_MAX] = {"xdp", "tc_ingress", "tc_egress", "drops"};
 	struct json_object *o = json_object_new_object();
 	int h;
 
@@ -217,7 +218,7 @@ static void fmt_num(char *buf, size_t len, double v, const char *suffix, double 
 
 void pc_sparkline(const double *v, int n, int max, char *buf, size_t len)
 {
-	static const char *const bars[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char *const bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 	double hi = 0;
 	size_t off = 0;
 	int i, first = n > max ? n - max : 0;
@@ -263,8 +264,8 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		char port[32], rate[16], ans[16], base[16], since[40], drops[40], spark[256] = "";
 		const char *s, *top;
 
-		snprintf(port, sizeof(port), "%s/%s:%s", jstr(p, "proto", "?"), jstr(p, "port", "?"),
-			 jstr(p, "direction", "?"));
+		snprintf(port, sizeof(port), "%s/%s:%s", jstr(p, "proto", "?"),
+			 jstr(p, "port", "?"), jstr(p, "direction", "?"));
 		fmt_num(rate, sizeof(rate), jnum(p, "syn_rate"), "", 1);
 		fmt_num(ans, sizeof(ans), jnum(p, "answered_ratio"), "%", 100);
 		fmt_num(base, sizeof(base), jnum(p, "baseline_rate"), "", 1);

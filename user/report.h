@@ -12,42 +12,42 @@
 
 /* One monitored port as the daemon sees it at the last sample. */
 struct pc_port_view {
-	uint16_t slot;			/* counter slot (internal) */
+	uint16_t slot; /* counter slot (internal) */
 	uint16_t port;
 	uint8_t proto;
 	uint8_t dir;
-	const char *state;		/* unknown|idle|ok|degraded|down */
-	const char *cause;		/* NULL when healthy */
-	const char *detail;		/* NULL or a human sentence */
-	double since;			/* unix time of the last state change, 0 = start */
-	double syn_rate;		/* requests per second (IN: SYN in; OUT: SYN out) */
-	double answered_ratio;		/* SYN-ACK / SYN over the interval; NAN without SYNs */
-	double baseline_rate;		/* learned SYN rate; NAN while unknown */
+	const char *state;     /* unknown|idle|ok|degraded|down */
+	const char *cause;     /* NULL when healthy */
+	const char *detail;    /* NULL or a human sentence */
+	double since;	       /* unix time of the last state change, 0 = start */
+	double syn_rate;       /* requests per second (IN: SYN in; OUT: SYN out) */
+	double answered_ratio; /* SYN-ACK / SYN over the interval; NAN without SYNs */
+	double baseline_rate;  /* learned SYN rate; NAN while unknown */
 	double drops_rate;
 	uint64_t drops_total;
-	const char *top_drop_reason;	/* most frequent recent drop reason, or NULL */
-	double top_drop_rate;		/* its drops per second over the recent window */
-	const float *history;		/* SYN/s of the last intervals, oldest first */
+	const char *top_drop_reason; /* most frequent recent drop reason, or NULL */
+	double top_drop_rate;	     /* its drops per second over the recent window */
+	const float *history;	     /* SYN/s of the last intervals, oldest first */
 	int n_history;
-	struct pc_counters total;	/* raw counters since the slot was created */
+	struct pc_counters total; /* raw counters since the slot was created */
 };
 
 struct pc_iface_view {
 	const char *name;
 	int ifindex;
-	const char *ingress;		/* "xdp" or "tc" */
-	const char *xdp_mode;		/* native|generic (xdp) */
+	const char *ingress;  /* "xdp" or "tc" */
+	const char *xdp_mode; /* native|generic (xdp) */
 	bool adopted;
 };
 
 struct pc_status_meta {
 	double interval;
-	double started;			/* unix time */
+	double started; /* unix time */
 	const char *state_dir;
-	bool auto_ports;		/* ports come from the host's listeners */
+	bool auto_ports; /* ports come from the host's listeners */
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
-	const struct pc_global *global;	/* PC_HOOK_MAX entries, or NULL */
+	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
 };
 
 /* Request counters of a port in its direction (see struct pc_counters). */

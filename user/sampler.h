@@ -11,12 +11,12 @@ struct pc_sampler {
 	int counters_fd;
 	int global_fd;
 	int ncpus;
-	void *keys;			/* batch-read buffers */
+	void *keys; /* batch-read buffers */
 	void *values;
-	double last_time;		/* CLOCK_MONOTONIC seconds of the last read, 0 before */
-	double dt;			/* seconds between the last two reads */
-	struct pc_counters total[PC_MAX_SLOTS];	/* summed over CPUs, as of the last read */
-	struct pc_counters delta[PC_MAX_SLOTS];	/* since the read before */
+	double last_time; /* CLOCK_MONOTONIC seconds of the last read, 0 before */
+	double dt;	  /* seconds between the last two reads */
+	struct pc_counters total[PC_MAX_SLOTS]; /* summed over CPUs, as of the last read */
+	struct pc_counters delta[PC_MAX_SLOTS]; /* since the read before */
 	struct pc_global global[PC_HOOK_MAX];
 };
 

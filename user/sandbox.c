@@ -25,8 +25,8 @@
 
 /* Locally administered, fixed: the static neighbour entries need them before the link exists. */
 static const unsigned char sb_mac[2][6] = {
-	{ 0x02, 0x70, 0x63, 0x00, 0x00, 0x02 },
-	{ 0x02, 0x70, 0x63, 0x00, 0x00, 0x01 },
+	{0x02, 0x70, 0x63, 0x00, 0x00, 0x02},
+	{0x02, 0x70, 0x63, 0x00, 0x00, 0x01},
 };
 
 /* This thread's namespace: /proc/thread-self, not /proc/self, since setns is per thread. */
@@ -54,8 +54,10 @@ int pc_sandbox_leave(const struct pc_sandbox *sb)
 	if (setns(sb->orig_fd, CLONE_NEWNET)) {
 		/* Staying in the sandbox would make the caller's next step act on the wrong
 		 * namespace (and the host ruleset must never be touched): give up. */
-		fprintf(stderr, "portcanary: error: cannot return to the original network namespace: "
-			"%s\n", strerror(errno));
+		fprintf(stderr,
+			"portcanary: error: cannot return to the original network namespace: "
+			"%s\n",
+			strerror(errno));
 		abort();
 	}
 	return 0;
@@ -276,9 +278,12 @@ int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, c
 		/* unshare makes a namespace nobody else can name; its fd is the only handle. */
 		if (unshare(CLONE_NEWNET)) {
 			ret = -errno;
-			snprintf(err, errlen, "sandbox: cannot create a network namespace: %s%s",
-				 strerror(errno), errno == EPERM ?
-				 " (preflight needs root: CAP_SYS_ADMIN and CAP_NET_ADMIN)" : "");
+			snprintf(
+				err, errlen, "sandbox: cannot create a network namespace: %s%s",
+				strerror(errno),
+				errno == EPERM
+					? " (preflight needs root: CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+					: "");
 			goto fail;
 		}
 		sb->ns_fd[i] = open_own_netns();
@@ -297,7 +302,8 @@ int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, c
 			ret = setup_side(sb, i, err, errlen);
 			pc_sandbox_leave(sb);
 		} else {
-			snprintf(err, errlen, "sandbox: cannot enter a namespace: %s", strerror(-ret));
+			snprintf(err, errlen, "sandbox: cannot enter a namespace: %s",
+				 strerror(-ret));
 		}
 		if (ret)
 			goto fail;

@@ -33,14 +33,14 @@ union pc_sb_addr {
 };
 
 struct pc_sandbox_cfg {
-	int family;			/* AF_INET or AF_INET6 */
-	union pc_sb_addr addr[2];	/* by side; each a /32 (/128) with a route to the other */
-	char ifname[2][IF_NAMESIZE];	/* veth name on each side */
+	int family;		     /* AF_INET or AF_INET6 */
+	union pc_sb_addr addr[2];    /* by side; each a /32 (/128) with a route to the other */
+	char ifname[2][IF_NAMESIZE]; /* veth name on each side */
 };
 
 struct pc_sandbox {
-	int orig_fd;			/* the calling thread's namespace, to return to */
-	int ns_fd[2];			/* by side: the only references to the namespaces */
+	int orig_fd;  /* the calling thread's namespace, to return to */
+	int ns_fd[2]; /* by side: the only references to the namespaces */
 	unsigned int ns_ino[2];
 	struct pc_sandbox_cfg cfg;
 };

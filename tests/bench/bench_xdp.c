@@ -21,7 +21,7 @@
 #include "portcanary.skel.h"
 #include "bpf/pkt.h"
 
-#define MAX_ROUNDS 64
+#define MAX_ROUNDS   64
 #define XDP_PASS_RET 2
 /* Rounds of the direct-call check (the empty program detached, then attached). */
 #define CHECK_ROUNDS 5
@@ -30,24 +30,26 @@ enum { P_EMPTY, P_MINSYN, P_PC, P_FILTER, P_MAX };
 enum { C_V4_SYN, C_UNMON, C_V6_SYN, C_VLAN_SYN, C_MAX };
 
 static const char *const class_names[C_MAX] = {
-	"IPv4 SYN, monitored port", "IPv4 SYN, unmonitored port", "IPv6 SYN, monitored port",
+	"IPv4 SYN, monitored port",
+	"IPv4 SYN, unmonitored port",
+	"IPv6 SYN, monitored port",
 	"802.1Q IPv4 SYN, monitored",
 };
 /* Short names, for the packet files of --dump (tests/bench/insn_count.py reads them). */
-static const char *const class_files[C_MAX] = { "v4_syn", "unmon", "v6_syn", "vlan_syn" };
+static const char *const class_files[C_MAX] = {"v4_syn", "unmon", "v6_syn", "vlan_syn"};
 
 struct prog {
 	const char *name;
-	struct bpf_object *obj;	/* NULL for ours (the skeleton owns it) */
+	struct bpf_object *obj; /* NULL for ours (the skeleton owns it) */
 	int fd;
 	__u32 id;
 };
 
 static struct prog progs[P_MAX] = {
-	[P_EMPTY] = { .name = "empty", .fd = -1 },
-	[P_MINSYN] = { .name = "min SYN ctr", .fd = -1 },
-	[P_PC] = { .name = "portcanary", .fd = -1 },
-	[P_FILTER] = { .name = "xdp-filter tcp", .fd = -1 },
+	[P_EMPTY] = {.name = "empty", .fd = -1},
+	[P_MINSYN] = {.name = "min SYN ctr", .fd = -1},
+	[P_PC] = {.name = "portcanary", .fd = -1},
+	[P_FILTER] = {.name = "xdp-filter tcp", .fd = -1},
 };
 
 static struct {
@@ -126,8 +128,7 @@ static int load_obj(struct prog *p, const char *path)
 		return err;
 	}
 	/* xdp-filter pins its maps by name: keep the benchmark's copy private. */
-	bpf_object__for_each_map(map, p->obj)
-		bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_map(map, p->obj) bpf_map__set_pin_path(map, NULL);
 	err = bpf_object__load(p->obj);
 	if (err) {
 		fprintf(stderr, "bench_xdp: load %s: %s\n", path, strerror(-err));
@@ -283,7 +284,8 @@ static void usage(FILE *f)
 		"  -n, --repeat N      runs per measurement (default 3000000)\n"
 		"  -c, --cpu N         CPU to pin to (default: the last one allowed)\n"
 		"  -d, --dump DIR      write the benchmark's packets to DIR/<class>.bin and exit\n"
-		"example: bench_xdp -i pcb0 -e build/bench/empty.bpf.o -m build/bench/minsyn.bpf.o \\\n"
+		"example: bench_xdp -i pcb0 -e build/bench/empty.bpf.o -m build/bench/minsyn.bpf.o "
+		"\\\n"
 		"           -f /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_tcp.o\n");
 }
 
@@ -312,16 +314,11 @@ static void cell(double wall, double kern, double base)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "empty", required_argument, NULL, 'e' },
-		{ "minsyn", required_argument, NULL, 'm' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "cpu", required_argument, NULL, 'c' },
-		{ "dump", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"iface", required_argument, NULL, 'i'},  {"empty", required_argument, NULL, 'e'},
+		{"minsyn", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
+		{"rounds", required_argument, NULL, 'r'}, {"repeat", required_argument, NULL, 'n'},
+		{"cpu", required_argument, NULL, 'c'},	  {"dump", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
 	static double kns[P_MAX][C_MAX][MAX_ROUNDS], wns[P_MAX][C_MAX][MAX_ROUNDS];
 	const char *iface = NULL, *empty = NULL, *minsyn = NULL, *filter = NULL, *dump = NULL;
@@ -334,11 +331,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "i:e:m:f:r:n:c:d:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'i': iface = optarg; break;
-		case 'e': empty = optarg; break;
-		case 'm': minsyn = optarg; break;
-		case 'f': filter = optarg; break;
-		case 'd': dump = optarg; break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'e':
+			empty = optarg;
+			break;
+		case 'm':
+			minsyn = optarg;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case 'd':
+			dump = optarg;
+			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_ROUNDS, &rounds))
 				goto bad_usage;
@@ -351,8 +358,11 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, 0, CPU_SETSIZE - 1, &cpu))
 				goto bad_usage;
 			break;
-		case 'h': usage(stdout); return 0;
-		default: goto bad_usage;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad_usage;
 		}
 	}
 	if (optind != argc)
@@ -422,8 +432,8 @@ int main(int argc, char **argv)
 				if (err) {
 					fprintf(stderr, "bench_xdp: test run of %s on %s: %s\n",
 						progs[p].name, class_names[c],
-						err == -EPROTO ? "did not pass the packet unchanged" :
-								 strerror(-err));
+						err == -EPROTO ? "did not pass the packet unchanged"
+							       : strerror(-err));
 					goto out;
 				}
 			}
@@ -455,7 +465,8 @@ int main(int argc, char **argv)
 			wm[p][c] = median(wns[p][c], rounds);
 		}
 	printf("\nXDP per-packet cost, ns/packet: CPU time over %lu BPF_PROG_TEST_RUN runs (the\n"
-	       "kernel's own whole-ns duration in parentheses), median of %lu rounds, CPU %lu; each\n"
+	       "kernel's own whole-ns duration in parentheses), median of %lu rounds, CPU %lu; "
+	       "each\n"
 	       "program attached natively to %s while measured; ratios to the empty program.\n\n",
 	       repeat, rounds, cpu, iface);
 	printf("%-27s %13s", "packet class", "empty");

@@ -30,8 +30,7 @@ int bench_minsyn(struct xdp_md *ctx)
 	__u32 port;
 	__u64 *n;
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(0x0800) ||
-	    ip->protocol != 6)
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(0x0800) || ip->protocol != 6)
 		return XDP_PASS;
 	th = (void *)ip + ip->ihl * 4;
 	if ((void *)(th + 1) > data_end || (((__u8 *)th)[13] & 0x12) != 0x02)

@@ -186,26 +186,26 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 
 struct pkt_spec pkt_tcp4(uint16_t sport, uint16_t dport, uint8_t flags)
 {
-	return (struct pkt_spec){ .ip = 4, .l4 = PKT_IP_TCP, .sport = sport, .dport = dport,
-				  .flags = flags };
+	return (struct pkt_spec){
+		.ip = 4, .l4 = PKT_IP_TCP, .sport = sport, .dport = dport, .flags = flags};
 }
 
 struct pkt_spec pkt_tcp6(uint16_t sport, uint16_t dport, uint8_t flags)
 {
-	return (struct pkt_spec){ .ip = 6, .l4 = PKT_IP_TCP, .sport = sport, .dport = dport,
-				  .flags = flags };
+	return (struct pkt_spec){
+		.ip = 6, .l4 = PKT_IP_TCP, .sport = sport, .dport = dport, .flags = flags};
 }
 
 struct pkt_spec pkt_udp4(uint16_t sport, uint16_t dport)
 {
-	return (struct pkt_spec){ .ip = 4, .l4 = PKT_IP_UDP, .sport = sport, .dport = dport,
-				  .payload = 32 };
+	return (struct pkt_spec){
+		.ip = 4, .l4 = PKT_IP_UDP, .sport = sport, .dport = dport, .payload = 32};
 }
 
 struct pkt_spec pkt_udp6(uint16_t sport, uint16_t dport)
 {
-	return (struct pkt_spec){ .ip = 6, .l4 = PKT_IP_UDP, .sport = sport, .dport = dport,
-				  .payload = 32 };
+	return (struct pkt_spec){
+		.ip = 6, .l4 = PKT_IP_UDP, .sport = sport, .dport = dport, .payload = 32};
 }
 
 void pkt_dump(const char *what, const uint8_t *buf, size_t len)

@@ -4,10 +4,10 @@
 
 #include "ref_parser.h"
 
-#define ETH_IP		0x0800
-#define ETH_IPV6	0x86DD
-#define ETH_8021Q	0x8100
-#define ETH_8021AD	0x88A8
+#define ETH_IP	   0x0800
+#define ETH_IPV6   0x86DD
+#define ETH_8021Q  0x8100
+#define ETH_8021AD 0x88A8
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -15,8 +15,8 @@ static uint16_t rd16(const uint8_t *p)
 }
 
 /* Return values of the header walkers besides an IP protocol number. */
-#define R_BAD	(-1)
-#define R_FRAG	(-2)
+#define R_BAD  (-1)
+#define R_FRAG (-2)
 
 /* IPv4 header at *off; lim is the last usable offset (exclusive), updated for the outer header. */
 static int ip4(const uint8_t *b, size_t *off, size_t *lim, bool inner)

@@ -10,9 +10,9 @@
 #include "portcanary.h"
 
 enum ref_verdict {
-	REF_L4,			/* TCP/UDP with ports */
-	REF_ICMP_ERR,		/* destination unreachable naming original ports */
-	REF_ICMP_NOPORT,	/* destination unreachable about a packet without ports */
+	REF_L4,		 /* TCP/UDP with ports */
+	REF_ICMP_ERR,	 /* destination unreachable naming original ports */
+	REF_ICMP_NOPORT, /* destination unreachable about a packet without ports */
 	REF_NOT_IP,
 	REF_MALFORMED,
 	REF_FRAG,
@@ -21,8 +21,8 @@ enum ref_verdict {
 
 struct ref_result {
 	enum ref_verdict verdict;
-	int proto;		/* enum pc_proto, for REF_L4 and REF_ICMP_ERR */
-	uint16_t sport;		/* the packet's ports; for ICMP errors, the original's */
+	int proto;	/* enum pc_proto, for REF_L4 and REF_ICMP_ERR */
+	uint16_t sport; /* the packet's ports; for ICMP errors, the original's */
 	uint16_t dport;
 	uint8_t tcp_flags;
 };

@@ -29,18 +29,18 @@
 
 /* Slots the tests monitor. */
 enum {
-	S_TCP_IN_80 = 1,	/* a web server on this host */
-	S_TCP_OUT_443,		/* an API this host calls */
-	S_UDP_IN_53,		/* a DNS server on this host */
-	S_UDP_OUT_5353,		/* a UDP service this host calls */
+	S_TCP_IN_80 = 1, /* a web server on this host */
+	S_TCP_OUT_443,	 /* an API this host calls */
+	S_UDP_IN_53,	 /* a DNS server on this host */
+	S_UDP_OUT_5353,	 /* a UDP service this host calls */
 	S_TCP_IN_22,
-	S_TCP_OUT_22,		/* same port number, other direction: a separate slot */
-	S_UDP_IN_4000,		/* a port the differential test hits often */
+	S_TCP_OUT_22,  /* same port number, other direction: a separate slot */
+	S_UDP_IN_4000, /* a port the differential test hits often */
 	S_TEST_MAX,
 };
 
 static struct portcanary_bpf *skel;
-static struct pc_port_table *ports;	/* the pc_ports map, mmapped as the loader does */
+static struct pc_port_table *ports; /* the pc_ports map, mmapped as the loader does */
 static int ncpus;
 
 /* What every counter should be now; compared in full by expect_now(). */
@@ -54,8 +54,8 @@ static const char *const counter_names[] = {
 	"tx_packets", "tx_bytes", "tx_syn", "tx_synack", "tx_rst", "tx_icmp_unreach",
 };
 static const char *const global_names[] = {
-	"packets", "not_ip", "malformed", "frag_nonfirst", "other_l4", "monitored", "icmp_errors",
-	"pad",
+	"packets",  "not_ip",	 "malformed",	"frag_nonfirst",
+	"other_l4", "monitored", "icmp_errors", "pad",
 };
 static const char *const hook_names[PC_HOOK_MAX] = {
 	[PC_HOOK_XDP] = "xdp",
@@ -276,8 +276,8 @@ static void test_ipv4_udp_both_directions(void **state)
 	size_t lq, la;
 
 	(void)state;
-	lq = send_spec(PC_HOOK_XDP, &q);	/* a query to our DNS server */
-	la = send_spec(PC_HOOK_XDP, &a);	/* an answer from a service we call */
+	lq = send_spec(PC_HOOK_XDP, &q); /* a query to our DNS server */
+	la = send_spec(PC_HOOK_XDP, &a); /* an answer from a service we call */
 	exp.g[PC_HOOK_XDP].packets = 2;
 	exp.g[PC_HOOK_XDP].monitored = 2;
 	exp.s[S_UDP_IN_53].rx_packets = 1;
@@ -353,12 +353,12 @@ static void test_ipv4_fragments(void **state)
 	(void)state;
 	s.mf = true;
 	s.payload = 200;
-	len = send_spec(PC_HOOK_XDP, &s);		/* first fragment: has the UDP header */
+	len = send_spec(PC_HOOK_XDP, &s); /* first fragment: has the UDP header */
 	s.mf = false;
 	s.frag_off = 26;
-	send_spec(PC_HOOK_XDP, &s);			/* last fragment: bytes 208.. */
+	send_spec(PC_HOOK_XDP, &s); /* last fragment: bytes 208.. */
 	s.mf = true;
-	send_spec(PC_HOOK_XDP, &s);			/* a middle one */
+	send_spec(PC_HOOK_XDP, &s); /* a middle one */
 	exp.g[PC_HOOK_XDP].packets = 3;
 	exp.g[PC_HOOK_XDP].monitored = 1;
 	exp.g[PC_HOOK_XDP].frag_nonfirst = 2;
@@ -422,16 +422,16 @@ static void test_ipv6_syn_and_synack(void **state)
 	la = send_spec(PC_HOOK_XDP, &a);
 	exp.g[PC_HOOK_XDP].packets = 2;
 	exp.g[PC_HOOK_XDP].monitored = 2;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = ls, .rx_syn = 1 };
-	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = la,
-						    .rx_synack = 1 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 1, .rx_bytes = ls, .rx_syn = 1};
+	exp.s[S_TCP_OUT_443] =
+		(struct pc_counters){.rx_packets = 1, .rx_bytes = la, .rx_synack = 1};
 	expect_now();
 }
 
 static void test_ipv6_each_ext_header(void **state)
 {
-	static const uint8_t types[] = { PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
-					 PKT_IP_FRAGMENT };
+	static const uint8_t types[] = {PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
+					PKT_IP_FRAGMENT};
 	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
 	uint64_t bytes = 0;
 	size_t i;
@@ -439,13 +439,12 @@ static void test_ipv6_each_ext_header(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(types); i++) {
 		s.next = 1;
-		s.ext[0] = (struct pkt_ext){ .type = types[i], .len8 = i, .more = true };
+		s.ext[0] = (struct pkt_ext){.type = types[i], .len8 = i, .more = true};
 		bytes += send_spec(PC_HOOK_XDP, &s);
 	}
 	exp.g[PC_HOOK_XDP].packets = 4;
 	exp.g[PC_HOOK_XDP].monitored = 4;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 4, .rx_bytes = bytes,
-						    .rx_syn = 4 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 4, .rx_bytes = bytes, .rx_syn = 4};
 	expect_now();
 }
 
@@ -457,21 +456,21 @@ static void test_ipv6_ext_chain(void **state)
 	(void)state;
 	/* hop-by-hop, destination options, routing, first fragment, destination options */
 	s.next = 5;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
-	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
-	s.ext[3] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
-	s.ext[4] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 0 };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .len8 = 0};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 1};
+	s.ext[2] = (struct pkt_ext){.type = PKT_IP_ROUTING, .len8 = 2};
+	s.ext[3] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .more = true};
+	s.ext[4] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 0};
 	len = send_spec(PC_HOOK_XDP, &s);
 	/* Seven headers: more than the parser walks, so it gives up: other_l4. */
 	s.next = 7;
-	s.ext[5] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
-	s.ext[6] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	s.ext[5] = (struct pkt_ext){.type = PKT_IP_DSTOPTS};
+	s.ext[6] = (struct pkt_ext){.type = PKT_IP_DSTOPTS};
 	send_spec(PC_HOOK_XDP, &s);
 	exp.g[PC_HOOK_XDP].packets = 2;
 	exp.g[PC_HOOK_XDP].monitored = 1;
 	exp.g[PC_HOOK_XDP].other_l4 = 1;
-	exp.s[S_UDP_IN_53] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len };
+	exp.s[S_UDP_IN_53] = (struct pc_counters){.rx_packets = 1, .rx_bytes = len};
 	expect_now();
 }
 
@@ -482,19 +481,19 @@ static void test_ipv6_fragments(void **state)
 
 	(void)state;
 	s.next = 1;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true};
 	len = send_spec(PC_HOOK_XDP, &s);
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 100, .more = false };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 100, .more = false};
 	send_spec(PC_HOOK_XDP, &s);
 	/* A non-first fragment behind a hop-by-hop header. */
 	s.next = 2;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true};
 	send_spec(PC_HOOK_XDP, &s);
 	exp.g[PC_HOOK_XDP].packets = 3;
 	exp.g[PC_HOOK_XDP].monitored = 1;
 	exp.g[PC_HOOK_XDP].frag_nonfirst = 2;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len, .rx_syn = 1 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 1, .rx_bytes = len, .rx_syn = 1};
 	expect_now();
 }
 
@@ -518,7 +517,7 @@ static void test_ipv6_payload_len(void **state)
 	exp.g[PC_HOOK_XDP].packets = 3;
 	exp.g[PC_HOOK_XDP].monitored = 1;
 	exp.g[PC_HOOK_XDP].malformed = 2;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 1, .rx_bytes = len, .rx_syn = 1 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 1, .rx_bytes = len, .rx_syn = 1};
 	expect_now();
 }
 
@@ -531,23 +530,22 @@ static void test_vlan_tags(void **state)
 	uint64_t bytes = 0;
 
 	(void)state;
-	s.nvlan = 1;					/* 802.1Q */
+	s.nvlan = 1; /* 802.1Q */
 	bytes += send_spec(PC_HOOK_XDP, &s);
 	s.nvlan = 1;
-	s.vlan_tpid[0] = PKT_ETH_8021AD;		/* a lone 802.1ad tag */
+	s.vlan_tpid[0] = PKT_ETH_8021AD; /* a lone 802.1ad tag */
 	bytes += send_spec(PC_HOOK_XDP, &s);
 	s.nvlan = 2;
-	s.vlan_tpid[1] = PKT_ETH_8021Q;			/* QinQ: 802.1ad outside 802.1Q */
+	s.vlan_tpid[1] = PKT_ETH_8021Q; /* QinQ: 802.1ad outside 802.1Q */
 	bytes += send_spec(PC_HOOK_XDP, &s);
-	s6.nvlan = 2;					/* QinQ, both 802.1Q, IPv6 */
+	s6.nvlan = 2; /* QinQ, both 802.1Q, IPv6 */
 	bytes += send_spec(PC_HOOK_XDP, &s6);
-	s.nvlan = 3;					/* a third tag: beyond what we parse */
+	s.nvlan = 3; /* a third tag: beyond what we parse */
 	send_spec(PC_HOOK_XDP, &s);
 	exp.g[PC_HOOK_XDP].packets = 5;
 	exp.g[PC_HOOK_XDP].monitored = 4;
 	exp.g[PC_HOOK_XDP].not_ip = 1;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 4, .rx_bytes = bytes,
-						    .rx_syn = 4 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 4, .rx_bytes = bytes, .rx_syn = 4};
 	expect_now();
 }
 
@@ -555,12 +553,12 @@ static void test_vlan_tags(void **state)
 
 static void test_not_ip_and_other(void **state)
 {
-	struct pkt_spec arp = { .ethertype = PKT_ETH_ARP, .pad_to = 60 };
-	struct pkt_spec gre = { .ip = 4, .l4 = PKT_IP_GRE, .payload = 20 };
-	struct pkt_spec echo = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56 };
-	struct pkt_spec echo6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56 };
+	struct pkt_spec arp = {.ethertype = PKT_ETH_ARP, .pad_to = 60};
+	struct pkt_spec gre = {.ip = 4, .l4 = PKT_IP_GRE, .payload = 20};
+	struct pkt_spec echo = {.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56};
+	struct pkt_spec echo6 = {.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56};
 	/* ICMPv6 inside IPv4 is not an ICMP error we read */
-	struct pkt_spec mixed = { .ip = 4, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .payload = 56 };
+	struct pkt_spec mixed = {.ip = 4, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .payload = 56};
 
 	(void)state;
 	send_spec(PC_HOOK_XDP, &arp);
@@ -582,25 +580,25 @@ static void test_icmp_unreach_ingress(void **state)
 {
 	/* We sent UDP 41000 → 5353 and TCP SYN 41000 → 443; the network says no. */
 	struct pkt_spec ou = pkt_udp4(41000, 5353), ot = pkt_tcp4(41000, 443, PKT_SYN);
-	struct pkt_spec e1 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3,
-			       .inner = &ou };
-	struct pkt_spec e2 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 13,
-			       .inner = &ot };
+	struct pkt_spec e1 = {
+		.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3, .inner = &ou};
+	struct pkt_spec e2 = {
+		.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 13, .inner = &ot};
 	/* Our service's source port 53 in an error: the reply we sent could not be delivered. */
 	struct pkt_spec os = pkt_udp4(53, 33333);
-	struct pkt_spec e3 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 1,
-			       .inner = &os };
+	struct pkt_spec e3 = {
+		.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 1, .inner = &os};
 	/* Not port-bearing: an error about a GRE packet. */
-	struct pkt_spec og = { .ip = 4, .l4 = PKT_IP_GRE };
-	struct pkt_spec e4 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &og };
+	struct pkt_spec og = {.ip = 4, .l4 = PKT_IP_GRE};
+	struct pkt_spec e4 = {.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &og};
 	/* An error about an unwatched port. */
 	struct pkt_spec ox = pkt_tcp4(40000, 9999, PKT_SYN);
-	struct pkt_spec e5 = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &ox };
+	struct pkt_spec e5 = {.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &ox};
 	/* An error whose quote stops before the ports end: malformed. */
 	struct pkt_spec e6 = e2;
 
 	(void)state;
-	ou.ip_opt_words = 2;	/* the quoted header has options too */
+	ou.ip_opt_words = 2; /* the quoted header has options too */
 	e6.inner_l4_bytes = 3;
 	send_spec(PC_HOOK_XDP, &e1);
 	send_spec(PC_HOOK_XDP, &e2);
@@ -621,21 +619,21 @@ static void test_icmp_unreach_ingress(void **state)
 static void test_icmpv6_unreach_ingress(void **state)
 {
 	struct pkt_spec ot = pkt_tcp6(40000, 443, PKT_SYN);
-	struct pkt_spec e = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4,
-			      .inner = &ot };
+	struct pkt_spec e = {
+		.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4, .inner = &ot};
 	struct pkt_spec ou = pkt_udp6(41000, 5353);
-	struct pkt_spec eu = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .inner = &ou,
-			       .nvlan = 1 };
+	struct pkt_spec eu = {
+		.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .inner = &ou, .nvlan = 1};
 	/* Packet too big (type 2) is not an unreachable: other. */
 	struct pkt_spec ptb = e;
 
 	(void)state;
 	ot.tcp_opt_words = 5;
 	ot.inner_l4_bytes = 0;
-	e.inner_l4_bytes = 40;	/* ICMPv6 quotes as much as fits: the whole SYN */
-	ou.next = 2;		/* the quoted packet carries extension headers */
-	ou.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
-	ou.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
+	e.inner_l4_bytes = 40; /* ICMPv6 quotes as much as fits: the whole SYN */
+	ou.next = 2;	       /* the quoted packet carries extension headers */
+	ou.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS};
+	ou.ext[1] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 1};
 	ptb.icmp_type = 2;
 	send_spec(PC_HOOK_XDP, &e);
 	send_spec(PC_HOOK_XDP, &eu);
@@ -660,12 +658,12 @@ static void test_tc_egress(void **state)
 	struct pkt_spec dns = pkt_udp4(53, 40003);
 	/* The host rejects a SYN to its port 80 with an ICMP error... */
 	struct pkt_spec orig = pkt_tcp4(40004, 80, PKT_SYN);
-	struct pkt_spec rej = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 10,
-				.inner = &orig };
+	struct pkt_spec rej = {
+		.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 10, .inner = &orig};
 	/* ...and a UDP datagram to 53 over IPv6. */
 	struct pkt_spec orig6 = pkt_udp6(40005, 53);
-	struct pkt_spec rej6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4,
-				 .inner = &orig6 };
+	struct pkt_spec rej6 = {
+		.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .icmp_code = 4, .inner = &orig6};
 	size_t l1, l2, l3, l4;
 
 	(void)state;
@@ -678,12 +676,14 @@ static void test_tc_egress(void **state)
 	exp.g[PC_HOOK_TC_EGRESS].packets = 6;
 	exp.g[PC_HOOK_TC_EGRESS].monitored = 6;
 	exp.g[PC_HOOK_TC_EGRESS].icmp_errors = 2;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .tx_packets = 2, .tx_bytes = l1 + l2,
-						   .tx_synack = 1, .tx_rst = 1,
-						   .tx_icmp_unreach = 1 };
-	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .tx_packets = 1, .tx_bytes = l3, .tx_syn = 1 };
-	exp.s[S_UDP_IN_53] = (struct pc_counters){ .tx_packets = 1, .tx_bytes = l4,
-						   .tx_icmp_unreach = 1 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.tx_packets = 2,
+						  .tx_bytes = l1 + l2,
+						  .tx_synack = 1,
+						  .tx_rst = 1,
+						  .tx_icmp_unreach = 1};
+	exp.s[S_TCP_OUT_443] = (struct pc_counters){.tx_packets = 1, .tx_bytes = l3, .tx_syn = 1};
+	exp.s[S_UDP_IN_53] =
+		(struct pc_counters){.tx_packets = 1, .tx_bytes = l4, .tx_icmp_unreach = 1};
 	expect_now();
 }
 
@@ -692,9 +692,13 @@ static void test_tc_ingress_same_as_xdp(void **state)
 	struct pkt_spec syn = pkt_tcp4(40000, 80, PKT_SYN);
 	struct pkt_spec synack = pkt_tcp6(443, 40000, PKT_SYN | PKT_ACK);
 	struct pkt_spec ou = pkt_udp4(41000, 5353);
-	struct pkt_spec e = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3,
-			      .inner = &ou, .nvlan = 2,
-			      .vlan_tpid = { PKT_ETH_8021AD, PKT_ETH_8021Q } };
+	struct pkt_spec e = {.ip = 4,
+			     .l4 = PKT_IP_ICMP,
+			     .icmp_type = 3,
+			     .icmp_code = 3,
+			     .inner = &ou,
+			     .nvlan = 2,
+			     .vlan_tpid = {PKT_ETH_8021AD, PKT_ETH_8021Q}};
 	struct pkt_spec frag = pkt_udp4(1, 53);
 	size_t l1, l2;
 	int hook;
@@ -711,11 +715,10 @@ static void test_tc_ingress_same_as_xdp(void **state)
 		exp.g[hook].icmp_errors = 1;
 		exp.g[hook].frag_nonfirst = 1;
 	}
-	exp.s[S_TCP_IN_80] = (struct pc_counters){ .rx_packets = 2, .rx_bytes = 2 * l1,
-						    .rx_syn = 2 };
-	exp.s[S_TCP_OUT_443] = (struct pc_counters){ .rx_packets = 2, .rx_bytes = 2 * l2,
-						     .rx_synack = 2 };
-	exp.s[S_UDP_OUT_5353] = (struct pc_counters){ .rx_icmp_unreach = 2 };
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 2, .rx_bytes = 2 * l1, .rx_syn = 2};
+	exp.s[S_TCP_OUT_443] =
+		(struct pc_counters){.rx_packets = 2, .rx_bytes = 2 * l2, .rx_synack = 2};
+	exp.s[S_UDP_OUT_5353] = (struct pc_counters){.rx_icmp_unreach = 2};
 	expect_now();
 }
 
@@ -766,8 +769,8 @@ static void truncations(const struct pkt_spec *s)
 			tried++;
 			/* check as we go, so a failure names the offset */
 			if (compare(hook, hook + 1, 1, S_TEST_MAX))
-				fail_msg("%s: frame cut at %zu of %zu bytes", hook_names[hook],
-					 cut, len);
+				fail_msg("%s: frame cut at %zu of %zu bytes", hook_names[hook], cut,
+					 len);
 		}
 		/* The whole frame, as a control: the cuts were what made it malformed. */
 		run(hook, pkt, len);
@@ -818,8 +821,8 @@ static void test_truncated_ipv6_syn(void **state)
 	(void)state;
 	s.tcp_opt_words = 5;
 	s.next = 2;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .len8 = 0};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .more = true};
 	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
 	truncations(&s);
 }
@@ -831,7 +834,7 @@ static void test_truncated_ipv6_qinq_syn(void **state)
 	(void)state;
 	s.tcp_opt_words = 5;
 	s.next = 1;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_ROUTING, .len8 = 2};
 	s.nvlan = 2;
 	s.vlan_tpid[0] = PKT_ETH_8021AD;
 	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
@@ -877,15 +880,15 @@ static uint32_t below(uint32_t n)
 
 static uint16_t rnd_port(void)
 {
-	static const uint16_t pool[] = { 80, 443, 53, 5353, 22, 4000, 8080, 1 };
+	static const uint16_t pool[] = {80, 443, 53, 5353, 22, 4000, 8080, 1};
 
 	return below(4) ? pool[below(sizeof(pool) / sizeof(pool[0]))] : (uint16_t)rnd();
 }
 
 static void rnd_l3(struct pkt_spec *s, int ip)
 {
-	static const uint8_t ext_types[] = { PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
-					     PKT_IP_FRAGMENT };
+	static const uint8_t ext_types[] = {PKT_IP_HOPOPTS, PKT_IP_ROUTING, PKT_IP_DSTOPTS,
+					    PKT_IP_FRAGMENT};
 	int i;
 
 	s->ip = ip;
@@ -914,8 +917,9 @@ static void rnd_l4(struct pkt_spec *s, bool inner)
 	s->dport = rnd_port();
 	if (r < 10) {
 		s->l4 = PKT_IP_TCP;
-		s->flags = below(2) ? (uint8_t)rnd() : (uint8_t[]){ PKT_SYN, PKT_SYN | PKT_ACK,
-								   PKT_RST, PKT_ACK }[below(4)];
+		s->flags = below(2) ? (uint8_t)rnd()
+				    : (uint8_t[]){PKT_SYN, PKT_SYN | PKT_ACK, PKT_RST,
+						  PKT_ACK}[below(4)];
 		s->tcp_opt_words = below(2) ? 0 : below(11);
 	} else if (r < 15) {
 		s->l4 = PKT_IP_UDP;
@@ -923,14 +927,14 @@ static void rnd_l4(struct pkt_spec *s, bool inner)
 		s->l4 = below(2) ? PKT_IP_ICMP : PKT_IP_ICMPV6;
 		s->icmp_type = below(3) ? (s->ip == 4 ? 3 : 1) : (uint8_t)below(10);
 	} else {
-		s->l4 = (uint8_t[]){ PKT_IP_GRE, 132, PKT_IP_ICMP, 255 }[below(4)];
+		s->l4 = (uint8_t[]){PKT_IP_GRE, 132, PKT_IP_ICMP, 255}[below(4)];
 	}
 	s->payload = below(2) ? 0 : below(80);
 }
 
 static size_t rnd_frame(uint8_t *pkt, struct pkt_spec *inner)
 {
-	struct pkt_spec s = { 0 };
+	struct pkt_spec s = {0};
 	size_t len, n, i;
 
 	s.nvlan = below(4) ? 0 : 1 + below(3);
@@ -938,9 +942,12 @@ static size_t rnd_frame(uint8_t *pkt, struct pkt_spec *inner)
 		s.vlan_tpid[i] = below(2) ? PKT_ETH_8021Q : PKT_ETH_8021AD;
 	switch (below(10)) {
 	case 0:
-		s.ethertype = (uint16_t[]){ PKT_ETH_ARP, 0x88cc, 0x8847, 0x0000 }[below(4)];
+		s.ethertype = (uint16_t[]){PKT_ETH_ARP, 0x88cc, 0x8847, 0x0000}[below(4)];
 		break;
-	case 1: case 2: case 3: case 4:
+	case 1:
+	case 2:
+	case 3:
+	case 4:
 		rnd_l3(&s, 4);
 		break;
 	default:
@@ -1032,7 +1039,8 @@ static int group_setup(void **state)
 	if (!skel) {
 		err = -errno;
 		fprintf(stderr,
-			"test_datapath: cannot load the BPF object: %s (run as root on a kernel with BPF and BTF)\n",
+			"test_datapath: cannot load the BPF object: %s (run as root on a kernel "
+			"with BPF and BTF)\n",
 			strerror(-err));
 		return -1;
 	}

@@ -47,14 +47,14 @@
 
 /* Ports and slots the tests watch; unusual port numbers, so nothing else uses them. */
 enum {
-	P_WEB = 47080,		/* TCP, inbound: a server here */
-	P_API = 47443,		/* TCP, outbound: a service this host calls */
-	P_BOTH = 47022,		/* TCP, watched in both directions (separate slots) */
-	P_DNS = 47053,		/* UDP, inbound */
-	P_SYSLOG = 47514,	/* UDP, outbound */
-	P_OTHER = 47999,	/* never watched */
-	P_RARE = 47777,		/* UDP, inbound, in the unfiltered test only */
-	P_CLIENT = 40000,	/* the remote/ephemeral side: never watched */
+	P_WEB = 47080,	  /* TCP, inbound: a server here */
+	P_API = 47443,	  /* TCP, outbound: a service this host calls */
+	P_BOTH = 47022,	  /* TCP, watched in both directions (separate slots) */
+	P_DNS = 47053,	  /* UDP, inbound */
+	P_SYSLOG = 47514, /* UDP, outbound */
+	P_OTHER = 47999,  /* never watched */
+	P_RARE = 47777,	  /* UDP, inbound, in the unfiltered test only */
+	P_CLIENT = 40000, /* the remote/ephemeral side: never watched */
 };
 
 enum {
@@ -68,17 +68,17 @@ enum {
 };
 
 /* skb_iif of a received test skb; any nonzero value means "received". */
-#define IIF_RX 1
+#define IIF_RX	  1
 #define IIF_LOCAL 0
 
 static struct portcanary_bpf *skel;
-static struct bpf_link *tracer;		/* the tracer of the main skeleton */
-static struct pc_port_table *ports;	/* its pc_ports map, mmapped as the loader does */
+static struct bpf_link *tracer;	    /* the tracer of the main skeleton */
+static struct pc_port_table *ports; /* its pc_ports map, mmapped as the loader does */
 static struct pc_dropreasons *reasons;
-static unsigned int r_unspec;		/* NOT_SPECIFIED: the test run's kfree_skb() */
-static unsigned int r_nosock;		/* NO_SOCKET: a SYN or datagram to a closed port */
+static unsigned int r_unspec; /* NOT_SPECIFIED: the test run's kfree_skb() */
+static unsigned int r_nosock; /* NO_SOCKET: a SYN or datagram to a closed port */
 static int ncpus;
-static int ns_main = -1, ns_quiet = -1;	/* fds of M and of a second, idle namespace Q */
+static int ns_main = -1, ns_quiet = -1; /* fds of M and of a second, idle namespace Q */
 static unsigned int ino_main, ino_quiet;
 
 /* One expected pc_drops entry. */
@@ -150,7 +150,7 @@ static uint64_t local_examined(struct portcanary_bpf *s)
 	return v;
 }
 
-static uint64_t base_main;	/* local_examined(skel) after the reset */
+static uint64_t base_main; /* local_examined(skel) after the reset */
 
 static int reset(void **state)
 {
@@ -166,7 +166,7 @@ static int reset(void **state)
 /* The drop hook's globals, summed over CPUs (cpu < 0), or of one CPU. */
 static struct pc_global read_global(struct portcanary_bpf *s, int cpu)
 {
-	struct pc_global v[ncpus], sum = { 0 };
+	struct pc_global v[ncpus], sum = {0};
 	uint32_t key = PC_HOOK_DROP;
 	int i;
 
@@ -186,13 +186,13 @@ static struct pc_global read_global(struct portcanary_bpf *s, int cpu)
 	return sum;
 }
 
-#define CHECK_FIELD(got, want, name)                                                      \
-	do {                                                                              \
-		if ((uint64_t)(got) != (uint64_t)(want)) {                                \
-			print_error("drop global %s = %llu, expected %llu\n", name,      \
-				    (unsigned long long)(got), (unsigned long long)(want)); \
-			bad++;                                                            \
-		}                                                                         \
+#define CHECK_FIELD(got, want, name)                                                               \
+	do {                                                                                       \
+		if ((uint64_t)(got) != (uint64_t)(want)) {                                         \
+			print_error("drop global %s = %llu, expected %llu\n", name,                \
+				    (unsigned long long)(got), (unsigned long long)(want));        \
+			bad++;                                                                     \
+		}                                                                                  \
 	} while (0)
 
 /* base: local_examined(s) before the test's drops. */
@@ -277,7 +277,7 @@ static void expect_no_drops(void)
 static void run_frame(const uint8_t *pkt, size_t len, uint32_t iif)
 {
 	uint8_t out[PKT_MAX + 256];
-	struct __sk_buff ctx = { .ingress_ifindex = iif };
+	struct __sk_buff ctx = {.ingress_ifindex = iif};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
 		    .repeat = 1);
@@ -313,13 +313,13 @@ static size_t send_spec(const struct pkt_spec *s, uint32_t iif)
 static void test_syn_in_received(void **state)
 {
 	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
-	const struct drop_exp d[] = { { S_WEB_IN, r_unspec, 1 } };
+	const struct drop_exp d[] = {{S_WEB_IN, r_unspec, 1}};
 
 	(void)state;
 	s.tcp_opt_words = 5;
 	send_spec(&s, IIF_RX);
 	expect_drops(d, 1);
-	expect_global(&(struct glob_exp){ .packets = 1, .monitored = 1 });
+	expect_global(&(struct glob_exp){.packets = 1, .monitored = 1});
 }
 
 static void test_direction_received(void **state)
@@ -332,17 +332,17 @@ static void test_direction_received(void **state)
 	(void)state;
 	/* Received: IN by destination port (a client's SYN to our server)... */
 	send_spec(&to_both, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 1 } }, 1);
+	expect_drops((const struct drop_exp[]){{S_BOTH_IN, r_unspec, 1}}, 1);
 	/* ...OUT by source port (the answer of a service we call). */
 	send_spec(&from_both, IIF_RX);
 	send_spec(&from_api, IIF_RX);
 	/* A received packet from port P_WEB is not our web server's traffic: nothing. */
 	send_spec(&from_web, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 1 },
-						{ S_BOTH_OUT, r_unspec, 1 },
-						{ S_API_OUT, r_unspec, 1 } },
+	expect_drops((const struct drop_exp[]){{S_BOTH_IN, r_unspec, 1},
+					       {S_BOTH_OUT, r_unspec, 1},
+					       {S_API_OUT, r_unspec, 1}},
 		     3);
-	expect_global(&(struct glob_exp){ .packets = 4, .monitored = 3 });
+	expect_global(&(struct glob_exp){.packets = 4, .monitored = 3});
 }
 
 static void test_direction_local(void **state)
@@ -355,17 +355,17 @@ static void test_direction_local(void **state)
 	(void)state;
 	/* Locally generated: OUT by destination port (our SYN to a service we call)... */
 	send_spec(&to_both, IIF_LOCAL);
-	expect_drops((const struct drop_exp[]){ { S_BOTH_OUT, r_unspec, 1 } }, 1);
+	expect_drops((const struct drop_exp[]){{S_BOTH_OUT, r_unspec, 1}}, 1);
 	send_spec(&to_api, IIF_LOCAL);
 	/* ...IN by source port (our server's SYN-ACK). */
 	send_spec(&from_both, IIF_LOCAL);
 	/* A packet we send to someone's port P_WEB is not our web server's: nothing. */
 	send_spec(&to_web, IIF_LOCAL);
-	expect_drops((const struct drop_exp[]){ { S_BOTH_OUT, r_unspec, 1 },
-						{ S_API_OUT, r_unspec, 1 },
-						{ S_BOTH_IN, r_unspec, 1 } },
+	expect_drops((const struct drop_exp[]){{S_BOTH_OUT, r_unspec, 1},
+					       {S_API_OUT, r_unspec, 1},
+					       {S_BOTH_IN, r_unspec, 1}},
 		     3);
-	expect_global(&(struct glob_exp){ .packets = 4, .monitored = 3 });
+	expect_global(&(struct glob_exp){.packets = 4, .monitored = 3});
 }
 
 static void test_one_drop_two_slots(void **state)
@@ -379,12 +379,12 @@ static void test_one_drop_two_slots(void **state)
 	send_spec(&s, IIF_RX);
 	send_spec(&s, IIF_LOCAL);
 	send_spec(&t, IIF_LOCAL);
-	expect_drops((const struct drop_exp[]){ { S_BOTH_IN, r_unspec, 2 },
-						{ S_BOTH_OUT, r_unspec, 2 },
-						{ S_WEB_IN, r_unspec, 1 },
-						{ S_API_OUT, r_unspec, 1 } },
+	expect_drops((const struct drop_exp[]){{S_BOTH_IN, r_unspec, 2},
+					       {S_BOTH_OUT, r_unspec, 2},
+					       {S_WEB_IN, r_unspec, 1},
+					       {S_API_OUT, r_unspec, 1}},
 		     4);
-	expect_global(&(struct glob_exp){ .packets = 3, .monitored = 3 });
+	expect_global(&(struct glob_exp){.packets = 3, .monitored = 3});
 }
 
 static void test_unmonitored(void **state)
@@ -402,7 +402,7 @@ static void test_unmonitored(void **state)
 	send_spec(&c, IIF_RX);
 	send_spec(&d, IIF_RX);
 	expect_no_drops();
-	expect_global(&(struct glob_exp){ .packets = 5 });
+	expect_global(&(struct glob_exp){.packets = 5});
 }
 
 static void test_udp(void **state)
@@ -412,16 +412,15 @@ static void test_udp(void **state)
 	struct pkt_spec a4 = pkt_udp4(P_DNS, P_CLIENT);
 
 	(void)state;
-	send_spec(&q4, IIF_RX);		/* a query to our DNS server */
+	send_spec(&q4, IIF_RX); /* a query to our DNS server */
 	send_spec(&q6, IIF_RX);
-	send_spec(&a4, IIF_LOCAL);	/* its answer */
-	send_spec(&l4, IIF_LOCAL);	/* our log line to a remote syslog */
+	send_spec(&a4, IIF_LOCAL); /* its answer */
+	send_spec(&l4, IIF_LOCAL); /* our log line to a remote syslog */
 	send_spec(&l6, IIF_LOCAL);
-	send_spec(&l4, IIF_RX);		/* someone sending to port P_SYSLOG here: not ours */
-	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_unspec, 3 },
-						{ S_SYSLOG_OUT, r_unspec, 2 } },
-		     2);
-	expect_global(&(struct glob_exp){ .packets = 6, .monitored = 5 });
+	send_spec(&l4, IIF_RX); /* someone sending to port P_SYSLOG here: not ours */
+	expect_drops(
+		(const struct drop_exp[]){{S_DNS_IN, r_unspec, 3}, {S_SYSLOG_OUT, r_unspec, 2}}, 2);
+	expect_global(&(struct glob_exp){.packets = 6, .monitored = 5});
 }
 
 /* ---- IPv4 and IPv6 shapes ---- */
@@ -433,8 +432,8 @@ static void test_ipv4_options(void **state)
 	(void)state;
 	for (s.ip_opt_words = 0; s.ip_opt_words <= 10; s.ip_opt_words++)
 		send_spec(&s, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 11 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 11, .monitored = 11 });
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 11}}, 1);
+	expect_global(&(struct glob_exp){.packets = 11, .monitored = 11});
 }
 
 static void test_ipv4_fragments(void **state)
@@ -451,13 +450,13 @@ static void test_ipv4_fragments(void **state)
 	send_spec(&s, IIF_RX);
 	s.mf = false;
 	send_spec(&s, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_unspec, 1 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 3, .frag_nonfirst = 2, .monitored = 1 });
+	expect_drops((const struct drop_exp[]){{S_DNS_IN, r_unspec, 1}}, 1);
+	expect_global(&(struct glob_exp){.packets = 3, .frag_nonfirst = 2, .monitored = 1});
 }
 
 static void test_ipv6_ext_headers(void **state)
 {
-	static const uint8_t types[] = { PKT_IP_HOPOPTS, PKT_IP_DSTOPTS, PKT_IP_ROUTING };
+	static const uint8_t types[] = {PKT_IP_HOPOPTS, PKT_IP_DSTOPTS, PKT_IP_ROUTING};
 	struct pkt_spec s = pkt_tcp6(P_CLIENT, P_WEB, PKT_SYN);
 	int i, len8;
 
@@ -466,25 +465,25 @@ static void test_ipv6_ext_headers(void **state)
 	s.next = 1;
 	for (i = 0; i < 3; i++)
 		for (len8 = 0; len8 <= 3; len8 += 3) {
-			s.ext[0] = (struct pkt_ext){ .type = types[i], .len8 = len8 };
+			s.ext[0] = (struct pkt_ext){.type = types[i], .len8 = len8};
 			send_spec(&s, IIF_RX);
 		}
 	/* A chain the datapath also walks: hop-by-hop, dstopts, routing, first fragment,
 	 * dstopts; the drop of such a packet must be attributed too. */
 	s.next = 5;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 0 };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 1 };
-	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 2 };
-	s.ext[3] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
-	s.ext[4] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS, .len8 = 0 };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .len8 = 0};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 1};
+	s.ext[2] = (struct pkt_ext){.type = PKT_IP_ROUTING, .len8 = 2};
+	s.ext[3] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .more = true};
+	s.ext[4] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 0};
 	send_spec(&s, IIF_RX);
 	/* Seven: more than either walks; given up on as other_l4, as in the datapath. */
 	s.next = 7;
-	s.ext[5] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
-	s.ext[6] = (struct pkt_ext){ .type = PKT_IP_DSTOPTS };
+	s.ext[5] = (struct pkt_ext){.type = PKT_IP_DSTOPTS};
+	s.ext[6] = (struct pkt_ext){.type = PKT_IP_DSTOPTS};
 	send_spec(&s, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 7 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 8, .other_l4 = 1, .monitored = 7 });
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 7}}, 1);
+	expect_global(&(struct glob_exp){.packets = 8, .other_l4 = 1, .monitored = 7});
 }
 
 static void test_ipv6_fragments(void **state)
@@ -495,32 +494,32 @@ static void test_ipv6_fragments(void **state)
 	/* A received answer from the syslog service we call, in fragments. */
 	s.payload = 300;
 	s.next = 1;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true};
 	send_spec(&s, IIF_RX);
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 37, .more = false };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 37, .more = false};
 	send_spec(&s, IIF_RX);
 	/* A non-first fragment behind a hop-by-hop header. */
 	s.next = 2;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 1, .more = true};
 	send_spec(&s, IIF_RX);
 	/* And a first one behind it. */
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true };
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .frag_off = 0, .more = true};
 	send_spec(&s, IIF_RX);
-	expect_drops((const struct drop_exp[]){ { S_SYSLOG_OUT, r_unspec, 2 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 4, .frag_nonfirst = 2, .monitored = 2 });
+	expect_drops((const struct drop_exp[]){{S_SYSLOG_OUT, r_unspec, 2}}, 1);
+	expect_global(&(struct glob_exp){.packets = 4, .frag_nonfirst = 2, .monitored = 2});
 }
 
 static void test_not_ip_and_other_l4(void **state)
 {
-	struct pkt_spec arp = { .ethertype = PKT_ETH_ARP, .pad_to = 60 };
-	struct pkt_spec gre = { .ip = 4, .l4 = PKT_IP_GRE, .payload = 20 };
-	struct pkt_spec echo = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56 };
-	struct pkt_spec echo6 = { .ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56 };
+	struct pkt_spec arp = {.ethertype = PKT_ETH_ARP, .pad_to = 60};
+	struct pkt_spec gre = {.ip = 4, .l4 = PKT_IP_GRE, .payload = 20};
+	struct pkt_spec echo = {.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 8, .payload = 56};
+	struct pkt_spec echo6 = {.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 128, .payload = 56};
 	/* An ICMP error quoting a watched port's packet: not a TCP/UDP drop, so not attributed. */
 	struct pkt_spec orig = pkt_tcp4(P_CLIENT, P_API, PKT_SYN);
-	struct pkt_spec unreach = { .ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3,
-				    .inner = &orig };
+	struct pkt_spec unreach = {
+		.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .icmp_code = 3, .inner = &orig};
 	/* The test run leaves a VLAN tag in place (skb->protocol 802.1Q): not IP to the
 	 * tracer. The stack untags before the drops that matter (the e2e VLAN test). */
 	struct pkt_spec vlan = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
@@ -534,7 +533,7 @@ static void test_not_ip_and_other_l4(void **state)
 	send_spec(&echo6, IIF_RX);
 	send_spec(&unreach, IIF_RX);
 	expect_no_drops();
-	expect_global(&(struct glob_exp){ .packets = 6, .not_ip = 2, .other_l4 = 4 });
+	expect_global(&(struct glob_exp){.packets = 6, .not_ip = 2, .other_l4 = 4});
 }
 
 /* Offset of the L4 header in the frame of s (no VLAN). */
@@ -560,7 +559,7 @@ static void truncations(const struct pkt_spec *s, uint16_t slot)
 {
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(s, pkt, sizeof(pkt)), need = l4_offset(s) + 4, cut;
-	struct glob_exp e = { 0 };
+	struct glob_exp e = {0};
 
 	assert_true(len > need);
 	for (cut = 14; cut <= len; cut++) {
@@ -584,7 +583,7 @@ static void truncations(const struct pkt_spec *s, uint16_t slot)
 		else
 			e.monitored++;
 	}
-	expect_drops((const struct drop_exp[]){ { slot, r_unspec, len - need + 1 } }, 1);
+	expect_drops((const struct drop_exp[]){{slot, r_unspec, len - need + 1}}, 1);
 	expect_global(&e);
 }
 
@@ -604,9 +603,9 @@ static void test_truncated_ipv6(void **state)
 
 	(void)state;
 	s.next = 3;
-	s.ext[0] = (struct pkt_ext){ .type = PKT_IP_HOPOPTS, .len8 = 1 };
-	s.ext[1] = (struct pkt_ext){ .type = PKT_IP_FRAGMENT, .more = true };
-	s.ext[2] = (struct pkt_ext){ .type = PKT_IP_ROUTING, .len8 = 0 };
+	s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .len8 = 1};
+	s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT, .more = true};
+	s.ext[2] = (struct pkt_ext){.type = PKT_IP_ROUTING, .len8 = 0};
 	truncations(&s, S_DNS_IN);
 }
 
@@ -629,7 +628,7 @@ static void test_inconsistent_headers(void **state)
 	pkt[14] = 0x40 | (pkt[14] & 0x0f);
 	run_frame(pkt, len, IIF_RX);
 	expect_no_drops();
-	expect_global(&(struct glob_exp){ .packets = 3, .malformed = 3 });
+	expect_global(&(struct glob_exp){.packets = 3, .malformed = 3});
 }
 
 /* ---- the tracer never changes anything ---- */
@@ -637,7 +636,7 @@ static void test_inconsistent_headers(void **state)
 static void test_tracer_changes_nothing(void **state)
 {
 	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
-	struct __sk_buff ctx_in = { .ingress_ifindex = IIF_RX, .mark = 0x5a, .priority = 3 };
+	struct __sk_buff ctx_in = {.ingress_ifindex = IIF_RX, .mark = 0x5a, .priority = 3};
 	struct __sk_buff ctx_out[2];
 	uint8_t pkt[PKT_MAX], out[2][PKT_MAX];
 	size_t len;
@@ -658,9 +657,8 @@ static void test_tracer_changes_nothing(void **state)
 			assert_int_equal(bpf_link__destroy(tracer), 0);
 			tracer = NULL;
 		}
-		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pc_tc_egress),
-							&o),
-				 0);
+		assert_int_equal(
+			bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pc_tc_egress), &o), 0);
 		retval[i] = o.retval;
 		out_len[i] = o.data_size_out;
 	}
@@ -677,8 +675,8 @@ static void test_tracer_changes_nothing(void **state)
 	assert_memory_equal(&ctx_out[0], &ctx_out[1], sizeof(ctx_out[0]));
 	assert_int_equal(ctx_out[0].mark, 0x5a);
 	/* The attached run was counted, the detached one not. */
-	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_unspec, 1 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 1, .monitored = 1 });
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 1}}, 1);
+	expect_global(&(struct glob_exp){.packets = 1, .monitored = 1});
 }
 
 /* ---- network namespaces ---- */
@@ -704,8 +702,7 @@ static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, st
 		t->slot[PC_PROTO_UDP][PC_DIR_IN][P_RARE] = S_RARE_IN;
 	else
 		watch_defaults(t);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.pc_ports), &zero, t, BPF_ANY),
-			 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.pc_ports), &zero, t, BPF_ANY), 0);
 	free(t);
 	*l = bpf_program__attach(s->progs.pc_kfree_skb);
 	assert_non_null(*l);
@@ -729,8 +726,8 @@ static void test_netns_own(void **state)
 	(void)state;
 	f = load_filtered(ino_main, false, &l, &base);
 	send_spec(&s, IIF_RX);
-	expect_drops_of(f, (const struct drop_exp[]){ { S_WEB_IN, r_unspec, 1 } }, 1);
-	expect_global_of(f, base, &(struct glob_exp){ .packets = 1, .monitored = 1 });
+	expect_drops_of(f, (const struct drop_exp[]){{S_WEB_IN, r_unspec, 1}}, 1);
+	expect_global_of(f, base, &(struct glob_exp){.packets = 1, .monitored = 1});
 	unload(f, l);
 }
 
@@ -748,7 +745,7 @@ static void test_netns_unfiltered(void **state)
 	 * so that is the only port this skeleton watches. */
 	f = load_filtered(0, true, &l, &base);
 	send_spec(&s, IIF_RX);
-	expect_drops_of(f, (const struct drop_exp[]){ { S_RARE_IN, r_unspec, 1 } }, 1);
+	expect_drops_of(f, (const struct drop_exp[]){{S_RARE_IN, r_unspec, 1}}, 1);
 	g = read_global(f, -1);
 	assert_int_equal(g.foreign_netns, 0);
 	assert_true(g.packets >= 1 && g.monitored >= 1);
@@ -794,10 +791,10 @@ static void test_netns_foreign(void **state)
 		fail_msg("20 tries, none with exactly our one foreign drop on CPU %d", cpu);
 	/* Nothing of it attributed, on any CPU. */
 	expect_drops_of(f, NULL, 0);
-	expect_global_of(f, base, &(struct glob_exp){ 0 });
+	expect_global_of(f, base, &(struct glob_exp){0});
 	/* The main skeleton filters on M as well: foreign there too. */
 	expect_no_drops();
-	expect_global(&(struct glob_exp){ 0 });
+	expect_global(&(struct glob_exp){0});
 	unload(f, l);
 }
 
@@ -811,7 +808,7 @@ static void test_netns_foreign(void **state)
  */
 static void connect_refused(int family, const char *addr, uint16_t port, int type)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	socklen_t sl;
 	int fd, err;
 
@@ -853,8 +850,8 @@ static void test_real_tcp_no_socket(void **state)
 	connect_refused(AF_INET6, "::1", P_WEB, SOCK_STREAM);
 	/* Nothing listens on P_OTHER either, but nobody watches it. */
 	connect_refused(AF_INET, "127.0.0.1", P_OTHER, SOCK_STREAM);
-	expect_drops((const struct drop_exp[]){ { S_WEB_IN, r_nosock, 2 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 3, .monitored = 2 });
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_nosock, 2}}, 1);
+	expect_global(&(struct glob_exp){.packets = 3, .monitored = 2});
 }
 
 static void test_real_udp_no_socket(void **state)
@@ -863,8 +860,8 @@ static void test_real_udp_no_socket(void **state)
 	/* Only the first datagram reaches the closed port: the second send fails. */
 	connect_refused(AF_INET, "127.0.0.1", P_DNS, SOCK_DGRAM);
 	connect_refused(AF_INET6, "::1", P_DNS, SOCK_DGRAM);
-	expect_drops((const struct drop_exp[]){ { S_DNS_IN, r_nosock, 2 } }, 1);
-	expect_global(&(struct glob_exp){ .packets = 2, .monitored = 2 });
+	expect_drops((const struct drop_exp[]){{S_DNS_IN, r_nosock, 2}}, 1);
+	expect_global(&(struct glob_exp){.packets = 2, .monitored = 2});
 }
 
 /* ---- setup ---- */
@@ -879,7 +876,7 @@ static unsigned int ns_ino(int fd)
 /* M: a private namespace for the whole run, lo up; Q: an idle one, kept by its fd. */
 static int make_namespaces(void)
 {
-	struct ifreq ifr = { .ifr_name = "lo" };
+	struct ifreq ifr = {.ifr_name = "lo"};
 	int s;
 
 	if (unshare(CLONE_NEWNET) ||
@@ -934,8 +931,9 @@ static int group_setup(void **state)
 	skel->rodata->pc_cfg.netns_ino = ino_main;
 	err = portcanary_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "test_drops: cannot load the BPF object: %s (run as root, on a "
-				"kernel with BPF and BTF)\n",
+		fprintf(stderr,
+			"test_drops: cannot load the BPF object: %s (run as root, on a "
+			"kernel with BPF and BTF)\n",
 			strerror(-err));
 		return -1;
 	}

@@ -48,19 +48,21 @@ static char *make_sample(int nports, uint64_t tick)
 {
 	static struct pc_port_view views[MAX_PORTS];
 	static struct pc_metrics_port ports[MAX_PORTS];
-	static const char *const states[] = { "ok", "down", "unknown", "idle", "degraded" };
+	static const char *const states[] = {"ok", "down", "unknown", "idle", "degraded"};
 	static const char *const zero[] = PC_METRICS_ZERO_REASONS;
 	static const struct pc_alert_drop drops[] = {
-		{ "NETFILTER_DROP", 40 }, { "NO_SOCKET", 3 }, { "NETFILTER_DROP", 2 },
+		{"NETFILTER_DROP", 40},
+		{"NO_SOCKET", 3},
+		{"NETFILTER_DROP", 2},
 	};
 	struct pc_global global[PC_HOOK_MAX];
 	struct pc_metrics_fw fw[] = {
-		{ "nftables", 3 + tick, 1795000000.5 },
-		{ "iptables-legacy", 0, 0 },
+		{"nftables", 3 + tick, 1795000000.5},
+		{"iptables-legacy", 0, 0},
 	};
 	struct pc_iface_view ifaces[] = {
-		{ .name = "eth0", .ingress = "xdp", .xdp_mode = "native" },
-		{ .name = "we\"ird\\if", .ingress = "tc" },
+		{.name = "eth0", .ingress = "xdp", .xdp_mode = "native"},
+		{.name = "we\"ird\\if", .ingress = "tc"},
 	};
 	struct pc_metrics_input in = {
 		.version = "0.1.0-test \"quoted\" back\\slash\nline2",
@@ -80,20 +82,28 @@ static char *make_sample(int nports, uint64_t tick)
 	int i, h;
 
 	for (h = 0; h < PC_HOOK_MAX; h++)
-		global[h] = (struct pc_global){ .packets = 1000 * (h + 1) + tick, .not_ip = 5,
-						.malformed = h, .frag_nonfirst = 1, .other_l4 = 2,
-						.monitored = 900 + tick, .icmp_errors = 3,
-						.foreign_netns = 7 };
+		global[h] = (struct pc_global){.packets = 1000 * (h + 1) + tick,
+					       .not_ip = 5,
+					       .malformed = h,
+					       .frag_nonfirst = 1,
+					       .other_l4 = 2,
+					       .monitored = 900 + tick,
+					       .icmp_errors = 3,
+					       .foreign_netns = 7};
 	for (i = 0; i < nports; i++) {
 		struct pc_port_view *v = &views[i];
 		const char *st = states[i % 5];
 
 		*v = (struct pc_port_view){
-			.port = (uint16_t)(8000 + i / 3), .proto = i % 3 == 2 ? PC_PROTO_UDP : PC_PROTO_TCP,
-			.dir = i % 3 == 1 ? PC_DIR_OUT : PC_DIR_IN, .state = st,
-			.cause = !strcmp(st, "down") ? "netfilter_drop" :
-				 !strcmp(st, "degraded") ? "reset" : NULL,
-			.since = i % 2 ? 1795000050.5 : 0, .syn_rate = 10,
+			.port = (uint16_t)(8000 + i / 3),
+			.proto = i % 3 == 2 ? PC_PROTO_UDP : PC_PROTO_TCP,
+			.dir = i % 3 == 1 ? PC_DIR_OUT : PC_DIR_IN,
+			.state = st,
+			.cause = !strcmp(st, "down")	   ? "netfilter_drop"
+				 : !strcmp(st, "degraded") ? "reset"
+							   : NULL,
+			.since = i % 2 ? 1795000050.5 : 0,
+			.syn_rate = 10,
 			.answered_ratio = !strcmp(st, "unknown") ? NAN : 0.25 * (i % 5),
 			.baseline_rate = !strcmp(st, "unknown") ? NAN : 9.75,
 		};
@@ -102,8 +112,8 @@ static char *make_sample(int nports, uint64_t tick)
 		v->total.rx_rst = 1;
 		v->total.rx_packets = 500 + tick;
 		v->total.tx_bytes = 30000 + tick;
-		ports[i] = (struct pc_metrics_port){ .view = v, .drops = drops,
-						     .n_drops = i % 5 == 1 ? 3 : 0 };
+		ports[i] = (struct pc_metrics_port){
+			.view = v, .drops = drops, .n_drops = i % 5 == 1 ? 3 : 0};
 	}
 	return pc_metrics_format(&in);
 }

@@ -7,19 +7,19 @@
 #include <bpf/bpf_endian.h>
 
 #define ETH_P_8021Q 0x8100
-#define VLAN_ID 100
+#define VLAN_ID	    100
 
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("tc")
 int vlan_push(struct __sk_buff *skb)
 {
-	__u16 tag[2] = { bpf_htons(ETH_P_8021Q), bpf_htons(VLAN_ID) };
+	__u16 tag[2] = {bpf_htons(ETH_P_8021Q), bpf_htons(VLAN_ID)};
 	__u16 proto = 0;
 
 	if (bpf_skb_load_bytes(skb, 12, &proto, 2) ||
 	    (proto != bpf_htons(0x0800) && proto != bpf_htons(0x86DD)))
-		return 0;	/* TC_ACT_OK: ARP/ND stay untagged */
+		return 0; /* TC_ACT_OK: ARP/ND stay untagged */
 	/* Room after the MAC addresses, then TPID + TCI where the ethertype was. */
 	if (bpf_skb_adjust_room(skb, 4, BPF_ADJ_ROOM_MAC, 0))
 		return 0;

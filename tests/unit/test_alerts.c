@@ -23,18 +23,31 @@ static struct json_object *get(struct json_object *o, const char *key)
 }
 
 static const struct pc_firewall_ref fw = {
-	.time = 1795000000.0, .seconds_before = 1.4, .source = "nftables",
+	.time = 1795000000.0,
+	.seconds_before = 1.4,
+	.source = "nftables",
 	.what = "table inet filter chain input",
 };
 
 static struct pc_alert down_alert(void)
 {
 	struct pc_alert a = {
-		.time = 1795000001.4, .event = "port_down", .proto = PC_PROTO_TCP, .dir = PC_DIR_IN,
-		.port = 8443, .state = "down", .old_state = "ok", .old_state_s = 120,
-		.cause = "netfilter_drop", .detail = "netfilter dropped 96 of 100 SYNs (drop)",
-		.syn_rate = 48.0, .baseline_rate = 50.25, .answered_ratio = 0.0, .n_drops = 2,
-		.drops = { { "NETFILTER_DROP", 96 }, { "NO_SOCKET", 1 } }, .firewall = &fw,
+		.time = 1795000001.4,
+		.event = "port_down",
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_IN,
+		.port = 8443,
+		.state = "down",
+		.old_state = "ok",
+		.old_state_s = 120,
+		.cause = "netfilter_drop",
+		.detail = "netfilter dropped 96 of 100 SYNs (drop)",
+		.syn_rate = 48.0,
+		.baseline_rate = 50.25,
+		.answered_ratio = 0.0,
+		.n_drops = 2,
+		.drops = {{"NETFILTER_DROP", 96}, {"NO_SOCKET", 1}},
+		.firewall = &fw,
 	};
 	return a;
 }
@@ -85,10 +98,11 @@ static void test_log_line(void **state)
 
 	(void)state;
 	pc_alert_line(&a, line, sizeof(line));
-	assert_string_equal(line, "tcp/8443:in DOWN (netfilter_drop): netfilter dropped 96 of 100 "
-				  "SYNs (drop); SYN 48.0/s (baseline 50.2/s), answered 0%; drops "
-				  "NETFILTER_DROP=96, NO_SOCKET=1; firewall (nftables) changed 1.4 s "
-				  "before: table inet filter chain input");
+	assert_string_equal(line,
+			    "tcp/8443:in DOWN (netfilter_drop): netfilter dropped 96 of 100 "
+			    "SYNs (drop); SYN 48.0/s (baseline 50.2/s), answered 0%; drops "
+			    "NETFILTER_DROP=96, NO_SOCKET=1; firewall (nftables) changed 1.4 s "
+			    "before: table inet filter chain input");
 	a.event = "port_recovered";
 	a.firewall = NULL;
 	a.n_drops = 0;
@@ -105,9 +119,11 @@ static void test_event_names(void **state)
 	assert_string_equal(pc_health_event_name(PC_STATE_OK, PC_STATE_DOWN), "port_down");
 	assert_string_equal(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_DOWN), "port_down");
 	assert_string_equal(pc_health_event_name(PC_STATE_OK, PC_STATE_DEGRADED), "port_degraded");
-	assert_string_equal(pc_health_event_name(PC_STATE_DOWN, PC_STATE_DEGRADED), "port_degraded");
+	assert_string_equal(pc_health_event_name(PC_STATE_DOWN, PC_STATE_DEGRADED),
+			    "port_degraded");
 	assert_string_equal(pc_health_event_name(PC_STATE_DOWN, PC_STATE_OK), "port_recovered");
-	assert_string_equal(pc_health_event_name(PC_STATE_DEGRADED, PC_STATE_IDLE), "port_recovered");
+	assert_string_equal(pc_health_event_name(PC_STATE_DEGRADED, PC_STATE_IDLE),
+			    "port_recovered");
 	assert_null(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_OK));
 	assert_null(pc_health_event_name(PC_STATE_UNKNOWN, PC_STATE_IDLE));
 	assert_null(pc_health_event_name(PC_STATE_OK, PC_STATE_IDLE));
@@ -116,10 +132,18 @@ static void test_event_names(void **state)
 static void test_inputs(void **state)
 {
 	struct pc_counters dl = {
-		.rx_syn = 10, .rx_synack = 7, .rx_rst = 2, .rx_icmp_unreach = 1, .rx_packets = 40,
-		.tx_syn = 20, .tx_synack = 9, .tx_rst = 4, .tx_icmp_unreach = 3, .tx_packets = 30,
+		.rx_syn = 10,
+		.rx_synack = 7,
+		.rx_rst = 2,
+		.rx_icmp_unreach = 1,
+		.rx_packets = 40,
+		.tx_syn = 20,
+		.tx_synack = 9,
+		.tx_rst = 4,
+		.tx_icmp_unreach = 3,
+		.tx_packets = 30,
 	};
-	uint64_t cls[PC_DROP_CLASS_MAX] = { 0, 5, 6, 7, 8 };
+	uint64_t cls[PC_DROP_CLASS_MAX] = {0, 5, 6, 7, 8};
 	struct pc_det_input in;
 
 	(void)state;
@@ -132,7 +156,7 @@ static void test_inputs(void **state)
 	assert_int_equal(in.drops_netfilter, 6);
 	assert_int_equal(in.drops_no_socket, 7);
 	assert_int_equal(in.drops_listen_overflow, 8);
-	assert_int_equal(in.reject_rst, 4);	/* sent while the firewall dropped */
+	assert_int_equal(in.reject_rst, 4); /* sent while the firewall dropped */
 	assert_int_equal(in.reject_icmp, 3);
 	assert_true(in.interval_s == 1.0);
 
@@ -145,7 +169,7 @@ static void test_inputs(void **state)
 
 	cls[PC_DROP_CLASS_NETFILTER] = 0;
 	pc_health_input(PC_PROTO_TCP, PC_DIR_IN, &dl, cls, 1.0, &in);
-	assert_int_equal(in.reject_rst, 0);	/* no firewall drop: a RST is just a RST */
+	assert_int_equal(in.reject_rst, 0); /* no firewall drop: a RST is just a RST */
 
 	/* UDP: silence is not failure; ICMP errors and drops are */
 	pc_health_input(PC_PROTO_UDP, PC_DIR_IN, &dl, NULL, 1.0, &in);
@@ -156,15 +180,24 @@ static void test_inputs(void **state)
 	cls[PC_DROP_CLASS_NETFILTER] = 30;
 	pc_health_input(PC_PROTO_UDP, PC_DIR_OUT, &dl, cls, 1.0, &in);
 	assert_int_equal(in.syn, 30);
-	assert_int_equal(in.synack, 0);	/* 1 ICMP + 30 + 5 + 7 + 8 drops exceed 30 */
+	assert_int_equal(in.synack, 0); /* 1 ICMP + 30 + 5 + 7 + 8 drops exceed 30 */
 }
 
 static void test_fw_block(void **state)
 {
 	struct pc_fw_block_alert b = {
-		.time = 1795000002.3, .proto = PC_PROTO_TCP, .dir = PC_DIR_IN, .port = 8031,
-		.rule_known = true, .family = "inet", .table = "filter", .chain = "input",
-		.has_handle = true, .handle = 7, .text = "tcp dport 8031 drop", .firewall = &fw,
+		.time = 1795000002.3,
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_IN,
+		.port = 8031,
+		.rule_known = true,
+		.family = "inet",
+		.table = "filter",
+		.chain = "input",
+		.has_handle = true,
+		.handle = 7,
+		.text = "tcp dport 8031 drop",
+		.firewall = &fw,
 	};
 	struct json_object *o = pc_fw_block_json(&b), *r, *f;
 	char line[512];
@@ -183,12 +216,13 @@ static void test_fw_block(void **state)
 	assert_string_equal(json_object_get_string(get(f, "source")), "nftables");
 	/* numbers print short: 1.4, not 1.3999999999999999 */
 	assert_non_null(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-				"\"seconds_before\":1.4,"));
+			       "\"seconds_before\":1.4,"));
 	json_object_put(o);
 	pc_fw_block_line(&b, line, sizeof(line));
-	assert_string_equal(line, "tcp/8031:in BLOCKED BY FIREWALL CHANGE: rule 'tcp dport 8031 "
-				  "drop' in inet filter chain input (handle 7); the ruleset changed "
-				  "1.4 s before: table inet filter chain input");
+	assert_string_equal(line,
+			    "tcp/8031:in BLOCKED BY FIREWALL CHANGE: rule 'tcp dport 8031 "
+			    "drop' in inet filter chain input (handle 7); the ruleset changed "
+			    "1.4 s before: table inet filter chain input");
 	b.rule_known = b.has_handle = false;
 	o = pc_fw_block_json(&b);
 	assert_null(get(o, "rule"));
@@ -216,12 +250,9 @@ static void test_json_num(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_event_json),
-		cmocka_unit_test(test_log_line),
-		cmocka_unit_test(test_event_names),
-		cmocka_unit_test(test_inputs),
-		cmocka_unit_test(test_fw_block),
-		cmocka_unit_test(test_json_num),
+		cmocka_unit_test(test_event_json),  cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_event_names), cmocka_unit_test(test_inputs),
+		cmocka_unit_test(test_fw_block),    cmocka_unit_test(test_json_num),
 	};
 
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);

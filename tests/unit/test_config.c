@@ -14,28 +14,27 @@
 #include "config.h"
 #include "portcanary.h"
 
-static const char full[] =
-	"# portcanary.conf\n"
-	"[daemon]\n"
-	"interface = eth0\n"
-	"interface = eth1, bond0\n"
-	"interval = 0.5\n"
-	"state_dir = /var/lib/portcanary\n"
-	"events = /var/log/portcanary/events.jsonl\n"
-	"exec = /usr/local/bin/page --team net\n"
-	"listen = 127.0.0.1:9464\n"
-	"xdp_mode = generic\n"
-	"ingress_hook = tc\n"
-	"verbose = 1\n"
-	"\n"
-	"[ports]\n"
-	"port = tcp/443\n"
-	"port = tcp/8000-8010 udp/53:out\n"
-	"\n"
-	"[detector]\n"
-	"min_syns = 6\n"
-	"down_fail_ratio = 0.9\n"
-	"collapse_fraction = 0.1\n";
+static const char full[] = "# portcanary.conf\n"
+			   "[daemon]\n"
+			   "interface = eth0\n"
+			   "interface = eth1, bond0\n"
+			   "interval = 0.5\n"
+			   "state_dir = /var/lib/portcanary\n"
+			   "events = /var/log/portcanary/events.jsonl\n"
+			   "exec = /usr/local/bin/page --team net\n"
+			   "listen = 127.0.0.1:9464\n"
+			   "xdp_mode = generic\n"
+			   "ingress_hook = tc\n"
+			   "verbose = 1\n"
+			   "\n"
+			   "[ports]\n"
+			   "port = tcp/443\n"
+			   "port = tcp/8000-8010 udp/53:out\n"
+			   "\n"
+			   "[detector]\n"
+			   "min_syns = 6\n"
+			   "down_fail_ratio = 0.9\n"
+			   "collapse_fraction = 0.1\n";
 
 static void test_full_file(void **state)
 {
@@ -82,7 +81,8 @@ static void expect_refused(const char *text, const char *why)
 static void test_refused(void **state)
 {
 	(void)state;
-	expect_refused("[daemon]\nfrobnicate = 1\n", "bad.conf:2: unknown key 'frobnicate' in [daemon]");
+	expect_refused("[daemon]\nfrobnicate = 1\n",
+		       "bad.conf:2: unknown key 'frobnicate' in [daemon]");
 	expect_refused("[daemon]\ninterval = 0\n", "bad.conf:2: interval '0'");
 	expect_refused("[daemon]\ninterval = 1s\n", "interval '1s'");
 	expect_refused("[daemon]\nxdp_mode = turbo\n", "xdp_mode 'turbo'");
@@ -122,10 +122,10 @@ static void test_cli_wins(void **state)
 	cli.interval = 2;
 	cli.cli_set = PC_OPT_PORTS | PC_OPT_INTERVAL;
 	assert_int_equal(pc_config_resolve(&cli, &out, err, sizeof(err)), 0);
-	assert_int_equal(out.n_specs, 1);		/* -p replaces the file's list */
+	assert_int_equal(out.n_specs, 1); /* -p replaces the file's list */
 	assert_int_equal(out.specs[0].first, 22);
-	assert_true(out.interval == 2);			/* --interval wins */
-	assert_int_equal(out.n_ifaces, 3);		/* the rest from the file */
+	assert_true(out.interval == 2);	   /* --interval wins */
+	assert_int_equal(out.n_ifaces, 3); /* the rest from the file */
 	assert_int_equal(out.det.min_syns, 6);
 	assert_ptr_equal(out.cli, &cli);
 	unlink(path);

@@ -12,11 +12,11 @@
 #include "detector.h"
 
 /* cmocka's float assertion rounds to float: compare doubles exactly as doubles. */
-#define assert_near(a, b, eps)								\
-	do {										\
-		double _a = (a), _b = (b);						\
-		if (!(_a - _b <= (eps) && _b - _a <= (eps)))				\
-			fail_msg("%s is %.12g, expected %.12g", #a, _a, _b);		\
+#define assert_near(a, b, eps)                                                                     \
+	do {                                                                                       \
+		double _a = (a), _b = (b);                                                         \
+		if (!(_a - _b <= (eps) && _b - _a <= (eps)))                                       \
+			fail_msg("%s is %.12g, expected %.12g", #a, _a, _b);                       \
 	} while (0)
 
 /* A port under test: the detector, its clock and every event it produced. */
@@ -27,7 +27,7 @@ struct sim {
 	unsigned int steps;
 	unsigned int nev;
 	struct pc_det_event ev[256];
-	unsigned int ev_step[256];	/* step (1-based) at which each event came */
+	unsigned int ev_step[256]; /* step (1-based) at which each event came */
 };
 
 static void sim_init(struct sim *s)
@@ -62,22 +62,22 @@ static unsigned int feed(struct sim *s, const struct pc_det_input *in, unsigned 
 
 static struct pc_det_input healthy(uint64_t syn)
 {
-	return (struct pc_det_input){ .interval_s = 1, .syn = syn, .synack = syn };
+	return (struct pc_det_input){.interval_s = 1, .syn = syn, .synack = syn};
 }
 
 static struct pc_det_input unanswered(uint64_t syn)
 {
-	return (struct pc_det_input){ .interval_s = 1, .syn = syn };
+	return (struct pc_det_input){.interval_s = 1, .syn = syn};
 }
 
 static struct pc_det_input nf_drop(uint64_t syn)
 {
-	return (struct pc_det_input){ .interval_s = 1, .syn = syn, .drops_netfilter = syn };
+	return (struct pc_det_input){.interval_s = 1, .syn = syn, .drops_netfilter = syn};
 }
 
 static struct pc_det_input quiet(void)
 {
-	return (struct pc_det_input){ .interval_s = 1 };
+	return (struct pc_det_input){.interval_s = 1};
 }
 
 /* 30 s of 5 SYN/s, all answered: ok with a 5 SYN/s baseline. */
@@ -107,9 +107,10 @@ static void assert_contains(const char *hay, const char *needle)
 
 static void test_names(void **state)
 {
-	static const char *const states[] = { "unknown", "idle", "ok", "degraded", "down" };
-	static const char *const causes[] = { "none", "netfilter_drop", "no_listener",
-		"listen_overflow", "reset", "icmp_unreachable", "unanswered", "collapse" };
+	static const char *const states[] = {"unknown", "idle", "ok", "degraded", "down"};
+	static const char *const causes[] = {
+		"none",	 "netfilter_drop",   "no_listener", "listen_overflow",
+		"reset", "icmp_unreachable", "unanswered",  "collapse"};
 	int i;
 	(void)state;
 
@@ -141,27 +142,38 @@ static void test_cfg_validate(void **state)
 
 	assert_int_equal(pc_det_cfg_validate(&c), 0);
 	assert_int_equal(pc_det_cfg_validate(NULL), -EINVAL);
-	d = c; d.min_syns = 0;
+	d = c;
+	d.min_syns = 0;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.degraded_fail_ratio = 0.8;
+	d = c;
+	d.degraded_fail_ratio = 0.8;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.down_fail_ratio = 1.1;
+	d = c;
+	d.down_fail_ratio = 1.1;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.down_after = 0;
+	d = c;
+	d.down_after = 0;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.intermittent_window = PC_DET_WINDOW_MAX + 1;
+	d = c;
+	d.intermittent_window = PC_DET_WINDOW_MAX + 1;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.intermittent_bad = 11;
+	d = c;
+	d.intermittent_bad = 11;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.collapse_fraction = 1;
+	d = c;
+	d.collapse_fraction = 1;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.baseline_tau_s = 0;
+	d = c;
+	d.baseline_tau_s = 0;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.flap_exit = 3;
+	d = c;
+	d.flap_exit = 3;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.flap_down_after = 1;
+	d = c;
+	d.flap_down_after = 1;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
-	d = c; d.judge_max_s = 0.0 / 0.0;
+	d = c;
+	d.judge_max_s = 0.0 / 0.0;
 	assert_int_equal(pc_det_cfg_validate(&d), -EINVAL);
 }
 
@@ -212,8 +224,8 @@ static void test_leaves_unknown_with_baseline(void **state)
 static void test_leaves_unknown_low_rates(void **state)
 {
 	struct pc_det_input two = healthy(2);
-	struct pc_det_input half[2] = { healthy(1), healthy(0) };
-	struct pc_det_input fast = { .interval_s = 0.25, .syn = 5, .synack = 5 };
+	struct pc_det_input half[2] = {healthy(1), healthy(0)};
+	struct pc_det_input fast = {.interval_s = 0.25, .syn = 5, .synack = 5};
 	struct sim s;
 	unsigned int i;
 	(void)state;
@@ -248,9 +260,9 @@ static void test_leaves_unknown_low_rates(void **state)
 /* The outage: steady traffic, then the firewall drops every SYN. */
 static void test_netfilter_drop_down_within_3(void **state)
 {
-	struct pc_det_input d = nf_drop(6);	/* 5 SYN/s plus client retransmissions */
-	struct pc_det_input partial = { .interval_s = 1, .syn = 5, .synack = 2,
-					.drops_netfilter = 3 };
+	struct pc_det_input d = nf_drop(6); /* 5 SYN/s plus client retransmissions */
+	struct pc_det_input partial = {
+		.interval_s = 1, .syn = 5, .synack = 2, .drops_netfilter = 3};
 	struct sim s;
 	(void)state;
 
@@ -291,10 +303,13 @@ static void test_netfilter_drop_down_within_3(void **state)
 
 static void test_netfilter_reject_wording(void **state)
 {
-	struct pc_det_input rst = { .interval_s = 1, .syn = 5, .rst = 5, .drops_netfilter = 5,
-				    .reject_rst = 5 };
-	struct pc_det_input icmp = { .interval_s = 1, .syn = 5, .icmp_unreach = 5,
-				     .drops_netfilter = 5, .reject_icmp = 5 };
+	struct pc_det_input rst = {
+		.interval_s = 1, .syn = 5, .rst = 5, .drops_netfilter = 5, .reject_rst = 5};
+	struct pc_det_input icmp = {.interval_s = 1,
+				    .syn = 5,
+				    .icmp_unreach = 5,
+				    .drops_netfilter = 5,
+				    .reject_icmp = 5};
 	struct sim s;
 	(void)state;
 
@@ -303,7 +318,8 @@ static void test_netfilter_reject_wording(void **state)
 	feed(&s, &rst, 2);
 	assert_int_equal(s.nev, 1);
 	assert_int_equal(last(&s)->cause, PC_CAUSE_NETFILTER_DROP);
-	assert_string_equal(last(&s)->detail, "netfilter dropped 10 packets (reject with tcp reset); "
+	assert_string_equal(last(&s)->detail,
+			    "netfilter dropped 10 packets (reject with tcp reset); "
 			    "0 of 10 SYNs answered in 2.0 s");
 
 	sim_init(&s);
@@ -334,34 +350,42 @@ static void test_causes(void **state)
 	(void)state;
 
 	/* Nothing listens: the kernel drops the SYN as NO_SOCKET and answers RST. */
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .rst = 5, .drops_no_socket = 5 };
-	check_cause(&in, PC_CAUSE_NO_LISTENER, "nothing listens: 10 packets dropped as NO_SOCKET, "
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .rst = 5, .drops_no_socket = 5};
+	check_cause(&in, PC_CAUSE_NO_LISTENER,
+		    "nothing listens: 10 packets dropped as NO_SOCKET, "
 		    "10 RSTs; 0 of 10 SYNs answered in 2.0 s");
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .drops_listen_overflow = 5 };
-	check_cause(&in, PC_CAUSE_LISTEN_OVERFLOW, "accept queue full: 10 dropped as "
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .drops_listen_overflow = 5};
+	check_cause(&in, PC_CAUSE_LISTEN_OVERFLOW,
+		    "accept queue full: 10 dropped as "
 		    "TCP_LISTEN_OVERFLOW; 0 of 10 SYNs answered in 2.0 s");
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .rst = 5 };
-	check_cause(&in, PC_CAUSE_RESET, "answered with reset: 10 RSTs; 0 of 10 SYNs answered in 2.0 s");
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .icmp_unreach = 5 };
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .rst = 5};
+	check_cause(&in, PC_CAUSE_RESET,
+		    "answered with reset: 10 RSTs; 0 of 10 SYNs answered in 2.0 s");
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .icmp_unreach = 5};
 	check_cause(&in, PC_CAUSE_ICMP_UNREACHABLE,
 		    "10 ICMP unreachable errors; 0 of 10 SYNs answered in 2.0 s");
 	in = unanswered(5);
 	check_cause(&in, PC_CAUSE_UNANSWERED, "0 of 10 SYNs answered in 2.0 s; no local drop seen");
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .drops_other = 2 };
-	check_cause(&in, PC_CAUSE_UNANSWERED, "0 of 10 SYNs answered in 2.0 s; no firewall or "
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .drops_other = 2};
+	check_cause(&in, PC_CAUSE_UNANSWERED,
+		    "0 of 10 SYNs answered in 2.0 s; no firewall or "
 		    "socket drop seen, 4 packets dropped for other reasons");
 
 	/* Most specific first: netfilter beats no_socket beats RST. */
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .rst = 5, .drops_no_socket = 5,
-				    .drops_netfilter = 5 };
+	in = (struct pc_det_input){
+		.interval_s = 1, .syn = 5, .rst = 5, .drops_no_socket = 5, .drops_netfilter = 5};
 	check_cause(&in, PC_CAUSE_NETFILTER_DROP,
 		    "netfilter dropped 10 packets (drop); 0 of 10 SYNs answered in 2.0 s");
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .rst = 5, .drops_listen_overflow = 5,
-				    .drops_no_socket = 5 };
-	check_cause(&in, PC_CAUSE_NO_LISTENER, "nothing listens: 10 packets dropped as NO_SOCKET, "
+	in = (struct pc_det_input){.interval_s = 1,
+				   .syn = 5,
+				   .rst = 5,
+				   .drops_listen_overflow = 5,
+				   .drops_no_socket = 5};
+	check_cause(&in, PC_CAUSE_NO_LISTENER,
+		    "nothing listens: 10 packets dropped as NO_SOCKET, "
 		    "10 RSTs; 0 of 10 SYNs answered in 2.0 s");
 	/* A stray drop explains less than cause_min_share of 10 failures: not the cause. */
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 10, .drops_no_socket = 1, .rst = 10 };
+	in = (struct pc_det_input){.interval_s = 1, .syn = 10, .drops_no_socket = 1, .rst = 10};
 	{
 		struct sim s;
 
@@ -372,14 +396,14 @@ static void test_causes(void **state)
 		assert_int_equal(last(&s)->cause, PC_CAUSE_RESET);
 	}
 	/* RSTs sent by a netfilter reject are not the service resetting. */
-	in = (struct pc_det_input){ .interval_s = 1, .syn = 5, .rst = 5, .reject_rst = 5 };
+	in = (struct pc_det_input){.interval_s = 1, .syn = 5, .rst = 5, .reject_rst = 5};
 	check_cause(&in, PC_CAUSE_UNANSWERED, "0 of 10 SYNs answered in 2.0 s; no local drop seen");
 }
 
 /* An outbound port blocked by this host's OUTPUT chain: SYNs die before TC egress. */
 static void test_outbound_local_block(void **state)
 {
-	struct pc_det_input in = { .interval_s = 1, .drops_netfilter = 5 };
+	struct pc_det_input in = {.interval_s = 1, .drops_netfilter = 5};
 	struct sim s;
 	(void)state;
 
@@ -394,12 +418,12 @@ static void test_outbound_local_block(void **state)
 
 static void test_partial_failure_degraded(void **state)
 {
-	struct pc_det_input half = { .interval_s = 1, .syn = 10, .synack = 5 };
-	struct pc_det_input third = { .interval_s = 1, .syn = 10, .synack = 7 };
-	struct pc_det_input seventy = { .interval_s = 1, .syn = 10, .synack = 3,
-					.drops_netfilter = 7 };
-	struct pc_det_input eighty = { .interval_s = 1, .syn = 10, .synack = 2 };
-	struct pc_det_input quarter = { .interval_s = 1, .syn = 12, .synack = 9 };
+	struct pc_det_input half = {.interval_s = 1, .syn = 10, .synack = 5};
+	struct pc_det_input third = {.interval_s = 1, .syn = 10, .synack = 7};
+	struct pc_det_input seventy = {
+		.interval_s = 1, .syn = 10, .synack = 3, .drops_netfilter = 7};
+	struct pc_det_input eighty = {.interval_s = 1, .syn = 10, .synack = 2};
+	struct pc_det_input quarter = {.interval_s = 1, .syn = 12, .synack = 9};
 	struct sim s;
 	(void)state;
 
@@ -410,7 +434,8 @@ static void test_partial_failure_degraded(void **state)
 	assert_int_equal(last(&s)->new_state, PC_STATE_DEGRADED);
 	assert_int_equal(last(&s)->cause, PC_CAUSE_UNANSWERED);
 	assert_near(last(&s)->answered_ratio, 0.5, 1e-9);
-	assert_string_equal(last(&s)->detail, "10 of 20 SYNs answered in 2.0 s; no local drop seen");
+	assert_string_equal(last(&s)->detail,
+			    "10 of 20 SYNs answered in 2.0 s; no local drop seen");
 	/* Getting worse: degraded -> down after down_after down judgements. */
 	assert_int_equal(feed(&s, &eighty, 2), 1);
 	assert_int_equal(last(&s)->old_state, PC_STATE_DEGRADED);
@@ -453,11 +478,12 @@ static void test_collapse(void **state)
 	assert_int_equal(last(&s)->cause, PC_CAUSE_COLLAPSE);
 	assert_near(last(&s)->syn_rate, 0.0, 0);
 	assert_near(last(&s)->baseline_rate, 5.0, 1e-9);
-	assert_string_equal(last(&s)->detail, "0 SYNs in 1.0 s where the baseline of 5.0 SYN/s "
+	assert_string_equal(last(&s)->detail,
+			    "0 SYNs in 1.0 s where the baseline of 5.0 SYN/s "
 			    "expects 5 (0%): blocked upstream, or the clients stopped");
 	assert_int_equal(feed(&s, &q, 60), 0);
 	/* Traffic comes back: recovery after up_after good judgements. */
-	feed(&s, &(struct pc_det_input){ .interval_s = 1, .syn = 5, .synack = 5 }, 3);
+	feed(&s, &(struct pc_det_input){.interval_s = 1, .syn = 5, .synack = 5}, 3);
 	assert_int_equal(s.nev, 2);
 	assert_int_equal(last(&s)->new_state, PC_STATE_OK);
 	assert_int_equal(last(&s)->cause, PC_CAUSE_COLLAPSE);
@@ -467,7 +493,7 @@ static void test_collapse(void **state)
 	/* Blocked in the middle of an interval: down by the 3rd interval. */
 	sim_init(&s);
 	warm(&s, 5);
-	feed(&s, &(struct pc_det_input){ .interval_s = 1, .syn = 2, .synack = 2 }, 1);
+	feed(&s, &(struct pc_det_input){.interval_s = 1, .syn = 2, .synack = 2}, 1);
 	feed(&s, &q, 2);
 	assert_int_equal(s.nev, 1);
 	assert_int_equal(s.ev_step[0], 3);
@@ -549,7 +575,8 @@ static void test_flapping_alternating(void **state)
 	assert_int_equal(s.ev_step[0], 8);
 	assert_int_equal(s.ev[0].new_state, PC_STATE_DEGRADED);
 	assert_int_equal(s.ev[0].cause, PC_CAUSE_NETFILTER_DROP);
-	assert_string_equal(s.ev[0].detail, "intermittent: 4 of the last 10 judgements failed; "
+	assert_string_equal(s.ev[0].detail,
+			    "intermittent: 4 of the last 10 judgements failed; "
 			    "netfilter dropped 5 packets (drop); 0 of 5 SYNs answered in 1.0 s");
 	assert_int_equal(s.port.state, PC_STATE_DEGRADED);
 	/* Once it steadies, it recovers. */
@@ -674,12 +701,12 @@ static void test_poisson_traffic_no_false_alarm(void **state)
 {
 	static const struct {
 		double lambda, exp_neg;
-		unsigned int max_steps;	/* to report the block; 0: too slow to tell */
+		unsigned int max_steps; /* to report the block; 0: too slow to tell */
 	} rates[] = {
-		{ 1, 0.36787944117144233, 0 },
-		{ 2, 0.1353352832366127, 20 },
-		{ 5, 0.006737946999085467, 8 },
-		{ 20, 2.061153622438558e-09, 3 },
+		{1, 0.36787944117144233, 0},
+		{2, 0.1353352832366127, 20},
+		{5, 0.006737946999085467, 8},
+		{20, 2.061153622438558e-09, 3},
 	};
 	struct pc_det_input q = quiet();
 	unsigned int r, i;
@@ -710,14 +737,16 @@ static void test_poisson_traffic_no_false_alarm(void **state)
 			assert_int_equal(s.port.state, PC_STATE_IDLE);
 			assert_int_equal(s.nev, 1);
 			print_message("%.0f SYN/s Poisson: 3600 s without an alert; silence "
-				      "becomes idle after %u s\n", rates[r].lambda, s.ev_step[0]);
+				      "becomes idle after %u s\n",
+				      rates[r].lambda, s.ev_step[0]);
 			continue;
 		}
 		feed(&s, &q, rates[r].max_steps);
 		assert_int_equal(s.nev, 1);
 		assert_int_equal(last(&s)->cause, PC_CAUSE_COLLAPSE);
 		print_message("%.0f SYN/s Poisson: 3600 s without an alert; upstream block "
-			      "reported after %u intervals\n", rates[r].lambda, s.ev_step[0]);
+			      "reported after %u intervals\n",
+			      rates[r].lambda, s.ev_step[0]);
 	}
 }
 
@@ -777,8 +806,7 @@ static void test_recovery_needs_good_intervals(void **state)
 static void test_partial_recovery(void **state)
 {
 	struct pc_det_input b = nf_drop(10), h = healthy(10);
-	struct pc_det_input half = { .interval_s = 1, .syn = 10, .synack = 5,
-				    .drops_netfilter = 5 };
+	struct pc_det_input half = {.interval_s = 1, .syn = 10, .synack = 5, .drops_netfilter = 5};
 	struct sim s;
 	(void)state;
 
@@ -803,8 +831,7 @@ static void test_partial_recovery(void **state)
 static void test_rollback_mid_interval(void **state)
 {
 	struct pc_det_input b = nf_drop(10), h = healthy(10);
-	struct pc_det_input half = { .interval_s = 1, .syn = 10, .synack = 5,
-				    .drops_netfilter = 5 };
+	struct pc_det_input half = {.interval_s = 1, .syn = 10, .synack = 5, .drops_netfilter = 5};
 	struct sim s;
 	(void)state;
 
@@ -815,7 +842,7 @@ static void test_rollback_mid_interval(void **state)
 	assert_int_equal(s.port.state, PC_STATE_DOWN);
 	feed(&s, &half, 1);
 	feed(&s, &h, 1);
-	assert_int_equal(s.nev, 1);		/* not yet: 3 better judgements needed */
+	assert_int_equal(s.nev, 1); /* not yet: 3 better judgements needed */
 	feed(&s, &h, 1);
 	assert_int_equal(s.nev, 2);
 	assert_int_equal(last(&s)->old_state, PC_STATE_DOWN);
@@ -865,7 +892,7 @@ static void test_idle_never_alerts(void **state)
 static void test_idle_vs_collapse(void **state)
 {
 	struct pc_det_input q = quiet();
-	struct pc_det_input slow[2] = { healthy(1), healthy(0) };	/* 0.5 SYN/s */
+	struct pc_det_input slow[2] = {healthy(1), healthy(0)}; /* 0.5 SYN/s */
 	struct sim s;
 	unsigned int i;
 	(void)state;
@@ -896,7 +923,7 @@ static void test_idle_vs_collapse(void **state)
 static void test_baseline_not_learned_while_unhealthy(void **state)
 {
 	struct pc_det_input retrans = nf_drop(20), h = healthy(5);
-	struct pc_det_input deg = { .interval_s = 1, .syn = 40, .synack = 20 };
+	struct pc_det_input deg = {.interval_s = 1, .syn = 40, .synack = 20};
 	struct sim s;
 	(void)state;
 
@@ -965,7 +992,7 @@ static void test_collapse_keeps_specific_cause(void **state)
 static void test_cfg_respected(void **state)
 {
 	struct pc_det_input b = nf_drop(5), h = healthy(5), q = quiet();
-	struct pc_det_input thirty = { .interval_s = 1, .syn = 10, .synack = 7 };
+	struct pc_det_input thirty = {.interval_s = 1, .syn = 10, .synack = 7};
 	struct sim s;
 	(void)state;
 
@@ -1035,9 +1062,9 @@ static void test_cfg_respected(void **state)
 
 static void test_ignores_bad_input(void **state)
 {
-	struct pc_det_input zero = { .interval_s = 0, .syn = 100 };
-	struct pc_det_input neg = { .interval_s = -1, .syn = 100 };
-	struct pc_det_input nan = { .interval_s = 0.0 / 0.0, .syn = 100 };
+	struct pc_det_input zero = {.interval_s = 0, .syn = 100};
+	struct pc_det_input neg = {.interval_s = -1, .syn = 100};
+	struct pc_det_input nan = {.interval_s = 0.0 / 0.0, .syn = 100};
 	struct pc_det_event ev;
 	struct sim s;
 	(void)state;
@@ -1052,8 +1079,9 @@ static void test_ignores_bad_input(void **state)
 	assert_int_equal(s.port.hist_n, 0);
 	/* ev may be NULL. */
 	for (int i = 0; i < 10; i++)
-		pc_det_step(&s.cfg, &s.port, &(struct pc_det_input){ .interval_s = 1, .syn = 5,
-				.synack = 5 }, 1001 + i, NULL);
+		pc_det_step(&s.cfg, &s.port,
+			    &(struct pc_det_input){.interval_s = 1, .syn = 5, .synack = 5},
+			    1001 + i, NULL);
 	assert_int_equal(s.port.state, PC_STATE_OK);
 }
 

@@ -48,26 +48,26 @@ static struct pc_dropreasons *load_from(const struct enumerator *e, size_t n)
 
 /* The layout of a 6.x kernel, abridged. */
 static const struct enumerator kernel_a[] = {
-	{ "SKB_NOT_DROPPED_YET", 0 },
-	{ "SKB_CONSUMED", 1 },
-	{ "SKB_DROP_REASON_NOT_SPECIFIED", 2 },
-	{ "SKB_DROP_REASON_NO_SOCKET", 3 },
-	{ "SKB_DROP_REASON_NETFILTER_DROP", 12 },
-	{ "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW", 40 },
-	{ "SKB_DROP_REASON_SKB_CSUM", 75 },
-	{ "SKB_DROP_REASON_MAX", 76 },
-	{ "SKB_DROP_REASON_SUBSYS_MASK", 0xffff0000LL },
+	{"SKB_NOT_DROPPED_YET", 0},
+	{"SKB_CONSUMED", 1},
+	{"SKB_DROP_REASON_NOT_SPECIFIED", 2},
+	{"SKB_DROP_REASON_NO_SOCKET", 3},
+	{"SKB_DROP_REASON_NETFILTER_DROP", 12},
+	{"SKB_DROP_REASON_TCP_LISTEN_OVERFLOW", 40},
+	{"SKB_DROP_REASON_SKB_CSUM", 75},
+	{"SKB_DROP_REASON_MAX", 76},
+	{"SKB_DROP_REASON_SUBSYS_MASK", 0xffff0000LL},
 };
 
 /* The same names, numbered differently (as another kernel would). */
 static const struct enumerator kernel_b[] = {
-	{ "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW", 3 },
-	{ "SKB_DROP_REASON_NETFILTER_DROP", 40 },
-	{ "SKB_NOT_DROPPED_YET", 0 },
-	{ "SKB_DROP_REASON_NO_SOCKET", 12 },
-	{ "SKB_DROP_REASON_NOT_SPECIFIED", 7 },
-	{ "SKB_CONSUMED", 1 },
-	{ "SKB_DROP_REASON_MAX", 41 },
+	{"SKB_DROP_REASON_TCP_LISTEN_OVERFLOW", 3},
+	{"SKB_DROP_REASON_NETFILTER_DROP", 40},
+	{"SKB_NOT_DROPPED_YET", 0},
+	{"SKB_DROP_REASON_NO_SOCKET", 12},
+	{"SKB_DROP_REASON_NOT_SPECIFIED", 7},
+	{"SKB_CONSUMED", 1},
+	{"SKB_DROP_REASON_MAX", 41},
 };
 
 static void test_short_names_and_markers(void **state)
@@ -173,10 +173,10 @@ static void test_value_lookup_forms(void **state)
 static void test_alias_first_name_wins(void **state)
 {
 	static const struct enumerator e[] = {
-		{ "SKB_DROP_REASON_NO_SOCKET", 5 },
-		{ "SKB_DROP_REASON_NO_SOCKET_ALIAS", 5 },
-		{ "SKB_DROP_REASON_NETFILTER_DROP", 4 },
-		{ "SKB_DROP_REASON_AFTER", 6 },
+		{"SKB_DROP_REASON_NO_SOCKET", 5},
+		{"SKB_DROP_REASON_NO_SOCKET_ALIAS", 5},
+		{"SKB_DROP_REASON_NETFILTER_DROP", 4},
+		{"SKB_DROP_REASON_AFTER", 6},
 	};
 	struct pc_dropreasons *dr = load_from(e, 4);
 	(void)state;
@@ -211,7 +211,7 @@ static void test_enum64(void **state)
 
 static void test_missing_enum(void **state)
 {
-	static const struct enumerator e[] = { { "FOO", 1 } };
+	static const struct enumerator e[] = {{"FOO", 1}};
 	struct pc_dropreasons *dr = (struct pc_dropreasons *)1;
 	struct btf *btf = make_btf("skb_drop_reason_subsys", e, 1);
 	(void)state;
@@ -234,7 +234,8 @@ static void test_live_kernel(void **state)
 	err = pc_dropreasons_load(&dr);
 	if (err)
 		fail_msg("cannot read enum skb_drop_reason from /sys/kernel/btf/vmlinux: %s "
-			 "(a kernel with CONFIG_DEBUG_INFO_BTF is required)", strerror(-err));
+			 "(a kernel with CONFIG_DEBUG_INFO_BTF is required)",
+			 strerror(-err));
 	n = pc_dropreasons_count(dr);
 	/* 5.17 had a few dozen reasons; 6.x has over a hundred. */
 	assert_true(n > 20);
@@ -260,7 +261,8 @@ static void test_live_kernel(void **state)
 	assert_int_equal(pc_dropreason_class(dr, pc_dropreason_value(dr, "CONSUMED")),
 			 PC_DROP_CLASS_NONE);
 	print_message("live kernel: %zu drop reasons, NETFILTER_DROP=%ld NO_SOCKET=%ld "
-		      "TCP_LISTEN_OVERFLOW=%ld\n", n, pc_dropreason_value(dr, "NETFILTER_DROP"),
+		      "TCP_LISTEN_OVERFLOW=%ld\n",
+		      n, pc_dropreason_value(dr, "NETFILTER_DROP"),
 		      pc_dropreason_value(dr, "NO_SOCKET"),
 		      pc_dropreason_value(dr, "TCP_LISTEN_OVERFLOW"));
 	pc_dropreasons_free(dr);

@@ -96,11 +96,12 @@ static void test_parse_listen(void **state)
 /* One HTTP exchange: send req, read the whole answer (the server closes). */
 static char *http(int port, const char *req)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	size_t len = 0, cap = 1 << 16;
 	char *buf = malloc(cap);
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = {.tv_sec = 5};
 	ssize_t n;
 	int fd;
 
@@ -155,12 +156,13 @@ static void test_http(void **state)
 	/* Publishing replaces the text. */
 	pc_exporter_publish(ex, strdup("second 2\n"));
 	expect_answer(port, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "\r\n\r\nsecond 2\n");
-	expect_answer(port, "HEAD /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "Content-Length: 9\r\n");
+	expect_answer(port, "HEAD /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200",
+		      "Content-Length: 9\r\n");
 	expect_answer(port, "GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "<a href=\"/metrics\">");
 	expect_answer(port, "GET /metricsx HTTP/1.0\r\n\r\n", "HTTP/1.1 404", NULL);
 	expect_answer(port, "GET /favicon.ico HTTP/1.0\r\n\r\n", "HTTP/1.1 404", NULL);
-	expect_answer(port, "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 405",
-		      "Allow: GET, HEAD\r\n");
+	expect_answer(port, "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc",
+		      "HTTP/1.1 405", "Allow: GET, HEAD\r\n");
 	expect_answer(port, "DELETE / HTTP/1.0\r\n\r\n", "HTTP/1.1 405", NULL);
 	/* Garbage gets a 400 and the server goes on. */
 	expect_answer(port, "\x01\x02 garbage\r\n\r\n", "HTTP/1.1 400", NULL);

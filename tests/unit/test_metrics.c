@@ -17,13 +17,18 @@ static struct pc_port_view views[3];
 static struct pc_metrics_port ports[3];
 static struct pc_global global[PC_HOOK_MAX];
 static const struct pc_alert_drop drops443[] = {
-	{ "NETFILTER_DROP", 40 }, { "NO_SOCKET", 3 }, { "NETFILTER_DROP", 8 }, { NULL, 99 },
+	{"NETFILTER_DROP", 40},
+	{"NO_SOCKET", 3},
+	{"NETFILTER_DROP", 8},
+	{NULL, 99},
 };
 static const char *const zero[] = {
-	"NETFILTER_DROP", "TCP_LISTEN_OVERFLOW", "TCP_LISTEN_OVERFLOW",
+	"NETFILTER_DROP",
+	"TCP_LISTEN_OVERFLOW",
+	"TCP_LISTEN_OVERFLOW",
 };
 static struct pc_iface_view ifaces[1] = {
-	{ .name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native" },
+	{.name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native"},
 };
 static struct pc_metrics_input in;
 
@@ -34,47 +39,73 @@ static int setup(void **state)
 	(void)state;
 	memset(views, 0, sizeof(views));
 	views[0] = (struct pc_port_view){
-		.port = 443, .proto = PC_PROTO_TCP, .dir = PC_DIR_IN, .state = "down",
-		.cause = "netfilter_drop", .since = 1795000000.25, .syn_rate = 50,
-		.answered_ratio = 0.04, .baseline_rate = 49.5, .drops_total = 51,
+		.port = 443,
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_IN,
+		.state = "down",
+		.cause = "netfilter_drop",
+		.since = 1795000000.25,
+		.syn_rate = 50,
+		.answered_ratio = 0.04,
+		.baseline_rate = 49.5,
+		.drops_total = 51,
 	};
 	views[0].total.rx_syn = 1000;
 	views[0].total.tx_synack = 900;
 	views[0].total.tx_rst = 3;
 	views[0].total.tx_icmp_unreach = 2;
-	views[0].total.tx_syn = 77;		/* not a request of an IN port */
-	views[0].total.rx_synack = 66;		/* not an answer of an IN port */
+	views[0].total.tx_syn = 77;    /* not a request of an IN port */
+	views[0].total.rx_synack = 66; /* not an answer of an IN port */
 	views[0].total.rx_packets = 5000;
 	views[0].total.tx_packets = 4000;
 	views[0].total.rx_bytes = 300000;
 	views[0].total.tx_bytes = 200000;
 	views[1] = (struct pc_port_view){
-		.port = 5432, .proto = PC_PROTO_TCP, .dir = PC_DIR_OUT, .state = NULL,
-		.answered_ratio = NAN, .baseline_rate = NAN,
+		.port = 5432,
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_OUT,
+		.state = NULL,
+		.answered_ratio = NAN,
+		.baseline_rate = NAN,
 	};
 	views[1].total.tx_syn = 7;
 	views[1].total.rx_synack = 6;
 	views[1].total.rx_rst = 1;
 	views[1].total.rx_icmp_unreach = 2;
-	views[1].total.rx_syn = 1234;		/* not a request of an OUT port */
+	views[1].total.rx_syn = 1234; /* not a request of an OUT port */
 	views[2] = (struct pc_port_view){
-		.port = 65535, .proto = PC_PROTO_UDP, .dir = PC_DIR_IN, .state = "ok",
-		.answered_ratio = 1, .baseline_rate = 0.1,
+		.port = 65535,
+		.proto = PC_PROTO_UDP,
+		.dir = PC_DIR_IN,
+		.state = "ok",
+		.answered_ratio = 1,
+		.baseline_rate = 0.1,
 	};
 	views[2].total.rx_packets = UINT64_MAX;
-	ports[0] = (struct pc_metrics_port){ .view = &views[0], .drops = drops443, .n_drops = 4 };
-	ports[1] = (struct pc_metrics_port){ .view = &views[1] };
-	ports[2] = (struct pc_metrics_port){ .view = &views[2] };
+	ports[0] = (struct pc_metrics_port){.view = &views[0], .drops = drops443, .n_drops = 4};
+	ports[1] = (struct pc_metrics_port){.view = &views[1]};
+	ports[2] = (struct pc_metrics_port){.view = &views[2]};
 	for (h = 0; h < PC_HOOK_MAX; h++)
-		global[h] = (struct pc_global){ .packets = 100 + h, .not_ip = 10 + h,
-						.malformed = 20 + h, .frag_nonfirst = 30 + h,
-						.other_l4 = 40 + h, .monitored = 50 + h,
-						.icmp_errors = 60 + h, .foreign_netns = 70 + h };
+		global[h] = (struct pc_global){.packets = 100 + h,
+					       .not_ip = 10 + h,
+					       .malformed = 20 + h,
+					       .frag_nonfirst = 30 + h,
+					       .other_l4 = 40 + h,
+					       .monitored = 50 + h,
+					       .icmp_errors = 60 + h,
+					       .foreign_netns = 70 + h};
 	in = (struct pc_metrics_input){
-		.version = "0.1.0", .start_time = 1795000000, .sample_time = 1795000100.5,
-		.interval = 1, .ports = ports, .n_ports = 3,
-		.zero_reasons = zero, .n_zero_reasons = 3,
-		.global = global, .ifaces = ifaces, .n_ifaces = 1,
+		.version = "0.1.0",
+		.start_time = 1795000000,
+		.sample_time = 1795000100.5,
+		.interval = 1,
+		.ports = ports,
+		.n_ports = 3,
+		.zero_reasons = zero,
+		.n_zero_reasons = 3,
+		.global = global,
+		.ifaces = ifaces,
+		.n_ifaces = 1,
 	};
 	return 0;
 }
@@ -118,46 +149,64 @@ static int count(const char *text, const char *needle)
 
 static void test_exact_document_without_ports(void **state)
 {
-	struct pc_metrics_input min = { .version = "1.2.3", .start_time = 1795000000.5 };
+	struct pc_metrics_input min = {.version = "1.2.3", .start_time = 1795000000.5};
 	const char *expect =
-		"# HELP portcanary_build_info A metric with a constant '1' value labeled by the portcanary version.\n"
+		"# HELP portcanary_build_info A metric with a constant '1' value labeled by the "
+		"portcanary version.\n"
 		"# TYPE portcanary_build_info gauge\n"
 		"portcanary_build_info{version=\"1.2.3\"} 1\n"
-		"# HELP portcanary_start_time_seconds Start time of the portcanary daemon since unix epoch in seconds.\n"
+		"# HELP portcanary_start_time_seconds Start time of the portcanary daemon since "
+		"unix epoch in seconds.\n"
 		"# TYPE portcanary_start_time_seconds gauge\n"
 		"portcanary_start_time_seconds 1795000000.5\n"
-		"# HELP portcanary_interface_info Interfaces portcanary is attached to: ingress hook (xdp|tc) and XDP mode.\n"
+		"# HELP portcanary_interface_info Interfaces portcanary is attached to: ingress "
+		"hook (xdp|tc) and XDP mode.\n"
 		"# TYPE portcanary_interface_info gauge\n"
-		"# HELP portcanary_port_up 1 unless the port is down (ok, idle, degraded, unknown: 1; down: 0).\n"
+		"# HELP portcanary_port_up 1 unless the port is down (ok, idle, degraded, unknown: "
+		"1; down: 0).\n"
 		"# TYPE portcanary_port_up gauge\n"
-		"# HELP portcanary_port_state Health state of the port: 1 for the current state, 0 for the others.\n"
+		"# HELP portcanary_port_state Health state of the port: 1 for the current state, 0 "
+		"for the others.\n"
 		"# TYPE portcanary_port_state gauge\n"
-		"# HELP portcanary_port_cause Why the port is degraded or down (1, present only while it is).\n"
+		"# HELP portcanary_port_cause Why the port is degraded or down (1, present only "
+		"while it is).\n"
 		"# TYPE portcanary_port_cause gauge\n"
-		"# HELP portcanary_port_state_change_timestamp_seconds When the port entered its current state, since unix epoch in seconds.\n"
+		"# HELP portcanary_port_state_change_timestamp_seconds When the port entered its "
+		"current state, since unix epoch in seconds.\n"
 		"# TYPE portcanary_port_state_change_timestamp_seconds gauge\n"
-		"# HELP portcanary_syn_total Connection requests of the port in its direction: SYNs received (in) or sent (out).\n"
+		"# HELP portcanary_syn_total Connection requests of the port in its direction: "
+		"SYNs received (in) or sent (out).\n"
 		"# TYPE portcanary_syn_total counter\n"
-		"# HELP portcanary_synack_total Handshake answers: SYN-ACKs sent (in) or received (out).\n"
+		"# HELP portcanary_synack_total Handshake answers: SYN-ACKs sent (in) or received "
+		"(out).\n"
 		"# TYPE portcanary_synack_total counter\n"
-		"# HELP portcanary_rst_total Resets answering the port's requests: RSTs sent (in) or received (out).\n"
+		"# HELP portcanary_rst_total Resets answering the port's requests: RSTs sent (in) "
+		"or received (out).\n"
 		"# TYPE portcanary_rst_total counter\n"
-		"# HELP portcanary_icmp_unreachable_total ICMP/ICMPv6 destination-unreachable errors about the port, sent (in) or received (out).\n"
+		"# HELP portcanary_icmp_unreachable_total ICMP/ICMPv6 destination-unreachable "
+		"errors about the port, sent (in) or received (out).\n"
 		"# TYPE portcanary_icmp_unreachable_total counter\n"
-		"# HELP portcanary_packets_total Packets of the port, both ways (ingress and egress).\n"
+		"# HELP portcanary_packets_total Packets of the port, both ways (ingress and "
+		"egress).\n"
 		"# TYPE portcanary_packets_total counter\n"
-		"# HELP portcanary_bytes_total Bytes of the port's packets at layer 2, both ways (ingress and egress).\n"
+		"# HELP portcanary_bytes_total Bytes of the port's packets at layer 2, both ways "
+		"(ingress and egress).\n"
 		"# TYPE portcanary_bytes_total counter\n"
-		"# HELP portcanary_drops_total Packets of the port the kernel dropped, by skb_drop_reason (kfree_skb).\n"
+		"# HELP portcanary_drops_total Packets of the port the kernel dropped, by "
+		"skb_drop_reason (kfree_skb).\n"
 		"# TYPE portcanary_drops_total counter\n"
-		"# HELP portcanary_answered_ratio Share of the last interval's requests answered with a SYN-ACK (0..1).\n"
+		"# HELP portcanary_answered_ratio Share of the last interval's requests answered "
+		"with a SYN-ACK (0..1).\n"
 		"# TYPE portcanary_answered_ratio gauge\n"
-		"# HELP portcanary_syn_baseline_per_second Learned request (SYN) rate of the port, per second; absent while learning.\n"
+		"# HELP portcanary_syn_baseline_per_second Learned request (SYN) rate of the port, "
+		"per second; absent while learning.\n"
 		"# TYPE portcanary_syn_baseline_per_second gauge\n"
-		"# HELP portcanary_firewall_changes_total Firewall ruleset changes seen, by source.\n"
+		"# HELP portcanary_firewall_changes_total Firewall ruleset changes seen, by "
+		"source.\n"
 		"# TYPE portcanary_firewall_changes_total counter\n"
 		"portcanary_firewall_changes_total{source=\"nftables\"} 0\n"
-		"# HELP portcanary_firewall_last_change_timestamp_seconds Time of the latest firewall ruleset change, by source, since unix epoch in seconds.\n"
+		"# HELP portcanary_firewall_last_change_timestamp_seconds Time of the latest "
+		"firewall ruleset change, by source, since unix epoch in seconds.\n"
 		"# TYPE portcanary_firewall_last_change_timestamp_seconds gauge\n";
 	char *text;
 
@@ -177,30 +226,44 @@ static void test_exact_port_lines(void **state)
 	assert_non_null(text);
 	/* IN port: requests are SYNs in, answers SYN-ACK/RST/ICMP out. */
 	assert_line(text, "portcanary_syn_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 1000");
-	assert_line(text, "portcanary_synack_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 900");
+	assert_line(text,
+		    "portcanary_synack_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 900");
 	assert_line(text, "portcanary_rst_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 3");
-	assert_line(text, "portcanary_icmp_unreachable_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 2");
-	assert_line(text, "portcanary_packets_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 9000");
-	assert_line(text, "portcanary_bytes_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 500000");
+	assert_line(
+		text,
+		"portcanary_icmp_unreachable_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 2");
+	assert_line(text,
+		    "portcanary_packets_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 9000");
+	assert_line(text,
+		    "portcanary_bytes_total{proto=\"tcp\",port=\"443\",direction=\"in\"} 500000");
 	/* OUT port: requests are SYNs out, answers come in. */
 	assert_line(text, "portcanary_syn_total{proto=\"tcp\",port=\"5432\",direction=\"out\"} 7");
-	assert_line(text, "portcanary_synack_total{proto=\"tcp\",port=\"5432\",direction=\"out\"} 6");
+	assert_line(text,
+		    "portcanary_synack_total{proto=\"tcp\",port=\"5432\",direction=\"out\"} 6");
 	assert_line(text, "portcanary_rst_total{proto=\"tcp\",port=\"5432\",direction=\"out\"} 1");
-	assert_line(text, "portcanary_icmp_unreachable_total{proto=\"tcp\",port=\"5432\",direction=\"out\"} 2");
+	assert_line(text, "portcanary_icmp_unreachable_total{proto=\"tcp\",port=\"5432\",direction="
+			  "\"out\"} 2");
 	/* Counters are printed exactly, up to the largest. */
-	assert_line(text, "portcanary_packets_total{proto=\"udp\",port=\"65535\",direction=\"in\"} 18446744073709551615");
+	assert_line(text, "portcanary_packets_total{proto=\"udp\",port=\"65535\",direction=\"in\"} "
+			  "18446744073709551615");
 	assert_line(text, "portcanary_port_up{proto=\"tcp\",port=\"443\",direction=\"in\"} 0");
 	assert_line(text, "portcanary_port_up{proto=\"tcp\",port=\"5432\",direction=\"out\"} 1");
 	assert_line(text, "portcanary_port_up{proto=\"udp\",port=\"65535\",direction=\"in\"} 1");
-	assert_line(text, "portcanary_port_cause{proto=\"tcp\",port=\"443\",direction=\"in\",cause=\"netfilter_drop\"} 1");
+	assert_line(text, "portcanary_port_cause{proto=\"tcp\",port=\"443\",direction=\"in\",cause="
+			  "\"netfilter_drop\"} 1");
 	assert_int_equal(count(text, "portcanary_port_cause{"), 1);
-	assert_line(text, "portcanary_port_state_change_timestamp_seconds{proto=\"tcp\",port=\"443\",direction=\"in\"} 1795000000.25");
+	assert_line(text, "portcanary_port_state_change_timestamp_seconds{proto=\"tcp\",port="
+			  "\"443\",direction=\"in\"} 1795000000.25");
 	/* since 0: since the start. */
-	assert_line(text, "portcanary_port_state_change_timestamp_seconds{proto=\"tcp\",port=\"5432\",direction=\"out\"} 1795000000");
+	assert_line(text, "portcanary_port_state_change_timestamp_seconds{proto=\"tcp\",port="
+			  "\"5432\",direction=\"out\"} 1795000000");
 	/* Shortest exact decimal, not 0.040000000000000001. */
-	assert_line(text, "portcanary_answered_ratio{proto=\"tcp\",port=\"443\",direction=\"in\"} 0.04");
-	assert_line(text, "portcanary_syn_baseline_per_second{proto=\"tcp\",port=\"443\",direction=\"in\"} 49.5");
-	assert_line(text, "portcanary_syn_baseline_per_second{proto=\"udp\",port=\"65535\",direction=\"in\"} 0.1");
+	assert_line(text,
+		    "portcanary_answered_ratio{proto=\"tcp\",port=\"443\",direction=\"in\"} 0.04");
+	assert_line(text, "portcanary_syn_baseline_per_second{proto=\"tcp\",port=\"443\",direction="
+			  "\"in\"} 49.5");
+	assert_line(text, "portcanary_syn_baseline_per_second{proto=\"udp\",port=\"65535\","
+			  "direction=\"in\"} 0.1");
 	/* NaN (no SYNs, still learning) is no series at all, so rules find nothing to compare. */
 	assert_no_prefix(text, "portcanary_answered_ratio{proto=\"tcp\",port=\"5432\"");
 	assert_no_prefix(text, "portcanary_syn_baseline_per_second{proto=\"tcp\",port=\"5432\"");
@@ -209,14 +272,15 @@ static void test_exact_port_lines(void **state)
 	assert_line(text, "portcanary_start_time_seconds 1795000000");
 	assert_line(text, "portcanary_last_sample_timestamp_seconds 1795000100.5");
 	assert_line(text, "portcanary_sample_interval_seconds 1");
-	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"xdp\",xdp_mode=\"native\"} 1");
+	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"xdp\",xdp_mode="
+			  "\"native\"} 1");
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
 
 static void test_state_series(void **state)
 {
-	static const char *const names[] = { "unknown", "idle", "ok", "degraded", "down" };
+	static const char *const names[] = {"unknown", "idle", "ok", "degraded", "down"};
 	char line[200], *text;
 	size_t s, t;
 
@@ -228,19 +292,22 @@ static void test_state_series(void **state)
 		/* All five states, every time; 1 for the current one only. */
 		for (t = 0; t < 5; t++) {
 			snprintf(line, sizeof(line),
-				 "portcanary_port_state{proto=\"tcp\",port=\"443\",direction=\"in\",state=\"%s\"} %d",
+				 "portcanary_port_state{proto=\"tcp\",port=\"443\",direction="
+				 "\"in\",state=\"%s\"} %d",
 				 names[t], s == t);
 			assert_line(text, line);
 		}
 		snprintf(line, sizeof(line),
-			 "portcanary_port_up{proto=\"tcp\",port=\"443\",direction=\"in\"} %d", s != 4);
+			 "portcanary_port_up{proto=\"tcp\",port=\"443\",direction=\"in\"} %d",
+			 s != 4);
 		assert_line(text, line);
 		assert_int_equal(count(text, "portcanary_port_state{"), 5 * 3);
 		free(text);
 	}
 	/* A view without a state is unknown. */
 	text = pc_metrics_format(&in);
-	assert_line(text, "portcanary_port_state{proto=\"tcp\",port=\"5432\",direction=\"out\",state=\"unknown\"} 1");
+	assert_line(text, "portcanary_port_state{proto=\"tcp\",port=\"5432\",direction=\"out\","
+			  "state=\"unknown\"} 1");
 	free(text);
 	assert_int_equal(pc_metrics_port_up("down"), 0);
 	assert_int_equal(pc_metrics_port_up("degraded"), 1);
@@ -257,13 +324,19 @@ static void test_drops(void **state)
 	text = pc_metrics_format(&in);
 	assert_non_null(text);
 	/* A repeated reason is one series with the sum; a NULL reason is skipped. */
-	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\",reason=\"NETFILTER_DROP\"} 48");
-	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\",reason=\"NO_SOCKET\"} 3");
-	assert_int_equal(count(text, "port=\"443\",direction=\"in\",reason=\"NETFILTER_DROP\"}"), 1);
+	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\","
+			  "reason=\"NETFILTER_DROP\"} 48");
+	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\","
+			  "reason=\"NO_SOCKET\"} 3");
+	assert_int_equal(count(text, "port=\"443\",direction=\"in\",reason=\"NETFILTER_DROP\"}"),
+			 1);
 	/* Zero reasons: on every port, once, without hiding a real count. */
-	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\",reason=\"TCP_LISTEN_OVERFLOW\"} 0");
-	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"5432\",direction=\"out\",reason=\"NETFILTER_DROP\"} 0");
-	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"5432\",direction=\"out\",reason=\"TCP_LISTEN_OVERFLOW\"} 0");
+	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"443\",direction=\"in\","
+			  "reason=\"TCP_LISTEN_OVERFLOW\"} 0");
+	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"5432\",direction=\"out\","
+			  "reason=\"NETFILTER_DROP\"} 0");
+	assert_line(text, "portcanary_drops_total{proto=\"tcp\",port=\"5432\",direction=\"out\","
+			  "reason=\"TCP_LISTEN_OVERFLOW\"} 0");
 	assert_int_equal(count(text, "portcanary_drops_total{"), 3 + 2 + 2);
 	free(text);
 
@@ -296,7 +369,7 @@ static void test_escaping(void **state)
 	in.version = "1.0 \"rc\\1\"\nbuild";
 	ifaces[0].name = "we\"ird";
 	{
-		struct pc_metrics_fw fw[] = { { "ipt\\ables", 2, 0 } };
+		struct pc_metrics_fw fw[] = {{"ipt\\ables", 2, 0}};
 
 		in.fw = fw;
 		in.n_fw = 1;
@@ -304,7 +377,8 @@ static void test_escaping(void **state)
 	}
 	assert_non_null(text);
 	assert_line(text, "portcanary_build_info{version=\"1.0 \\\"rc\\\\1\\\"\\nbuild\"} 1");
-	assert_line(text, "portcanary_interface_info{device=\"we\\\"ird\",ingress_hook=\"xdp\",xdp_mode=\"native\"} 1");
+	assert_line(text, "portcanary_interface_info{device=\"we\\\"ird\",ingress_hook=\"xdp\",xdp_"
+			  "mode=\"native\"} 1");
 	assert_line(text, "portcanary_firewall_changes_total{source=\"ipt\\\\ables\"} 2");
 	free(text);
 	ifaces[0].name = "eth0";
@@ -316,35 +390,37 @@ static void test_escaping(void **state)
  * its own TYPE and the next family, counters (only) ending in _total. */
 static void test_families(void **state)
 {
-	static const struct { const char *name, *type; } fams[] = {
-		{ "portcanary_build_info", "gauge" },
-		{ "portcanary_start_time_seconds", "gauge" },
-		{ "portcanary_last_sample_timestamp_seconds", "gauge" },
-		{ "portcanary_sample_interval_seconds", "gauge" },
-		{ "portcanary_interface_info", "gauge" },
-		{ "portcanary_port_up", "gauge" },
-		{ "portcanary_port_state", "gauge" },
-		{ "portcanary_port_cause", "gauge" },
-		{ "portcanary_port_state_change_timestamp_seconds", "gauge" },
-		{ "portcanary_syn_total", "counter" },
-		{ "portcanary_synack_total", "counter" },
-		{ "portcanary_rst_total", "counter" },
-		{ "portcanary_icmp_unreachable_total", "counter" },
-		{ "portcanary_packets_total", "counter" },
-		{ "portcanary_bytes_total", "counter" },
-		{ "portcanary_drops_total", "counter" },
-		{ "portcanary_answered_ratio", "gauge" },
-		{ "portcanary_syn_baseline_per_second", "gauge" },
-		{ "portcanary_datapath_packets_total", "counter" },
-		{ "portcanary_datapath_monitored_packets_total", "counter" },
-		{ "portcanary_datapath_not_ip_packets_total", "counter" },
-		{ "portcanary_datapath_malformed_packets_total", "counter" },
-		{ "portcanary_datapath_fragment_packets_total", "counter" },
-		{ "portcanary_datapath_other_l4_packets_total", "counter" },
-		{ "portcanary_datapath_icmp_unreachable_packets_total", "counter" },
-		{ "portcanary_datapath_foreign_netns_drops_total", "counter" },
-		{ "portcanary_firewall_changes_total", "counter" },
-		{ "portcanary_firewall_last_change_timestamp_seconds", "gauge" },
+	static const struct {
+		const char *name, *type;
+	} fams[] = {
+		{"portcanary_build_info", "gauge"},
+		{"portcanary_start_time_seconds", "gauge"},
+		{"portcanary_last_sample_timestamp_seconds", "gauge"},
+		{"portcanary_sample_interval_seconds", "gauge"},
+		{"portcanary_interface_info", "gauge"},
+		{"portcanary_port_up", "gauge"},
+		{"portcanary_port_state", "gauge"},
+		{"portcanary_port_cause", "gauge"},
+		{"portcanary_port_state_change_timestamp_seconds", "gauge"},
+		{"portcanary_syn_total", "counter"},
+		{"portcanary_synack_total", "counter"},
+		{"portcanary_rst_total", "counter"},
+		{"portcanary_icmp_unreachable_total", "counter"},
+		{"portcanary_packets_total", "counter"},
+		{"portcanary_bytes_total", "counter"},
+		{"portcanary_drops_total", "counter"},
+		{"portcanary_answered_ratio", "gauge"},
+		{"portcanary_syn_baseline_per_second", "gauge"},
+		{"portcanary_datapath_packets_total", "counter"},
+		{"portcanary_datapath_monitored_packets_total", "counter"},
+		{"portcanary_datapath_not_ip_packets_total", "counter"},
+		{"portcanary_datapath_malformed_packets_total", "counter"},
+		{"portcanary_datapath_fragment_packets_total", "counter"},
+		{"portcanary_datapath_other_l4_packets_total", "counter"},
+		{"portcanary_datapath_icmp_unreachable_packets_total", "counter"},
+		{"portcanary_datapath_foreign_netns_drops_total", "counter"},
+		{"portcanary_firewall_changes_total", "counter"},
+		{"portcanary_firewall_last_change_timestamp_seconds", "gauge"},
 	};
 	size_t nf = sizeof(fams) / sizeof(fams[0]), f;
 	char *text, *copy, *line, *save = NULL, cur[128] = "", help[128] = "", buf[200];
@@ -358,9 +434,10 @@ static void test_families(void **state)
 		assert_int_equal(count(text, buf), 1);
 		snprintf(buf, sizeof(buf), "# TYPE %s %s\n", fams[f].name, fams[f].type);
 		assert_int_equal(count(text, buf), 1);
-		assert_int_equal(strcmp(fams[f].type, "counter") == 0,
-				 strlen(fams[f].name) > 6 &&
-				 !strcmp(fams[f].name + strlen(fams[f].name) - 6, "_total"));
+		assert_int_equal(
+			strcmp(fams[f].type, "counter") == 0,
+			strlen(fams[f].name) > 6 &&
+				!strcmp(fams[f].name + strlen(fams[f].name) - 6, "_total"));
 	}
 	copy = strdup(text);
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -402,7 +479,8 @@ static void test_label_types(void **state)
 		int n = 0;
 
 		assert_int_equal(sscanf(p, "{proto=\"%7[a-z]\",port=\"%u\",direction=\"%7[a-z]\"%n",
-					proto, &port, dir, &n), 3);
+					proto, &port, dir, &n),
+				 3);
 		assert_true(n > 0);
 		assert_true(!strcmp(proto, "tcp") || !strcmp(proto, "udp"));
 		assert_true(!strcmp(dir, "in") || !strcmp(dir, "out"));
@@ -417,9 +495,9 @@ static void test_label_types(void **state)
 static void test_global_and_firewall(void **state)
 {
 	struct pc_metrics_fw fw[] = {
-		{ "iptables-legacy", 4, 1795000001.5 },
-		{ "nftables", 9, 1795000002 },
-		{ "nftables", 1, 5 },		/* repeated: the first one counts */
+		{"iptables-legacy", 4, 1795000001.5},
+		{"nftables", 9, 1795000002},
+		{"nftables", 1, 5}, /* repeated: the first one counts */
 	};
 	char *text;
 
@@ -450,8 +528,10 @@ static void test_global_and_firewall(void **state)
 	assert_line(text, "portcanary_firewall_changes_total{source=\"iptables-legacy\"} 4");
 	assert_line(text, "portcanary_firewall_changes_total{source=\"nftables\"} 9");
 	assert_int_equal(count(text, "portcanary_firewall_changes_total{"), 2);
-	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"iptables-legacy\"} 1795000001.5");
-	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"nftables\"} 1795000002");
+	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"iptables-"
+			  "legacy\"} 1795000001.5");
+	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"nftables\"} "
+			  "1795000002");
 	assert_int_equal(count(text, "portcanary_firewall_last_change_timestamp_seconds{"), 2);
 	free(text);
 	assert_string_equal(pc_metrics_hook_name(PC_HOOK_DROP), "kfree_skb");
@@ -461,8 +541,8 @@ static void test_global_and_firewall(void **state)
 static void test_interfaces(void **state)
 {
 	struct pc_iface_view two[] = {
-		{ .name = "eth0", .ingress = "tc", .xdp_mode = "native" },
-		{ .name = "eth1", .ingress = "xdp", .xdp_mode = "generic" },
+		{.name = "eth0", .ingress = "tc", .xdp_mode = "native"},
+		{.name = "eth1", .ingress = "xdp", .xdp_mode = "generic"},
 	};
 	char *text;
 
@@ -473,8 +553,11 @@ static void test_interfaces(void **state)
 	in.interval = 0;
 	text = pc_metrics_format(&in);
 	/* The XDP mode only means something with an XDP ingress hook. */
-	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode=\"\"} 1");
-	assert_line(text, "portcanary_interface_info{device=\"eth1\",ingress_hook=\"xdp\",xdp_mode=\"generic\"} 1");
+	assert_line(
+		text,
+		"portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode=\"\"} 1");
+	assert_line(text, "portcanary_interface_info{device=\"eth1\",ingress_hook=\"xdp\",xdp_mode="
+			  "\"generic\"} 1");
 	/* 0 means "not known": no series. */
 	assert_null(strstr(text, "portcanary_last_sample_timestamp_seconds"));
 	assert_null(strstr(text, "portcanary_sample_interval_seconds"));

@@ -26,13 +26,13 @@ static void expect_spec(const char *s, int proto, int dir, int first, int last)
 
 static void expect_bad(const char *s, const char *why)
 {
-	struct pc_portspec p = { .first = 7 };
+	struct pc_portspec p = {.first = 7};
 	char err[160] = "";
 
 	assert_int_equal(pc_portspec_parse(s, &p, err, sizeof(err)), -EINVAL);
 	if (!strstr(err, why))
 		fail_msg("'%s': error '%s' does not say '%s'", s, err, why);
-	assert_int_equal(p.first, 7);	/* untouched on error */
+	assert_int_equal(p.first, 7); /* untouched on error */
 }
 
 static void test_valid_specs(void **state)
@@ -79,7 +79,7 @@ static void test_invalid_specs(void **state)
 
 static void test_format_roundtrip(void **state)
 {
-	const char *in[] = { "tcp/443:in", "udp/53:out", "tcp/8000-8010:in" };
+	const char *in[] = {"tcp/443:in", "udp/53:out", "tcp/8000-8010:in"};
 	struct pc_portspec p;
 	char err[80], buf[64];
 	size_t i;

@@ -19,12 +19,20 @@ static int setup(void **state)
 	(void)state;
 	memset(sample_views, 0, sizeof(sample_views));
 	sample_views[0] = (struct pc_port_view){
-		.port = 443, .proto = PC_PROTO_TCP, .dir = PC_DIR_IN, .state = "down",
-		.cause = "netfilter_drop", .detail = "nftables dropped 48 of 50 SYNs (drop)",
-		.since = 1795000000.25, .syn_rate = 50, .answered_ratio = 0.04,
-		.baseline_rate = 49.5, .drops_rate = 48, .drops_total = 96,
+		.port = 443,
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_IN,
+		.state = "down",
+		.cause = "netfilter_drop",
+		.detail = "nftables dropped 48 of 50 SYNs (drop)",
+		.since = 1795000000.25,
+		.syn_rate = 50,
+		.answered_ratio = 0.04,
+		.baseline_rate = 49.5,
+		.drops_rate = 48,
+		.drops_total = 96,
 	};
-	static const float hist[3] = { 0, 25, 50 };
+	static const float hist[3] = {0, 25, 50};
 
 	sample_views[0].top_drop_reason = "NETFILTER_DROP";
 	sample_views[0].top_drop_rate = 48;
@@ -38,8 +46,14 @@ static int setup(void **state)
 	sample_views[0].total.rx_bytes = 300000;
 	sample_views[0].total.tx_bytes = 200000;
 	sample_views[1] = (struct pc_port_view){
-		.port = 5432, .proto = PC_PROTO_TCP, .dir = PC_DIR_OUT, .state = "unknown",
-		.syn_rate = NAN, .answered_ratio = NAN, .baseline_rate = NAN, .drops_rate = NAN,
+		.port = 5432,
+		.proto = PC_PROTO_TCP,
+		.dir = PC_DIR_OUT,
+		.state = "unknown",
+		.syn_rate = NAN,
+		.answered_ratio = NAN,
+		.baseline_rate = NAN,
+		.drops_rate = NAN,
 	};
 	sample_views[1].total.tx_syn = 7;
 	sample_views[1].total.rx_synack = 6;
@@ -59,9 +73,9 @@ static struct json_object *get(struct json_object *o, const char *key)
 
 static void test_status_document(void **state)
 {
-	struct pc_iface_view ifs[1] = { { .name = "eth0", .ifindex = 2, .ingress = "xdp",
-					  .xdp_mode = "native" } };
-	struct pc_status_meta m = { .interval = 1, .ifaces = ifs, .n_ifaces = 1 };
+	struct pc_iface_view ifs[1] = {
+		{.name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native"}};
+	struct pc_status_meta m = {.interval = 1, .ifaces = ifs, .n_ifaces = 1};
 	struct json_object *doc, *ports, *p, *q;
 
 	(void)state;
@@ -110,7 +124,7 @@ static void test_status_document(void **state)
 
 static void test_table(void **state)
 {
-	struct pc_status_meta m = { .interval = 1 };
+	struct pc_status_meta m = {.interval = 1};
 	struct json_object *doc;
 	char *buf = NULL;
 	size_t len = 0;

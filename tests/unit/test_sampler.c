@@ -38,25 +38,27 @@ static void test_sum_percpu(void **state)
 
 static void test_delta(void **state)
 {
-	struct pc_counters prev = { .rx_syn = 100, .tx_synack = 90 };
-	struct pc_counters cur = { .rx_syn = 150, .tx_synack = 20 }, d;
+	struct pc_counters prev = {.rx_syn = 100, .tx_synack = 90};
+	struct pc_counters cur = {.rx_syn = 150, .tx_synack = 20}, d;
 
 	(void)state;
 	pc_counters_delta(&cur, &prev, &d);
 	assert_int_equal(d.rx_syn, 50);
-	assert_int_equal(d.tx_synack, 20);	/* went back: a fresh slot, counts from 0 */
+	assert_int_equal(d.tx_synack, 20); /* went back: a fresh slot, counts from 0 */
 	assert_int_equal(d.rx_rst, 0);
 }
 
 static void test_listeners(void **state)
 {
 	static const char text[] =
-		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   "
+		"uid\n"
 		"   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0\n"
 		"   1: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0\n"
 		"   2: 0200A8C0:1F90 0100A8C0:D431 01 00000000:00000000 00:00000000 00000000 0\n"
 		"   3: 0200A8C0:2710 0100A8C0:D432 06 00000000:00000000 00:00000000 00000000 0\n"
-		"   4: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 0\n"
+		"   4: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 "
+		"0A 0\n"
 		"   5: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0\n";
 	unsigned char *seen = calloc(PC_NR_PORTS, 1);
 
@@ -65,7 +67,7 @@ static void test_listeners(void **state)
 	assert_int_equal(seen[8080], 1);
 	assert_int_equal(seen[22], 1);
 	assert_int_equal(seen[443], 1);
-	assert_int_equal(seen[10000], 0);	/* TIME_WAIT, not a listener */
+	assert_int_equal(seen[10000], 0); /* TIME_WAIT, not a listener */
 	assert_int_equal(pc_parse_proc_net_tcp("garbage\n\n", seen), 0);
 	free(seen);
 }
