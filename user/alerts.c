@@ -14,8 +14,7 @@
 #include "log.h"
 #include "portspec.h"
 #include "report.h"
-
-#define num_or_null pc_json_num
+#include "spawn.h"
 
 static struct json_object *firewall_json(const struct pc_firewall_ref *fwr)
 {
@@ -90,12 +89,12 @@ struct json_object *pc_alert_json(const struct pc_alert *a)
 	json_object_object_add(o, "direction", json_object_new_string(pc_dir_name(a->dir)));
 	json_object_object_add(o, "state", json_object_new_string(a->state));
 	json_object_object_add(o, "previous_state", json_object_new_string(a->old_state));
-	json_object_object_add(o, "previous_state_seconds", num_or_null(a->old_state_s));
+	json_object_object_add(o, "previous_state_seconds", pc_json_num(a->old_state_s));
 	json_object_object_add(o, "cause", a->cause ? json_object_new_string(a->cause) : NULL);
 	json_object_object_add(o, "detail", json_object_new_string(a->detail ? a->detail : ""));
-	json_object_object_add(o, "syn_rate", num_or_null(a->syn_rate));
-	json_object_object_add(o, "baseline_rate", num_or_null(a->baseline_rate));
-	json_object_object_add(o, "answered_ratio", num_or_null(a->answered_ratio));
+	json_object_object_add(o, "syn_rate", pc_json_num(a->syn_rate));
+	json_object_object_add(o, "baseline_rate", pc_json_num(a->baseline_rate));
+	json_object_object_add(o, "answered_ratio", pc_json_num(a->answered_ratio));
 	for (i = 0; i < a->n_drops && i < PC_ALERT_MAX_DROPS; i++)
 		json_object_object_add(drops, a->drops[i].reason,
 				       json_object_new_uint64(a->drops[i].count));
@@ -191,7 +190,6 @@ static void exec_hook(const char *cmd, const struct pc_alert *a, int stdin_fd)
 static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *json, double now)
 {
 	struct pc_alert_hook *slot = NULL;
-	sigset_t all, old;
 	int p[2], i;
 	pid_t pid;
 
@@ -207,20 +205,11 @@ static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const cha
 		pc_warn("--exec hook: pipe: %s", strerror(errno));
 		return;
 	}
-	/* The child must not inherit our blocked signal mask (the daemon uses signalfd). */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
+	pid = pc_fork_child();
 	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(p[1]);
 		exec_hook(al->exec_cmd, a, p[0]);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[0]);
 	if (pid < 0) {
 		pc_warn("--exec hook: fork: %s", strerror(errno));

@@ -109,7 +109,8 @@ int pc_cmd_run(int argc, char **argv)
 			cli.config_required = true;
 			break;
 		case OPT_INTERVAL:
-			if (pc_parse_double(optarg, 0.1, 60, &cli.interval)) {
+			if (pc_parse_double(optarg, PC_INTERVAL_MIN_S, PC_INTERVAL_MAX_S,
+					    &cli.interval)) {
 				pc_err("bad --interval '%s': a number of seconds from 0.1 to 60",
 				       optarg);
 				return PC_EXIT_USAGE;
@@ -152,7 +153,7 @@ int pc_cmd_run(int argc, char **argv)
 			cli.cli_set |= PC_OPT_STATE_DIR;
 			break;
 		case OPT_FW_WINDOW:
-			if (pc_parse_double(optarg, 0, 86400, &cli.fw_window)) {
+			if (pc_parse_double(optarg, 0, PC_FW_WINDOW_MAX_S, &cli.fw_window)) {
 				pc_err("bad --firewall-window '%s': seconds from 0 to 86400",
 				       optarg);
 				return PC_EXIT_USAGE;

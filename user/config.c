@@ -83,8 +83,14 @@ struct det_key {
 };
 
 /* clang-format off: it splits the stringizing macros */
-#define DET_U32(f) { #f, offsetof(struct pc_det_cfg, f), true }
-#define DET_DBL(f) { #f, offsetof(struct pc_det_cfg, f), false }
+#define DET_U32(f)                                                                                 \
+	{                                                                                          \
+#f, offsetof(struct pc_det_cfg, f), true                                           \
+	}
+#define DET_DBL(f)                                                                                 \
+	{                                                                                          \
+#f, offsetof(struct pc_det_cfg, f), false                                          \
+	}
 /* clang-format on */
 static const struct det_key det_keys[] = {
 	DET_U32(min_syns),
@@ -154,7 +160,7 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 		return each_item(v, pc_opt_iface, c);
 	}
 	if (!strcmp(key, "interval")) {
-		if (pc_parse_double(v, 0.1, 60, &o->interval)) {
+		if (pc_parse_double(v, PC_INTERVAL_MIN_S, PC_INTERVAL_MAX_S, &o->interval)) {
 			snprintf(c->err, c->errlen,
 				 "interval '%s': a number of seconds from 0.1 to 60", v);
 			return -EINVAL;
@@ -190,7 +196,7 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 		return 0;
 	}
 	if (!strcmp(key, "firewall_window")) {
-		if (pc_parse_double(v, 0, 86400, &o->fw_window)) {
+		if (pc_parse_double(v, 0, PC_FW_WINDOW_MAX_S, &o->fw_window)) {
 			snprintf(c->err, c->errlen, "firewall_window '%s': seconds from 0 to 86400",
 				 v);
 			return -EINVAL;

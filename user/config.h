@@ -22,6 +22,11 @@ enum {
 	PC_OPT_FW_WINDOW = 1 << 10,
 };
 
+/* Limits shared by the command line and the file. */
+#define PC_INTERVAL_MIN_S  0.1
+#define PC_INTERVAL_MAX_S  60.0
+#define PC_FW_WINDOW_MAX_S 86400.0
+
 /* Defaults of every option. */
 void pc_run_opts_default(struct pc_run_opts *o);
 /* Read `path` on top of *o. A missing file is -ENOENT (the caller decides whether

@@ -169,7 +169,7 @@ static void publish_metrics(struct pc_daemon *d)
 	}
 	if (d->fw.fd >= 0 && d->fw.hist.n) {
 		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
-		fw.last_change = d->fw.hist.ring[(d->fw.hist.n - 1) % PC_FW_HISTORY].time;
+		fw.last_change = pc_fw_history_last(&d->fw.hist)->time;
 	}
 	iface_views(d, ifs);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
@@ -361,8 +361,7 @@ static int loop(struct pc_daemon *d)
 		/* Before the next sample, so a change and the drop it causes are in order. */
 		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0 &&
 		    d->fwcheck_on)
-			pc_fwcheck_changed(&d->fwcheck,
-					   &d->fw.hist.ring[(d->fw.hist.n - 1) % PC_FW_HISTORY],
+			pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist),
 					   mono_now());
 		if (pfd[4].revents & (POLLIN | POLLHUP))
 			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());

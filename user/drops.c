@@ -125,24 +125,40 @@ static int count_desc(const void *a, const void *b)
  * For an event's evidence (recent), frees the kernel gives no specific reason for
  * (NOT_SPECIFIED and other unclassified ones: TCP teardown frees them all day) are
  * left out when a specific reason is there to show. */
+/* Index of the first entry of a slot (entries are sorted by slot, then reason). */
+static int slot_start(const struct pc_drops *d, int slot)
+{
+	int lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (d->e[mid].slot < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int collect(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max,
 		   bool recent, bool specific_only)
 {
 	struct pc_alert_drop all[64];
 	int oldest = (d->hist_pos + 1) % PC_DROPS_HIST;
+	int first = slot_start(d, slot), end, i, n = 0;
 	bool specific = specific_only;
-	int i, n = 0;
 
-	for (i = 0; recent && !specific && i < d->n; i++)
-		if (d->e[i].slot == slot && d->e[i].total != d->e[i].hist[oldest] &&
-		    pc_dropreason_class(d->names, d->e[i].reason) > PC_DROP_CLASS_OTHER)
+	for (end = first; end < d->n && d->e[end].slot == slot; end++)
+		if (recent && d->e[end].total != d->e[end].hist[oldest] &&
+		    pc_dropreason_class(d->names, d->e[end].reason) > PC_DROP_CLASS_OTHER)
 			specific = true;
-	for (i = 0; i < d->n && n < 64; i++) {
+	for (i = first; i < end && n < 64; i++) {
 		const struct pc_drop_entry *e = &d->e[i];
 		uint64_t base = recent && e->hist[oldest] <= e->total ? e->hist[oldest] : 0;
 		const char *name;
 
-		if (e->slot != slot || e->total == base)
+		if (e->total == base)
 			continue;
 		if (specific && pc_dropreason_class(d->names, e->reason) <= PC_DROP_CLASS_OTHER)
 			continue;

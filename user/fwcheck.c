@@ -16,6 +16,7 @@
 #include "fwcheck.h"
 #include "log.h"
 #include "preflight.h"
+#include "spawn.h"
 
 char *pc_nft_list_ruleset(void)
 {
@@ -158,7 +159,6 @@ void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double n
 {
 	static struct pc_portspec specs[PC_PREFLIGHT_MAX_PORTS];
 	int p[2], n = 0, s;
-	sigset_t all, old;
 	pid_t pid;
 
 	if (!c->pending || c->pid || now < c->due || !c->baseline)
@@ -176,18 +176,11 @@ void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double n
 		pc_warn("firewall check: pipe: %s", strerror(errno));
 		return;
 	}
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
+	pid = pc_fork_child();
 	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(p[0]);
 		child(c, specs, n, p[1]);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid < 0) {
 		pc_warn("firewall check: fork: %s", strerror(errno));

@@ -30,6 +30,11 @@ void pc_fw_history_add(struct pc_fw_history *h, const struct pc_fw_change *c)
 		h->count[c->source]++;
 }
 
+const struct pc_fw_change *pc_fw_history_last(const struct pc_fw_history *h)
+{
+	return h->n ? &h->ring[(h->n - 1) % PC_FW_HISTORY] : NULL;
+}
+
 const struct pc_fw_change *pc_fw_history_before(const struct pc_fw_history *h, double t,
 						double window_s)
 {

@@ -34,6 +34,8 @@ struct pc_fw_history {
 };
 
 void pc_fw_history_add(struct pc_fw_history *h, const struct pc_fw_change *c);
+/* The latest change recorded, or NULL when there is none. */
+const struct pc_fw_change *pc_fw_history_last(const struct pc_fw_history *h);
 /* The latest change at or before `t` and at most window_s before it, or NULL. */
 const struct pc_fw_change *pc_fw_history_before(const struct pc_fw_history *h, double t,
 						double window_s);

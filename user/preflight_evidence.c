@@ -167,26 +167,37 @@ static size_t leading_tabs(const char *s)
 	return n;
 }
 
+/* Copy the line at *p into line (cut to its size) and advance *p past it; false at the end. */
+static bool next_line(const char **p, char *line, size_t size)
+{
+	const char *nl;
+	size_t len;
+
+	if (!*p || !**p)
+		return false;
+	nl = strchr(*p, '\n');
+	len = nl ? (size_t)(nl - *p) : strlen(*p);
+	if (len >= size)
+		len = size - 1;
+	memcpy(line, *p, len);
+	line[len] = '\0';
+	*p = nl ? nl + 1 : NULL;
+	return true;
+}
+
 int pc_nft_rule_text(const char *listing, struct pc_rule_ref *rule)
 {
 	char fam[16] = "", table[64] = "", chain[64] = "", line[1024];
-	const char *p = listing, *nl;
+	const char *p = listing;
 	bool in_table = false;
 
 	if (!rule->has_handle)
 		return rule->text[0] ? 0 : -ENOENT;
-	while (p && *p) {
-		size_t len, tabs;
+	while (next_line(&p, line, sizeof(line))) {
+		size_t tabs;
 		const char *s;
 		char *h;
 
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl ? nl + 1 : NULL;
 		tabs = leading_tabs(line);
 		if (tabs == 0 && !strncmp(line, "table ", 6)) {
 			const char *rest = take_name(line + 6, fam, sizeof(fam));
@@ -292,20 +303,12 @@ int pc_ipt_find_rule(const char *save_c, const char *family, int proto, uint16_t
 	struct ipt_rule best = {}, only = {}, policy = {}, r;
 	char best_t[64] = "", only_t[64] = "", policy_t[64] = "";
 	int nbest = 0, nonly = 0, npolicy = 0;
-	const char *p = save_c, *nl;
+	const char *p = save_c;
 
-	while (p && *p) {
+	while (next_line(&p, line, sizeof(line))) {
 		unsigned long long pk = 0, by = 0;
-		size_t len;
 		int off = 0;
 
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl ? nl + 1 : NULL;
 		if (line[0] == '*') {
 			copy_str(table, sizeof(table), line + 1);
 		} else if (line[0] == ':') {

@@ -58,8 +58,6 @@ struct json_object *pc_json_num(double v)
 	return json_object_new_double_s(v, buf);
 }
 
-#define num_or_null pc_json_num
-
 static struct json_object *u64(uint64_t v)
 {
 	return json_object_new_uint64(v);
@@ -82,22 +80,22 @@ static struct json_object *port_json(const struct pc_port_view *v)
 	} else {
 		json_object_object_add(o, "since", NULL);
 	}
-	json_object_object_add(o, "syn_rate", num_or_null(v->syn_rate));
-	json_object_object_add(o, "answered_ratio", num_or_null(v->answered_ratio));
-	json_object_object_add(o, "baseline_rate", num_or_null(v->baseline_rate));
-	json_object_object_add(o, "drops_rate", num_or_null(v->drops_rate));
+	json_object_object_add(o, "syn_rate", pc_json_num(v->syn_rate));
+	json_object_object_add(o, "answered_ratio", pc_json_num(v->answered_ratio));
+	json_object_object_add(o, "baseline_rate", pc_json_num(v->baseline_rate));
+	json_object_object_add(o, "drops_rate", pc_json_num(v->drops_rate));
 	json_object_object_add(o, "drops_total", u64(v->drops_total));
 	json_object_object_add(o, "top_drop_reason",
 			       v->top_drop_reason ? json_object_new_string(v->top_drop_reason)
 						  : NULL);
 	json_object_object_add(o, "top_drop_rate",
-			       v->top_drop_reason ? num_or_null(v->top_drop_rate) : NULL);
+			       v->top_drop_reason ? pc_json_num(v->top_drop_rate) : NULL);
 	if (v->n_history) {
 		struct json_object *h = json_object_new_array();
 		int i;
 
 		for (i = 0; i < v->n_history; i++)
-			json_object_array_add(h, num_or_null(v->history[i]));
+			json_object_array_add(h, pc_json_num(v->history[i]));
 		json_object_object_add(o, "syn_rate_history", h);
 	}
 	json_object_object_add(o, "syn_total", u64(pc_view_syn(v)));

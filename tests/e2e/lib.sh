@@ -82,6 +82,11 @@ daemon_start() { # daemon_start ARGS...
 	nsenter --net="/var/run/netns/${DAEMON_NS:-$NS_S}" "$PC" run --state-dir "$STATE/run" "$@" \
 		>>"$STATE/daemon.log" 2>&1 &
 	DAEMON_PID=$!
+	daemon_wait_up
+}
+
+# Wait (bounded, 10 s) until the daemon $DAEMON_PID answers `status`; on failure show its log.
+daemon_wait_up() {
 	local i
 	for i in $(seq 100); do
 		"$PC" status --state-dir "$STATE/run" --json >/dev/null 2>&1 && return 0

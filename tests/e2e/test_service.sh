@@ -115,15 +115,7 @@ svc_daemon_start() { # svc_daemon_start ARGS...: daemon_start of lib.sh, with th
 		--bounding-set="-all,$BOUNDING" \
 		"$PC" run --state-dir "$STATE/run" "$@") >>"$STATE/daemon.log" 2>&1 &
 	DAEMON_PID=$!
-	local i
-	for i in $(seq 100); do
-		"$PC" status --state-dir "$STATE/run" --json >/dev/null 2>&1 && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "daemon did not come up:" >&2
-	tail -20 "$STATE/daemon.log" >&2
-	return 1
+	daemon_wait_up
 }
 caps_of() { # caps_of PID FIELD: e.g. CapEff as "cap_bpf,cap_net_admin" (sorted), "" for none
 	local hex
