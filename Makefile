@@ -34,10 +34,11 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL       := $(BUILD)/portcanary.skel.h
 BPF_OBJ    := $(BUILD)/portcanary.bpf.o
 
-USER_SRCS  := $(wildcard user/*.c)
+# user/ holds the daemon's core; subsystems have folders of their own (user/firewall/, user/preflight/).
+USER_SRCS  := $(wildcard user/*.c user/*/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
-USER_HDRS  := $(wildcard user/*.h) include/portcanary.h
+USER_HDRS  := $(wildcard user/*.h user/*/*.h) include/portcanary.h
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -181,7 +182,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 format:
-	clang-format -i include/*.h bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c
+	clang-format -i include/*.h bpf/*.c bpf/*.h user/*.c user/*.h user/*/*.c user/*/*.h tests/*/*.c
 
 clean:
 	rm -rf $(BUILD)

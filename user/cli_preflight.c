@@ -8,10 +8,10 @@
 #include <json-c/json.h>
 
 #include "cli.h"
-#include "fwcheck.h"
+#include "firewall/check.h"
 #include "log.h"
 #include "portspec.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 
 #define PF_MAX_SPECS 64
 

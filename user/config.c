@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "fwwatch.h"
+#include "firewall/watch.h"
 
 void pc_run_opts_default(struct pc_run_opts *o)
 {

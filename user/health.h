@@ -5,7 +5,7 @@
 
 #include "alerts.h"
 #include "detector.h"
-#include "fwwatch.h"
+#include "firewall/watch.h"
 #include "drops.h"
 #include "portset.h"
 #include "report.h"

@@ -16,7 +16,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "portcanary.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 
 /* An IPv4 header (20 bytes) and the first 4 bytes of a TCP/UDP header. */
 static void mk_v4(uint8_t nh[20], uint8_t th[4], const char *src, const char *dst, uint8_t l4,

@@ -25,8 +25,8 @@
 #include "portcanary.skel.h"
 #include "dropreason.h"
 #include "log.h"
-#include "preflight.h"
-#include "sandbox.h"
+#include "preflight/preflight.h"
+#include "preflight/sandbox.h"
 
 #define PF_DEFAULT_TIMEOUT_MS 1000
 #define PF_PEER_IFNAME	      "pcpeer0"

@@ -21,7 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
-#include "sandbox.h"
+#include "preflight/sandbox.h"
 
 /* Locally administered, fixed: the static neighbour entries need them before the link exists. */
 static const unsigned char sb_mac[2][6] = {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* preflight_evidence.c: which rule dropped a probe: nftables trace events, nft and iptables-save text. */
+/* evidence.c: which rule dropped a probe: nftables trace events, nft and iptables-save text. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "portcanary.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 
 const char *pc_nfproto_name(int nfproto)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* fwwatch.h: firewall change awareness: nftables commits heard on netlink, remembered for alerts. */
+/* watch.h: firewall change awareness: nftables commits heard on netlink, remembered for alerts. */
 #ifndef PC_FWWATCH_H
 #define PC_FWWATCH_H
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwwatch.c: listens to NFNLGRP_NFTABLES (libmnl): every nftables commit and what it touched. */
+/* watch.c: listens to NFNLGRP_NFTABLES (libmnl): every nftables commit and what it touched. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,9 +12,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "fwwatch.h"
+#include "firewall/watch.h"
 #include "log.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 
 const char *pc_fw_source_name(enum pc_fw_source s)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* fwcheck.h: after each nftables change, the new ruleset tested in a sandbox, in a child process. */
+/* check.h: after each nftables change, the new ruleset tested in a sandbox, in a child process. */
 #ifndef PC_FWCHECK_H
 #define PC_FWCHECK_H
 
@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "alerts.h"
-#include "fwwatch.h"
+#include "firewall/watch.h"
 #include "portset.h"
 
 /* Changes closer together than this are checked once, as one. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fwcheck.c: each new ruleset runs through preflight in a child in its own user+net namespace. */
+/* check.c: each new ruleset runs through preflight in a child in its own user+net namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -13,9 +13,9 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
-#include "fwcheck.h"
+#include "firewall/check.h"
 #include "log.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 #include "spawn.h"
 
 char *pc_nft_list_ruleset(void)

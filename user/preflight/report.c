@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* preflight_report.c: the preflight result as the contract's JSON object and as a readable table. */
+/* report.c: the preflight result as the contract's JSON object and as a readable table. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "portcanary.h"
-#include "preflight.h"
+#include "preflight/preflight.h"
 
 const char *pc_failure_name(enum pc_failure f)
 {
