@@ -42,6 +42,9 @@
 #define PC_IPPROTO_ICMPV6   58
 #define PC_IPPROTO_DSTOPTS  60
 
+/* IPv6 hop-by-hop option type of the Jumbo Payload (RFC 2675). */
+#define PC_IPV6_TLV_JUMBO 0xC2
+
 /* ICMP types we attribute: destination unreachable. */
 #define PC_ICMP_DEST_UNREACH   3
 #define PC_ICMPV6_DEST_UNREACH 1

@@ -235,6 +235,9 @@ static const struct {
 	{"portcanary_datapath_icmp_unreachable_packets_total",
 	 "ICMP/ICMPv6 destination-unreachable errors seen, monitored port or not.",
 	 offsetof(struct pc_global, icmp_errors)},
+	{"portcanary_datapath_invalid_tcp_flags_packets_total",
+	 "TCP segments with SYN and RST or FIN: no connection request, no answer (scans).",
+	 offsetof(struct pc_global, invalid_flags)},
 };
 
 static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* portset.h: which ports are monitored: counter slots in the mmapped pc_ports table. */
+/* portset.h: which ports are monitored: counter slots in the port table (the BPF .bss, mmapped). */
 #ifndef PC_PORTSET_H
 #define PC_PORTSET_H
 
@@ -17,7 +17,7 @@ struct pc_slot_info {
 };
 
 struct pc_portset {
-	struct pc_port_table *table; /* mmap of the pc_ports map (shared with the datapath) */
+	struct pc_port_table *table; /* mmap of the .bss map (shared with the datapath) */
 	int counters_fd;
 	int drops_fd;
 	int ncpus;

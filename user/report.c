@@ -140,6 +140,8 @@ static struct json_object *global_json(const struct pc_global *g)
 		json_object_object_add(x, "other_l4", u64(g[h].other_l4));
 		json_object_object_add(x, "monitored", u64(g[h].monitored));
 		json_object_object_add(x, "icmp_errors", u64(g[h].icmp_errors));
+		if (h != PC_HOOK_DROP)
+			json_object_object_add(x, "invalid_tcp_flags", u64(g[h].invalid_flags));
 		if (h == PC_HOOK_DROP)
 			json_object_object_add(x, "foreign_netns", u64(g[h].foreign_netns));
 		json_object_object_add(o, hooks[h], x);

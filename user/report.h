@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "portcanary.h"
+#include "sampler.h"
 
 /* One monitored port as the daemon sees it at the last sample. */
 struct pc_port_view {

@@ -75,22 +75,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* A realistic table: a few watched ports, both directions; port 8080 stays unwatched. */
-static int watch_ports(struct bpf_map *map)
+/* A realistic table: a few watched ports, both directions; port 8080 stays unwatched. The
+ * table is the object's global data, mapped by the skeleton. */
+static int watch_ports(struct pc_port_table *t)
 {
-	struct pc_port_table *t;
-
-	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-	if (t == MAP_FAILED) {
-		fprintf(stderr, "bench_xdp: mmap pc_ports: %s\n", strerror(errno));
-		return -errno;
-	}
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][80] = 1;
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][443] = 2;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][5432] = 3;
-	t->slot[PC_PROTO_UDP][PC_DIR_IN][53] = 4;
-	/* the mapping keeps the map's pages; the values live in the map */
-	munmap(t, sizeof(*t));
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(80)] = 1;
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(443)] = 2;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(5432)] = 3;
+	t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(53)] = 4;
 	return 0;
 }
 
@@ -405,7 +397,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	progs[P_PC].fd = bpf_program__fd(skel->progs.pc_xdp_ingress);
-	if (prog_id(progs[P_PC].fd, &progs[P_PC].id) || watch_ports(skel->maps.pc_ports))
+	if (prog_id(progs[P_PC].fd, &progs[P_PC].id) || watch_ports(&skel->bss->pc_port_table))
 		goto out;
 
 	if (load_obj(&progs[P_EMPTY], empty) || load_obj(&progs[P_MINSYN], minsyn))

@@ -11,8 +11,9 @@
 #
 #   usage: insn_count.py PROG_PIN PACKET.bin...   (scripts/bench.sh --count runs it)
 #
-# Maps start zeroed except pc_ports, which gets the benchmark's port table
-# (tests/bench/bench_xdp.c: watch_ports), so monitored packets take monitored paths.
+# Maps start zeroed except read-only global data (.rodata, as loaded) and the port table
+# (the .bss map), which gets the benchmark's port table (tests/bench/bench_xdp.c:
+# watch_ports), so monitored packets take monitored paths.
 import json
 import struct
 import subprocess
@@ -75,11 +76,18 @@ def run(insns, maps, pkt):
     for i, b in enumerate(pkt):
         mem.bytes[("pkt", i)] = b
     for mid, m in maps.items():
-        if m["name"] == "pc_ports":
+        if m["name"].endswith(".rodata"):
+            # read-only global data (e.g. the flag-class table): as the kernel holds it
+            for e in bpftool_json("map", "dump", "id", str(mid)):
+                for i, b in enumerate(e["value"]):
+                    mem.store(("map", mid), ARRAY_VALUE_OFF + i, 1, int(b, 16))
+        if m["name"].endswith(".bss"):
             # slot[proto][dir][port]: the benchmark's table
             for proto, d, port, slot in ((0, 0, 80, 1), (0, 0, 443, 2), (0, 1, 5432, 3),
                                          (1, 0, 53, 4)):
-                off = ARRAY_VALUE_OFF + ((proto * 2 + d) * 65536 + port) * 2
+                # indexed by the port in network byte order (PC_PORT_INDEX)
+                idx = (port & 0xFF) << 8 | port >> 8
+                off = ARRAY_VALUE_OFF + ((proto * 2 + d) * 65536 + idx) * 2
                 mem.store(("map", mid), off, 2, slot)
     # xdp_buff: data at 0, data_end at 8
     mem.store("ctx", 0, 8, Ptr("pkt", 0))

@@ -93,7 +93,8 @@ static int setup(void **state)
 					       .other_l4 = 40 + h,
 					       .monitored = 50 + h,
 					       .icmp_errors = 60 + h,
-					       .foreign_netns = 70 + h};
+					       .foreign_netns = 70 + h,
+					       .invalid_flags = 80 + h};
 	in = (struct pc_metrics_input){
 		.version = "0.1.0",
 		.start_time = 1795000000,
@@ -418,6 +419,7 @@ static void test_families(void **state)
 		{"portcanary_datapath_fragment_packets_total", "counter"},
 		{"portcanary_datapath_other_l4_packets_total", "counter"},
 		{"portcanary_datapath_icmp_unreachable_packets_total", "counter"},
+		{"portcanary_datapath_invalid_tcp_flags_packets_total", "counter"},
 		{"portcanary_datapath_foreign_netns_drops_total", "counter"},
 		{"portcanary_firewall_changes_total", "counter"},
 		{"portcanary_firewall_last_change_timestamp_seconds", "gauge"},
@@ -513,6 +515,7 @@ static void test_global_and_firewall(void **state)
 	assert_line(text, "portcanary_datapath_other_l4_packets_total{hook=\"xdp\"} 40");
 	assert_line(text, "portcanary_datapath_monitored_packets_total{hook=\"xdp\"} 50");
 	assert_line(text, "portcanary_datapath_icmp_unreachable_packets_total{hook=\"xdp\"} 60");
+	assert_line(text, "portcanary_datapath_invalid_tcp_flags_packets_total{hook=\"tc_egress\"} 82");
 	assert_line(text, "portcanary_datapath_foreign_netns_drops_total 73");
 	/* No firewall input: nftables is there, at 0, and has no last-change time. */
 	assert_line(text, "portcanary_firewall_changes_total{source=\"nftables\"} 0");

@@ -211,16 +211,12 @@ static int bpf_start(struct pf_phase *ph)
 	err = portcanary_bpf__load(ph->skel);
 	if (err)
 		return err;
-	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(ph->skel->maps.pc_ports), 0);
-	if (t == MAP_FAILED)
-		return -errno;
+	t = &ph->skel->bss->pc_port_table; /* mapped by the skeleton */
 	for (i = 0; i < ph->n; i++) {
 		const struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[i].pi];
 
-		t->slot[pp->proto][pp->dir][pp->port] = i + 1;
+		t->slot[pp->proto][pp->dir][PC_PORT_INDEX(pp->port)] = i + 1;
 	}
-	munmap(t, sizeof(*t));
 	ph->link = bpf_program__attach(ph->skel->progs.pc_kfree_skb);
 	if (!ph->link)
 		return -errno;
