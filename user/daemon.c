@@ -114,20 +114,27 @@ static void sample(struct pc_daemon *d)
 	publish_metrics(d);
 }
 
-static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
+static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs,
+			char (*why)[PC_IFACE_WHY_LEN])
 {
 	int i;
 
 	for (i = 0; i < d->ld.n_ifaces; i++) {
 		const struct pc_iface *f = &d->ld.ifaces[i];
+		bool xdp = f->hook == PC_INGRESS_XDP;
 
+		pc_iface_why(f, why[i], PC_IFACE_WHY_LEN);
 		ifs[i] = (struct pc_iface_view){
 			.name = f->name,
 			.ifindex = f->ifindex,
-			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode)
-								    : NULL,
+			.ingress = pc_ingress_hook_name(f->hook),
+			.xdp_mode = xdp ? pc_xdp_mode_name(f->xdp_mode) : NULL,
 			.adopted = f->adopted,
+			.driver = f->facts.driver[0] ? f->facts.driver : NULL,
+			.kind = f->facts.kind[0] ? f->facts.kind : NULL,
+			.reason = pc_hook_reason_code(f->why),
+			.why = why[i],
+			.xdp_ahead = !xdp && f->facts.foreign_xdp[0] ? f->facts.foreign_xdp : NULL,
 		};
 	}
 }
@@ -140,6 +147,7 @@ static void publish_metrics(struct pc_daemon *d)
 	static struct pc_metrics_port ports[PC_MAX_SLOTS];
 	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_metrics_fw fw = {.source = "nftables"};
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
@@ -171,13 +179,14 @@ static void publish_metrics(struct pc_daemon *d)
 		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
 		fw.last_change = pc_fw_history_last(&d->fw.hist)->time;
 	}
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
 }
 
 static char *status_text(struct pc_daemon *d)
 {
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_status_meta m = {
 		.interval = d->opts->interval,
 		.started = d->started,
@@ -197,7 +206,7 @@ static char *status_text(struct pc_daemon *d)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
 
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
