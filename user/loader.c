@@ -352,6 +352,8 @@ static int xdp_inspect(const struct pc_loader *ld, int ifindex, unsigned int map
 	return 1;
 }
 
+static void detach_old_ingress(struct pc_loader *ld, struct pc_iface *ifc);
+
 /* Try the choice's XDP modes in order. Under auto, a driver that refuses native XDP gets TC
  * ingress instead (generic XDP would cost it more than TC); an explicit request fails. */
 static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc,
@@ -361,6 +363,10 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc,
 	char ebuf[128] = "";
 	int i, err = -EINVAL;
 
+	/* Ours in another mode: one hook holds one program (native and generic cannot both be
+	 * active), so this switch goes off before on. */
+	if (ifc->old_xdp_id)
+		detach_old_ingress(ld, ifc);
 	for (i = 0; i < c->n_modes; i++) {
 		err = xdp_program__attach(ld->xdp, ifc->ifindex, c->modes[i], 0);
 		if (!err)

@@ -126,12 +126,39 @@ check_eq "vs: TC ingress only, no XDP left" "ingress:pc_tc_ingress|egress:pc_tc_
 	"$(ours_on vs | paste -sd'|')"
 check_eq "connections over vs after the switch" "ok=3 fail=0" "$(connect 3 8080)"
 check_eq "counted once each: 9 + 3" 12 "$(port_field 8080 in syn_total)"
+
+# Restart on vt alone, asking for generic XDP: vs is stale (everything of ours comes off it,
+# with the clsact the first daemon created); vt's TC ingress is replaced by XDP.
+daemon_stop KILL
+daemon_start -i vt -p tcp/8080 -p tcp/8081 --xdp-mode generic || { fail "generic restart"; finish; exit 1; }
+check "the log says it cleaned vs up" \
+	grep -q "vs: removing programs left by an earlier daemon (ingress was tc)" "$STATE/daemon.log"
+check_eq "vs: nothing of ours left" "" "$(ours_on vs)"
+check "vs: no clsact left" bash -c "! ip netns exec $NS_S tc qdisc show dev vs | grep -q clsact"
+check_eq "vt: generic XDP, TC egress adopted" "vt xdp generic option True" "$(ifaces)"
+check_eq "vt: the TC ingress program is off, XDP on" \
+	"xdp:$(xdp_id vt)|egress:pc_tc_egress" "$(ours_on vt | paste -sd'|')"
+check "vt: in generic mode" bash -c "ip netns exec $NS_S ip -d link show vt | grep -q 'xdpgeneric'"
+check_eq "connections over vt after the switch" "ok=4 fail=0" \
+	"$(net_c python3 "$TRAFFIC" connect 198.51.101.2 8081 4)"
+check_eq "counted once each: 7 + 4" 11 "$(port_field 8081 in syn_total)"
+
+# From generic to native XDP: one XDP hook holds one program, so the old one goes first.
+daemon_stop KILL
+daemon_start -i vt -p tcp/8080 -p tcp/8081 --xdp-mode native || { fail "native restart"; finish; exit 1; }
+check "the log says it took the generic program off" \
+	grep -q "vt: took off the XDP program (generic mode) an earlier daemon left" "$STATE/daemon.log"
+check_eq "vt: native XDP now" "vt xdp native option True" "$(ifaces)"
+check "vt: not in generic mode any more" bash -c "! ip netns exec $NS_S ip -d link show vt | grep -q 'xdpgeneric'"
+check_eq "vt: one XDP program and TC egress" 2 "$(ours_on vt | wc -l)"
+check_eq "connections over vt on native XDP" "ok=2 fail=0" \
+	"$(net_c python3 "$TRAFFIC" connect 198.51.101.2 8081 2)"
+check_eq "counted once each: 11 + 2" 13 "$(port_field 8081 in syn_total)"
 daemon_stop TERM
 check_eq "SIGTERM exits 0" 0 "$DAEMON_RC"
 check_eq "SIGTERM: nothing of ours on vs or vt" "" "$(ours_on vs; ours_on vt)"
-check "no clsact left on vs (created by the first daemon)" \
-	bash -c "! ip netns exec $NS_S tc qdisc show dev vs | grep -q clsact"
-check "no clsact left on vt" bash -c "! ip netns exec $NS_S tc qdisc show dev vt | grep -q clsact"
+check "no clsact left on vt (created by the second daemon)" \
+	bash -c "! ip netns exec $NS_S tc qdisc show dev vt | grep -q clsact"
 
 # --- 3. all or none under the default: a foreign filter holds our TC slot on vt ---
 in_s tc qdisc add dev vt clsact &&
