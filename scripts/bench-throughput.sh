@@ -11,11 +11,11 @@
 # run and stopped with SIGTERM (which detaches it) before the next.
 #
 # usage: scripts/bench-throughput.sh [--rounds N] [--seconds S]
-#   --rounds N   rounds of all five modes, order rotated each round (default 3)
+#   --rounds N   rounds of all five modes, order rotated each round (default 5)
 #   --seconds S  measured seconds per run, after 1 s of warm-up that is not counted (default 4)
 # Target: the default >= 98% of "none". Exit 0 when it is met, 1 when it is not, 2 on error.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ROUNDS=3
+ROUNDS=5
 SECS=4
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,10 +52,13 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# run_iperf: one client run; prints the receiver's Gbit/s.
+# run_iperf: one client run; prints the receiver's Gbit/s. A second's pause first (every mode
+# alike) lets a daemon that just started finish its start-up work; the client and the server
+# are pinned to a core each, which halves the spread between runs on a 2-core machine.
 run_iperf() {
-	in_c timeout $((SECS + 20)) iperf3 -c "$S_IP" -t "$SECS" -O 1 -J >"$STATE/client.json" 2>&1 ||
-		return 1
+	sleep 1
+	in_c timeout $((SECS + 20)) iperf3 -c "$S_IP" -t "$SECS" -O 1 -A 0,1 -J >"$STATE/client.json" \
+		2>&1 || return 1
 	python3 -c 'import json,sys
 print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
 		"$STATE/client.json"
