@@ -121,7 +121,7 @@ void pc_hook_reason_text(enum pc_hook_reason why, const struct pc_link_facts *f,
 	case PC_WHY_VETH:
 		snprintf(buf, len,
 			 "native XDP on veth would take TSO/GSO off its peer (bulk TCP "
-			 "about 4x slower); TC ingress runs after GRO");
+			 "2-4x slower); TC ingress runs after GRO");
 		break;
 	case PC_WHY_VIRTIO:
 		snprintf(buf, len,
