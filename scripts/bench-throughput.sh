@@ -45,7 +45,8 @@ declare -A OPTS=([default]="" [native]="--xdp-mode native" [generic]="--xdp-mode
 	[tc]="--ingress-hook tc")
 
 sandbox_up || { echo "bench-throughput: cannot set up the namespaces" >&2; exit 2; }
-in_s iperf3 -s -B "$S_IP" >"$STATE/server.log" 2>&1 &
+# Not through in_s: $! must be iperf3 itself (ip netns exec execs it), for cleanup to stop it.
+ip netns exec "$NS_S" iperf3 -s -B "$S_IP" >"$STATE/server.log" 2>&1 &
 BG_PIDS+=($!)
 for _ in $(seq 50); do
 	in_s ss -ltn | grep -q "$S_IP:5201" && break
