@@ -33,7 +33,9 @@ int pc_opt_xdp_mode(const char *s, enum pc_xdp_req *out)
 
 int pc_opt_ingress(const char *s, enum pc_ingress_hook *out)
 {
-	if (!strcmp(s, "xdp"))
+	if (!strcmp(s, "auto"))
+		*out = PC_INGRESS_AUTO;
+	else if (!strcmp(s, "xdp"))
 		*out = PC_INGRESS_XDP;
 	else if (!strcmp(s, "tc"))
 		*out = PC_INGRESS_TC;
@@ -190,7 +192,7 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 	}
 	if (!strcmp(key, "ingress_hook")) {
 		if (pc_opt_ingress(v, &o->ingress)) {
-			snprintf(c->err, c->errlen, "ingress_hook '%s': use xdp or tc", v);
+			snprintf(c->err, c->errlen, "ingress_hook '%s': use auto, xdp or tc", v);
 			return -EINVAL;
 		}
 		return 0;
@@ -373,6 +375,13 @@ int pc_config_resolve(const struct pc_run_opts *cli, struct pc_run_opts *out, ch
 	if (r)
 		return r;
 	pc_config_overlay(out, cli, cli->cli_set);
+	if (pc_hook_options_conflict(out->ingress, out->xdp_mode)) {
+		snprintf(err, errlen,
+			 "ingress hook tc and XDP mode %s contradict each other: set one of "
+			 "--ingress-hook tc and --xdp-mode (or ingress_hook and xdp_mode)",
+			 out->xdp_mode == PC_XDP_NATIVE ? "native" : "generic");
+		return -EINVAL;
+	}
 	memcpy(out->config_path, cli->config_path, sizeof(out->config_path));
 	out->config_required = cli->config_required;
 	out->cli = cli;

@@ -123,20 +123,27 @@ static void sample(struct pc_daemon *d)
 	publish_metrics(d);
 }
 
-static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
+static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs,
+			char (*why)[PC_IFACE_WHY_LEN])
 {
 	int i;
 
 	for (i = 0; i < d->ld.n_ifaces; i++) {
 		const struct pc_iface *f = &d->ld.ifaces[i];
+		bool xdp = f->hook == PC_INGRESS_XDP;
 
+		pc_iface_why(f, why[i], PC_IFACE_WHY_LEN);
 		ifs[i] = (struct pc_iface_view){
 			.name = f->name,
 			.ifindex = f->ifindex,
-			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode)
-								    : NULL,
+			.ingress = pc_ingress_hook_name(f->hook),
+			.xdp_mode = xdp ? pc_xdp_mode_name(f->xdp_mode) : NULL,
 			.adopted = f->adopted,
+			.driver = f->facts.driver[0] ? f->facts.driver : NULL,
+			.kind = f->facts.kind[0] ? f->facts.kind : NULL,
+			.reason = pc_hook_reason_code(f->why),
+			.why = why[i],
+			.xdp_ahead = !xdp && f->facts.foreign_xdp[0] ? f->facts.foreign_xdp : NULL,
 		};
 	}
 }
@@ -149,6 +156,7 @@ static void publish_metrics(struct pc_daemon *d)
 	static struct pc_metrics_port ports[PC_MAX_SLOTS];
 	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_metrics_fw fw = {.source = "nftables"};
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
@@ -194,13 +202,14 @@ static void publish_metrics(struct pc_daemon *d)
 		};
 		in.fw_last = &last;
 	}
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
 }
 
 static char *status_text(struct pc_daemon *d)
 {
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_status_meta m = {
 		.interval = d->opts->interval,
 		.started = d->started,
@@ -220,7 +229,7 @@ static char *status_text(struct pc_daemon *d)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
 
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	if (d->fw.fd >= 0)
 		m.firewall_changes = pc_fw_recent_json(&d->fw.hist, PC_STATUS_FW_CHANGES);
 	doc = pc_report_status(&m, d->views, d->n_views);

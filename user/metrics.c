@@ -272,7 +272,8 @@ static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 
 	sb_family(sb, "portcanary_interface_info", "gauge",
-		  "Interfaces portcanary is attached to: ingress hook (xdp|tc) and XDP mode.");
+		  "Interfaces portcanary is attached to: ingress hook (xdp|tc), XDP mode, driver "
+		  "and why the hook was chosen.");
 	for (i = 0; i < in->n_ifaces; i++) {
 		const struct pc_iface_view *f = &in->ifaces[i];
 		bool xdp = f->ingress && !strcmp(f->ingress, "xdp");
@@ -281,6 +282,8 @@ static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_label(sb, true, "device", f->name);
 		sb_label(sb, false, "ingress_hook", f->ingress ? f->ingress : "");
 		sb_label(sb, false, "xdp_mode", xdp && f->xdp_mode ? f->xdp_mode : "");
+		sb_label(sb, false, "driver", f->driver ? f->driver : "");
+		sb_label(sb, false, "reason", f->reason ? f->reason : "");
 		sb_puts(sb, "} 1\n");
 	}
 }

@@ -28,7 +28,12 @@ static const char *const zero[] = {
 	"TCP_LISTEN_OVERFLOW",
 };
 static struct pc_iface_view ifaces[1] = {
-	{.name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native"},
+	{.name = "eth0",
+	 .ifindex = 2,
+	 .ingress = "xdp",
+	 .xdp_mode = "native",
+	 .driver = "ice",
+	 .reason = "native_xdp"},
 };
 static struct pc_metrics_input in;
 
@@ -160,7 +165,7 @@ static void test_exact_document_without_ports(void **state)
 		"# TYPE portcanary_start_time_seconds gauge\n"
 		"portcanary_start_time_seconds 1795000000.5\n"
 		"# HELP portcanary_interface_info Interfaces portcanary is attached to: ingress "
-		"hook (xdp|tc) and XDP mode.\n"
+		"hook (xdp|tc), XDP mode, driver and why the hook was chosen.\n"
 		"# TYPE portcanary_interface_info gauge\n"
 		"# HELP portcanary_port_up 1 unless the port is down (ok, idle, degraded, unknown: "
 		"1; down: 0).\n"
@@ -277,7 +282,7 @@ static void test_exact_port_lines(void **state)
 	assert_line(text, "portcanary_last_sample_timestamp_seconds 1795000100.5");
 	assert_line(text, "portcanary_sample_interval_seconds 1");
 	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"xdp\",xdp_mode="
-			  "\"native\"} 1");
+			  "\"native\",driver=\"ice\",reason=\"native_xdp\"} 1");
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
@@ -382,7 +387,7 @@ static void test_escaping(void **state)
 	assert_non_null(text);
 	assert_line(text, "portcanary_build_info{version=\"1.0 \\\"rc\\\\1\\\"\\nbuild\"} 1");
 	assert_line(text, "portcanary_interface_info{device=\"we\\\"ird\",ingress_hook=\"xdp\",xdp_"
-			  "mode=\"native\"} 1");
+			  "mode=\"native\",driver=\"ice\",reason=\"native_xdp\"} 1");
 	assert_line(text, "portcanary_firewall_changes_total{source=\"ipt\\\\ables\"} 2");
 	free(text);
 	ifaces[0].name = "eth0";
@@ -587,8 +592,12 @@ static void test_global_and_firewall(void **state)
 static void test_interfaces(void **state)
 {
 	struct pc_iface_view two[] = {
-		{.name = "eth0", .ingress = "tc", .xdp_mode = "native"},
-		{.name = "eth1", .ingress = "xdp", .xdp_mode = "generic"},
+		{.name = "eth0",
+		 .ingress = "tc",
+		 .xdp_mode = "native",
+		 .driver = "veth",
+		 .reason = "veth"},
+		{.name = "eth1", .ingress = "xdp", .xdp_mode = "generic", .reason = "option"},
 	};
 	char *text;
 
@@ -599,11 +608,11 @@ static void test_interfaces(void **state)
 	in.interval = 0;
 	text = pc_metrics_format(&in);
 	/* The XDP mode only means something with an XDP ingress hook. */
-	assert_line(
-		text,
-		"portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode=\"\"} 1");
+	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode="
+			  "\"\",driver=\"veth\",reason=\"veth\"} 1");
+	/* Interfaces of one daemon may differ; an unknown driver is an empty label. */
 	assert_line(text, "portcanary_interface_info{device=\"eth1\",ingress_hook=\"xdp\",xdp_mode="
-			  "\"generic\"} 1");
+			  "\"generic\",driver=\"\",reason=\"option\"} 1");
 	/* 0 means "not known": no series. */
 	assert_null(strstr(text, "portcanary_last_sample_timestamp_seconds"));
 	assert_null(strstr(text, "portcanary_sample_interval_seconds"));
