@@ -17,7 +17,7 @@ static void run_usage(FILE *out)
 		"                      [--events FILE|-] [--exec CMD] [--listen ADDR:PORT]\n"
 		"                      [--ingress-hook auto|xdp|tc] [--xdp-mode "
 		"auto|native|generic]\n"
-		"                      [--state-dir DIR] [-v]\n\n"
+		"                      [--state-dir DIR] [--revert-blocking-changes] [-v]\n\n"
 		"Attach the canary to interfaces and watch ports until SIGINT/SIGTERM.\n\n"
 		"  -i, --interface IFACE   interface to watch (repeatable; default: the default "
 		"route's)\n"
@@ -47,6 +47,10 @@ static void run_usage(FILE *out)
 		"      --state-dir DIR     pinned maps and control socket (default %s)\n"
 		"      --firewall-window SEC  an alert names a firewall change made up to SEC\n"
 		"                          before it (default 300)\n"
+		"      --revert-blocking-changes  roll back at once an unvetted firewall change\n"
+		"                          (not made through `portcanary apply`) that blocks a\n"
+		"                          monitored port; a change that comes back after a\n"
+		"                          revert is left in place and alerted\n"
 		"  -v, --verbose           more logging (twice: libbpf debug)\n\n"
 		"examples:\n"
 		"  portcanary run                                  # default route's interface, "
@@ -69,6 +73,7 @@ enum {
 	OPT_INGRESS,
 	OPT_STATE_DIR,
 	OPT_FW_WINDOW,
+	OPT_REVERT,
 };
 
 static const struct option run_options[] = {
@@ -83,6 +88,7 @@ static const struct option run_options[] = {
 	{"ingress-hook", required_argument, NULL, OPT_INGRESS},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	{"firewall-window", required_argument, NULL, OPT_FW_WINDOW},
+	{"revert-blocking-changes", no_argument, NULL, OPT_REVERT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{},
@@ -169,6 +175,10 @@ int pc_cmd_run(int argc, char **argv)
 				return PC_EXIT_USAGE;
 			}
 			cli.cli_set |= PC_OPT_FW_WINDOW;
+			break;
+		case OPT_REVERT:
+			cli.revert_blocking = true;
+			cli.cli_set |= PC_OPT_REVERT;
 			break;
 		case 'v':
 			cli.verbose++;

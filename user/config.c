@@ -205,6 +205,18 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 		}
 		return 0;
 	}
+	if (!strcmp(key, "revert_blocking_changes")) {
+		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+			o->revert_blocking = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+			o->revert_blocking = false;
+		else {
+			snprintf(c->err, c->errlen,
+				 "revert_blocking_changes '%s': use true or false", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "verbose")) {
 		if (pc_parse_u64(v, 0, 3, &u)) {
 			snprintf(c->err, c->errlen, "verbose '%s': a number from 0 to 3", v);
@@ -360,6 +372,8 @@ void pc_config_overlay(struct pc_run_opts *o, const struct pc_run_opts *cli, uns
 		o->verbose = cli->verbose;
 	if (mask & PC_OPT_FW_WINDOW)
 		o->fw_window = cli->fw_window;
+	if (mask & PC_OPT_REVERT)
+		o->revert_blocking = cli->revert_blocking;
 }
 
 int pc_config_resolve(const struct pc_run_opts *cli, struct pc_run_opts *out, char *err,

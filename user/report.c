@@ -196,6 +196,8 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 	json_object_object_add(doc, "ports", arr);
 	if (m->firewall_changes)
 		json_object_object_add(doc, "firewall_changes", m->firewall_changes);
+	if (m->firewall_operation)
+		json_object_object_add(doc, "firewall_operation", m->firewall_operation);
 	return doc;
 }
 
@@ -357,6 +359,15 @@ void pc_report_fw_changes(FILE *out, struct json_object *doc)
 	struct json_object *arr, *c, *by, *v;
 	size_t i, n;
 
+	if (json_object_object_get_ex(doc, "firewall_operation", &c) && c) {
+		const char *left = jstr(c, "seconds_left", NULL);
+
+		fprintf(out, "\nfirewall: %s of %s under way (%s", jstr(c, "kind", "?"),
+			jstr(c, "file", "?"), jstr(c, "state", "?"));
+		if (left)
+			fprintf(out, " generation %s, %s s left", jstr(c, "generation", "?"), left);
+		fprintf(out, ")\n");
+	}
 	if (!json_object_object_get_ex(doc, "firewall_changes", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return;

@@ -58,6 +58,8 @@ struct pc_status_meta {
 	/* The last few firewall changes, newest first (pc_fw_recent_json()), or NULL.
 	 * pc_report_status() takes it over. */
 	struct json_object *firewall_changes;
+	/* An apply or rollback under way (pc_fwm_status_json()), or NULL; taken over too. */
+	struct json_object *firewall_operation;
 };
 
 /* Request counters of a port in its direction (see struct pc_counters). */
