@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "clients.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -20,7 +21,9 @@
 #include "dropreason.h"
 #include "drops.h"
 #include "exporter.h"
+#include "firewall/changes.h"
 #include "firewall/check.h"
+#include "firewall/manage.h"
 #include "firewall/watch.h"
 #include "health.h"
 #include "metrics.h"
@@ -33,6 +36,8 @@
 
 /* How often the listener set is re-read when ports come from the host's listeners. */
 #define PC_LISTENER_REFRESH_S 5.0
+/* Firewall changes `status` shows. */
+#define PC_STATUS_FW_CHANGES 5
 
 struct pc_daemon {
 	struct pc_run_opts *opts; /* in force; SIGHUP replaces it */
@@ -46,6 +51,15 @@ struct pc_daemon {
 	struct pc_fwwatch fw;
 	struct pc_fwcheck fwcheck; /* each new ruleset tested in a sandbox */
 	bool fwcheck_on;
+	struct pc_fw_changes changes; /* who changed the firewall, and what changed */
+	bool changes_on;
+	/* A change that came while a check ran: handed over when it ends, so the running
+	 * check's blocks are not blamed on the later change. */
+	struct pc_fw_change fwcheck_next;
+	bool fwcheck_next_set;
+	struct pc_clients clients; /* recent working clients per port (connection sampler) */
+	struct pc_fw_manager fwm;  /* apply, history, rollback, reverts */
+	bool fwm_on;
 	struct pc_exporter *exporter; /* --listen, or NULL */
 	bool auto_ports;
 	double started;
@@ -114,20 +128,27 @@ static void sample(struct pc_daemon *d)
 	publish_metrics(d);
 }
 
-static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
+static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs,
+			char (*why)[PC_IFACE_WHY_LEN])
 {
 	int i;
 
 	for (i = 0; i < d->ld.n_ifaces; i++) {
 		const struct pc_iface *f = &d->ld.ifaces[i];
+		bool xdp = f->hook == PC_INGRESS_XDP;
 
+		pc_iface_why(f, why[i], PC_IFACE_WHY_LEN);
 		ifs[i] = (struct pc_iface_view){
 			.name = f->name,
 			.ifindex = f->ifindex,
-			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode)
-								    : NULL,
+			.ingress = pc_ingress_hook_name(f->hook),
+			.xdp_mode = xdp ? pc_xdp_mode_name(f->xdp_mode) : NULL,
 			.adopted = f->adopted,
+			.driver = f->facts.driver[0] ? f->facts.driver : NULL,
+			.kind = f->facts.kind[0] ? f->facts.kind : NULL,
+			.reason = pc_hook_reason_code(f->why),
+			.why = why[i],
+			.xdp_ahead = !xdp && f->facts.foreign_xdp[0] ? f->facts.foreign_xdp : NULL,
 		};
 	}
 }
@@ -140,6 +161,7 @@ static void publish_metrics(struct pc_daemon *d)
 	static struct pc_metrics_port ports[PC_MAX_SLOTS];
 	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_metrics_fw fw = {.source = "nftables"};
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
@@ -167,17 +189,43 @@ static void publish_metrics(struct pc_daemon *d)
 								      drops[i], 16)
 						    : 0;
 	}
-	if (d->fw.fd >= 0 && d->fw.hist.n) {
-		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
-		fw.last_change = pc_fw_history_last(&d->fw.hist)->time;
+	struct pc_metrics_fw_last last;
+	struct pc_metrics_rollbacks rb;
+
+	if (d->fwm_on) {
+		rb = (struct pc_metrics_rollbacks){
+			.port_down = d->fwm.rollbacks[PC_RB_PORT_DOWN],
+			.firewall_blocks_port = d->fwm.rollbacks[PC_RB_BLOCKS_PORT],
+			.requested = d->fwm.rollbacks[PC_RB_REQUESTED],
+		};
+		in.rollbacks = &rb;
 	}
-	iface_views(d, ifs);
+
+	if (d->fw.fd >= 0 && d->fw.hist.n) {
+		const struct pc_fw_change *c = pc_fw_history_last(&d->fw.hist);
+
+		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
+		fw.vetted = d->fw.hist.vetted[PC_FW_NFTABLES];
+		fw.last_change = c->time;
+		last = (struct pc_metrics_fw_last){
+			.source = pc_fw_source_name(c->source),
+			.generation = c->generation,
+			.vetted = c->vetted,
+			.command = c->by.command[0] ? c->by.command : c->by.comm,
+			.user = c->by.user,
+			.unit = c->by.unit,
+			.summary = c->summary,
+		};
+		in.fw_last = &last;
+	}
+	iface_views(d, ifs, why);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
 }
 
 static char *status_text(struct pc_daemon *d)
 {
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_status_meta m = {
 		.interval = d->opts->interval,
 		.started = d->started,
@@ -197,7 +245,11 @@ static char *status_text(struct pc_daemon *d)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
 
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
+	if (d->fw.fd >= 0)
+		m.firewall_changes = pc_fw_recent_json(&d->fw.hist, PC_STATUS_FW_CHANGES);
+	if (d->fwm_on)
+		m.firewall_operation = pc_fwm_status_json(&d->fwm, mono_now());
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -206,11 +258,13 @@ static char *status_text(struct pc_daemon *d)
 
 static void handle_control(struct pc_daemon *d)
 {
-	char req[256];
+	char req[1024];
 	char *text;
 	int cfd;
 
 	while ((cfd = pc_control_accept(d->ctl_fd, req, sizeof(req))) >= 0) {
+		if (d->fwm_on && pc_fwm_request(&d->fwm, cfd, req, wall_now(), mono_now()))
+			continue;
 		if (!strcmp(req, "status")) {
 			/* The last interval's picture: sampling on demand would feed the
 			 * detector a partial interval. */
@@ -218,7 +272,12 @@ static void handle_control(struct pc_daemon *d)
 			pc_control_reply(cfd, text ? text : "{}");
 			free(text);
 		} else {
-			pc_control_reply(cfd, "{\"error\":\"unknown request\"}");
+			/* Also a line a streaming client (apply, rollback) reads as its end. */
+			pc_control_reply(cfd,
+					 "{\"step\":\"result\",\"outcome\":\"error\",\"exit\":2,"
+					 "\"error\":\"the daemon does not know this request "
+					 "(firewall change management needs nftables; or the "
+					 "versions differ)\"}\n");
 		}
 	}
 }
@@ -262,6 +321,8 @@ static void reload(struct pc_daemon *d)
 			       next.events_path);
 			return;
 		}
+		alerts.observer = d->alerts.observer;
+		alerts.observer_ctx = d->alerts.observer_ctx;
 		pc_alerts_close(&d->alerts);
 		d->alerts = alerts;
 	}
@@ -311,18 +372,56 @@ static int setup_fds(struct pc_daemon *d)
 	return 0;
 }
 
+/* Commits were heard: list the ruleset (the check follows once the change is known). */
+static void fw_heard(struct pc_daemon *d)
+{
+	if (d->changes_on)
+		pc_fw_changes_heard(&d->changes);
+	else if (d->fwcheck_on)
+		pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist), mono_now());
+}
+
+/* Is a ruleset check pending or running? (An apply is kept only after its check.) */
+static bool fwcheck_busy(void *ctx)
+{
+	struct pc_daemon *d = ctx;
+
+	return d->fwcheck_on && (d->fwcheck.pending || d->fwcheck.pid || d->fwcheck_next_set);
+}
+
+/* A change is known (who, what): recorded, and the new ruleset checked for blocked ports. */
+static struct json_object *fw_resolved(void *ctx, struct pc_fw_change *c,
+				       const struct pc_fw_diff *diff, const char *before,
+				       const char *after)
+{
+	struct pc_daemon *d = ctx;
+	struct json_object *extra =
+		d->fwm_on ? pc_fwm_changed(&d->fwm, c, diff, before, after) : NULL;
+
+	if (!d->fwcheck_on)
+		return extra;
+	if (d->fwcheck.pid) {
+		d->fwcheck_next = *c;
+		d->fwcheck_next_set = true;
+		return extra;
+	}
+	pc_fwcheck_changed(&d->fwcheck, c, mono_now());
+	return extra;
+}
+
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[5] = {
+	struct pollfd pfd[8] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
 		{.fd = d->fw.fd, .events = POLLIN}, /* -1 (ignored by poll) when not watching */
 		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
+		{.fd = -1, .events = POLLIN},	    /* a ruleset listed after a change */
 	};
 
 	for (;;) {
-		int timeout = -1;
+		int timeout = -1, nm;
 
 		/* A ruleset check waits for the change to settle, not for the next tick. */
 		if (d->fwcheck_on && d->fwcheck.pending && !d->fwcheck.pid) {
@@ -331,7 +430,15 @@ static int loop(struct pc_daemon *d)
 			timeout = wait > 0 ? (int)(wait * 1000) + 1 : 0;
 		}
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
-		if (poll(pfd, 5, timeout) < 0) {
+		pfd[5].fd = d->changes_on ? pc_fw_changes_fd(&d->changes) : -1;
+		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[6], 2) : 0;
+		if (d->fwm_on) {
+			int t = pc_fwm_timeout_ms(&d->fwm, mono_now());
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		if (poll(pfd, 6 + nm, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -359,14 +466,24 @@ static int loop(struct pc_daemon *d)
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
 		/* Before the next sample, so a change and the drop it causes are in order. */
-		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0 &&
-		    d->fwcheck_on)
-			pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist),
-					   mono_now());
+		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0)
+			fw_heard(d);
+		/* The listing may include commits not read yet: read them first. */
+		if (pfd[5].revents & POLLIN) {
+			if (pc_fwwatch_read(&d->fw, wall_now()) > 0)
+				fw_heard(d);
+			pc_fw_changes_listed(&d->changes, wall_now(), mono_now());
+		}
 		if (pfd[4].revents & (POLLIN | POLLHUP))
 			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
+		if (d->fwcheck_next_set && !d->fwcheck.pid) {
+			pc_fwcheck_changed(&d->fwcheck, &d->fwcheck_next, mono_now());
+			d->fwcheck_next_set = false;
+		}
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
+		if (d->fwm_on)
+			pc_fwm_poll(&d->fwm, &pfd[6], nm, wall_now(), mono_now());
 	}
 }
 
@@ -425,6 +542,14 @@ int pc_daemon_run(struct pc_run_opts *opts)
 				"checked for blocked ports",
 				strerror(-err));
 		d->fwcheck_on = !err;
+		err = pc_fw_changes_init(&d->changes, &d->fw, &d->alerts);
+		if (err)
+			pc_warn("cannot list the nftables ruleset (%s): changes will not say what "
+				"they added and removed",
+				strerror(-err));
+		d->changes_on = !err;
+		d->changes.cb = fw_resolved;
+		d->changes.cb_ctx = d;
 	}
 	d->health.fw_window = opts->fw_window;
 	if (pc_alerts_open(&d->alerts, nonempty(opts->events_path), nonempty(opts->exec_cmd)))
@@ -439,9 +564,11 @@ int pc_daemon_run(struct pc_run_opts *opts)
 
 	if (pc_loader_open(&d->ld, &lopts))
 		goto out_free;
+	pc_clients_configure(&d->ld, lopts.netns_ino);
 	if (pc_loader_attach(&d->ld, names, n_ifaces))
 		goto out_close;
 	pc_loader_attach_drops(&d->ld);
+	pc_clients_attach(&d->clients, &d->ld);
 	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld),
 			      pc_loader_drops_fd(&d->ld));
 	if (!err)
@@ -467,6 +594,32 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	if (d->auto_ports)
 		pc_info("no -p given: watching every TCP port with a listener (%d now)",
 			d->ps.nused);
+	if (d->fw.fd >= 0) {
+		struct pc_fw_env env = {
+			.fw = &d->fw,
+			.alerts = &d->alerts,
+			.ps = &d->ps,
+			.clients = &d->clients,
+			.state_dir = opts->state_dir,
+			.iface = names[0],
+			.check_busy = fwcheck_busy,
+			.ctx = d,
+			.revert_blocking = &d->opts->revert_blocking,
+			.fw_window = &d->opts->fw_window,
+		};
+
+		/* Without a usable history, apply still works; rollback and revert do not. */
+		pc_fwm_init(&d->fwm, &env);
+		d->fwm_on = true;
+		d->alerts.observer = pc_fwm_alert;
+		d->alerts.observer_ctx = &d->fwm;
+		if (d->fwm_on && d->changes_on)
+			pc_fwm_check_offline(&d->fwm, &d->changes, wall_now(), mono_now());
+		pc_fwm_resume(&d->fwm, wall_now(), mono_now());
+		if (opts->revert_blocking)
+			pc_info("firewall: unvetted changes that block a monitored port are rolled "
+				"back (--revert-blocking-changes)");
+	}
 	/* Everything that needed more than CAP_BPF and CAP_NET_ADMIN is done. */
 	err = pc_privs_drop(pc_loader_exit_needs_admin(&d->ld));
 	{
@@ -478,8 +631,18 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		else
 			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
 	}
+	/* A thread inherits its creator's capabilities: started only now. */
+	if (d->changes_on && pc_fw_changes_start(&d->changes)) {
+		pc_warn("cannot start the ruleset lister: changes will not say what they added "
+			"and removed");
+		pc_fw_changes_free(&d->changes);
+		d->changes_on = false;
+	}
 	sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
+	if (d->fwm_on)
+		pc_fwm_stop(&d->fwm);
+	pc_clients_detach(&d->clients);
 	if (pc_loader_exit_needs_admin(&d->ld))
 		pc_privs_raise_for_exit();
 	pc_loader_detach(&d->ld);
@@ -500,6 +663,8 @@ out_close:
 	pc_fwwatch_close(&d->fw);
 	if (d->fwcheck_on)
 		pc_fwcheck_free(&d->fwcheck);
+	if (d->changes_on)
+		pc_fw_changes_free(&d->changes);
 	pc_exporter_stop(d->exporter);
 out_free:
 	pc_dropreasons_free(d->reasons);

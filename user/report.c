@@ -124,6 +124,11 @@ static struct json_object *port_json(const struct pc_port_view *v)
 	return o;
 }
 
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
 static struct json_object *global_json(const struct pc_global *g)
 {
 	static const char *const hooks[PC_HOOK_MAX] = {"xdp", "tc_ingress", "tc_egress", "drops"};
@@ -175,10 +180,14 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 		json_object_object_add(o, "name", json_object_new_string(f->name));
 		json_object_object_add(o, "ifindex", json_object_new_int(f->ifindex));
 		json_object_object_add(o, "ingress", json_object_new_string(f->ingress));
-		json_object_object_add(o, "xdp_mode",
-				       f->xdp_mode ? json_object_new_string(f->xdp_mode) : NULL);
+		json_object_object_add(o, "xdp_mode", jstr_or_null(f->xdp_mode));
 		json_object_object_add(o, "egress", json_object_new_string("tc"));
 		json_object_object_add(o, "adopted", json_object_new_boolean(f->adopted));
+		json_object_object_add(o, "driver", jstr_or_null(f->driver));
+		json_object_object_add(o, "kind", jstr_or_null(f->kind));
+		json_object_object_add(o, "reason", jstr_or_null(f->reason));
+		json_object_object_add(o, "why", jstr_or_null(f->why));
+		json_object_object_add(o, "xdp_ahead", jstr_or_null(f->xdp_ahead));
 		json_object_array_add(ifs, o);
 	}
 	json_object_object_add(doc, "interfaces", ifs);
@@ -187,6 +196,10 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, port_json(&ports[i]));
 	json_object_object_add(doc, "ports", arr);
+	if (m->firewall_changes)
+		json_object_object_add(doc, "firewall_changes", m->firewall_changes);
+	if (m->firewall_operation)
+		json_object_object_add(doc, "firewall_operation", m->firewall_operation);
 	return doc;
 }
 
@@ -244,15 +257,27 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		return -EINVAL;
 	if (json_object_object_get_ex(doc, "interfaces", &ifs) &&
 	    json_object_is_type(ifs, json_type_array)) {
-		fprintf(out, "interfaces:");
+		/* One line per interface: they may differ (XDP on a NIC, TC ingress on veth). */
+		fprintf(out, "interfaces:%s\n", json_object_array_length(ifs) ? "" : " none");
 		for (i = 0; i < json_object_array_length(ifs); i++) {
 			struct json_object *f = json_object_array_get_idx(ifs, i);
-			const char *mode = jstr(f, "xdp_mode", NULL);
+			const char *mode = jstr(f, "xdp_mode", NULL), *ahead;
+			struct json_object *a;
+			bool adopted = json_object_object_get_ex(f, "adopted", &a) &&
+				       json_object_get_boolean(a);
+			char hook[32];
 
-			fprintf(out, " %s (%s%s%s + tc egress)", jstr(f, "name", "?"),
-				jstr(f, "ingress", "?"), mode ? " " : "", mode ? mode : "");
+			snprintf(hook, sizeof(hook), "%s%s%s ingress", jstr(f, "ingress", "?"),
+				 mode ? " " : "", mode ? mode : "");
+			fprintf(out, "  %-15s %-19s + tc egress%s: %s\n", jstr(f, "name", "?"),
+				hook, adopted ? " (adopted)" : "", jstr(f, "why", "-"));
+			ahead = jstr(f, "xdp_ahead", NULL);
+			if (ahead)
+				fprintf(out,
+					"  %-15s XDP program %s runs ahead: what it drops is not "
+					"counted\n",
+					"", ahead);
 		}
-		fprintf(out, "%s\n", json_object_array_length(ifs) ? "" : " none");
 	}
 	n = json_object_array_length(ports);
 	fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", "PORT", "STATE",
@@ -302,5 +327,69 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 	}
 	if (!n)
 		fprintf(out, "(no monitored ports)\n");
+	pc_report_fw_changes(out, doc);
 	return 0;
+}
+
+/* "nft -f new.nft (pid 9656, user deploy uid 1001, unit session-12.scope)" from a "by". */
+static void by_line(struct json_object *by, char *buf, size_t len)
+{
+	const char *cmd = jstr(by, "command", NULL) ?: jstr(by, "comm", "?");
+	const char *user = jstr(by, "user", NULL), *uid = jstr(by, "uid", NULL);
+	const char *unit = jstr(by, "unit", NULL), *ctr = jstr(by, "container", NULL);
+	struct json_object *gone;
+	size_t n;
+
+	n = snprintf(buf, len, "%s (pid %s", cmd, jstr(by, "pid", "?"));
+	if (user && n < len)
+		n += snprintf(buf + n, len - n, ", user %s", user);
+	if (uid && n < len)
+		n += snprintf(buf + n, len - n, " uid %s", uid);
+	if (unit && n < len)
+		n += snprintf(buf + n, len - n, ", %s", unit);
+	if (ctr && n < len)
+		n += snprintf(buf + n, len - n, ", container %s", ctr);
+	if (json_object_object_get_ex(by, "process_gone", &gone) && json_object_get_boolean(gone) &&
+	    n < len)
+		n += snprintf(buf + n, len - n, ", gone before it could be read");
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
+void pc_report_fw_changes(FILE *out, struct json_object *doc)
+{
+	struct json_object *arr, *c, *by, *v;
+	size_t i, n;
+
+	if (json_object_object_get_ex(doc, "firewall_operation", &c) && c) {
+		const char *left = jstr(c, "seconds_left", NULL);
+
+		fprintf(out, "\nfirewall: %s of %s under way (%s", jstr(c, "kind", "?"),
+			jstr(c, "file", "?"), jstr(c, "state", "?"));
+		if (left)
+			fprintf(out, " generation %s, %s s left", jstr(c, "generation", "?"), left);
+		fprintf(out, ")\n");
+	}
+	if (!json_object_object_get_ex(doc, "firewall_changes", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	fprintf(out, "\nrecent firewall changes%s\n", n ? " (newest first):" : ": none heard");
+	for (i = 0; i < n; i++) {
+		char who[700], ts[40];
+		const char *t;
+
+		c = json_object_array_get_idx(arr, i);
+		t = jstr(c, "time", "?");
+		snprintf(ts, sizeof(ts), "%.10s %.8s", t, strlen(t) > 11 ? t + 11 : "");
+		who[0] = '\0';
+		if (json_object_object_get_ex(c, "by", &by) && by)
+			by_line(by, who, sizeof(who));
+		fprintf(out, "  %s  gen %-6s %-8s %s\n", ts, jstr(c, "generation", "?"),
+			json_object_object_get_ex(c, "vetted", &v) && json_object_get_boolean(v)
+				? "vetted"
+				: "UNVETTED",
+			who);
+		fprintf(out, "      %s\n", jstr(c, "summary", "(being listed)"));
+	}
 }

@@ -33,12 +33,19 @@ struct pc_port_view {
 	struct pc_counters total; /* raw counters since the slot was created */
 };
 
+#define PC_IFACE_WHY_LEN 256
+
 struct pc_iface_view {
 	const char *name;
 	int ifindex;
 	const char *ingress;  /* "xdp" or "tc" */
-	const char *xdp_mode; /* native|generic (xdp) */
+	const char *xdp_mode; /* native|generic (xdp), else NULL */
 	bool adopted;
+	const char *driver;    /* ethtool's driver name, or NULL */
+	const char *kind;      /* software device kind (veth, bridge ...), or NULL */
+	const char *reason;    /* why this hook: a code (pc_hook_reason_code) */
+	const char *why;       /* ... and a sentence */
+	const char *xdp_ahead; /* a foreign XDP program ahead of our TC ingress, or NULL */
 };
 
 struct pc_status_meta {
@@ -49,6 +56,11 @@ struct pc_status_meta {
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
 	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
+	/* The last few firewall changes, newest first (pc_fw_recent_json()), or NULL.
+	 * pc_report_status() takes it over. */
+	struct json_object *firewall_changes;
+	/* An apply or rollback under way (pc_fwm_status_json()), or NULL; taken over too. */
+	struct json_object *firewall_operation;
 };
 
 /* Request counters of a port in its direction (see struct pc_counters). */
@@ -63,6 +75,8 @@ struct json_object *pc_report_status(const struct pc_status_meta *meta,
 /* Render a status document as the human table (with sparklines of the SYN-rate
  * history when sparklines is set). Returns 0 or -EINVAL on a bad document. */
 int pc_report_table(FILE *out, struct json_object *status, bool sparklines);
+/* The "recent firewall changes" part of the table (from the status document). */
+void pc_report_fw_changes(FILE *out, struct json_object *status);
 /* A sparkline of values (oldest first) in UTF-8 block characters, width at most max. */
 void pc_sparkline(const double *v, int n, int max, char *buf, size_t len);
 /* A JSON number with at most 3 decimals, printed short ("2.311", "50"); null for

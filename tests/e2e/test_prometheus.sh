@@ -77,7 +77,7 @@ printf '# TYPE portcanary_syn_total counter\nportcanary_syn_total{port=443} 1\n'
 refused "promtool check metrics refuses an unquoted label value" \
 	bash -c "promtool check metrics <'$STATE/bad.prom'"
 families=$(grep -c '^# TYPE portcanary_' "$STATE/sample.prom")
-check_eq "families in the exposition" 28 "$families"
+check_eq "families in the exposition" 29 "$families"	# 28 + portcanary_firewall_last_change_info
 for m in portcanary_syn_total portcanary_synack_total portcanary_rst_total portcanary_packets_total \
 	portcanary_bytes_total portcanary_drops_total portcanary_port_up portcanary_port_state \
 	portcanary_firewall_changes_total portcanary_build_info; do
@@ -193,12 +193,12 @@ if [ "$(id -u)" -eq 0 ]; then
 		"$(sed -n 's/^portcanary_synack_total{proto="tcp",port="8080",direction="in"} //p' "$STATE/live.prom")"
 	check_eq "the udp port has a state series" 1 \
 		"$(grep -c '^portcanary_port_up{proto="udp",port="5353",direction="in"}' "$STATE/live.prom")"
-	check "firewall changes start at 0" grep -q '^portcanary_firewall_changes_total{source="nftables"} 0' \
+	check "firewall changes start at 0" grep -q '^portcanary_firewall_changes_total{source="nftables",vetted="false"} 0' \
 		"$STATE/live.prom"
 	nft_s add table inet pctest
 	sleep 1.2
 	scrape >"$STATE/live2.prom" 2>&1
-	check "a firewall change is counted" grep -q '^portcanary_firewall_changes_total{source="nftables"} 1' \
+	check "a firewall change is counted" grep -q '^portcanary_firewall_changes_total{source="nftables",vetted="false"} 1' \
 		"$STATE/live2.prom"
 	daemon_stop TERM
 else
