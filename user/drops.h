@@ -8,7 +8,8 @@
 #include "dropreason.h"
 #include "portcanary.h"
 
-#define PC_DROPS_HIST 8 /* intervals of history kept for an event's evidence */
+#define PC_DROPS_HIST 8	  /* intervals of history kept for an event's evidence */
+#define PC_DROPS_BATCH 1024 /* keys read per syscall */
 
 struct pc_drop_entry {
 	uint16_t slot;
@@ -25,6 +26,8 @@ struct pc_drops {
 	int n;
 	int hist_pos;	  /* ring index of the oldest total in hist[] */
 	uint64_t *percpu; /* scratch */
+	struct pc_drop_key *bkeys; /* batch-read buffers: PC_DROPS_BATCH keys and values */
+	uint64_t *bvalues;
 	/* Per slot, for the last interval: drops by class, and totals since the slot began. */
 	uint64_t delta_class[PC_MAX_SLOTS][PC_DROP_CLASS_MAX];
 	uint64_t slot_total[PC_MAX_SLOTS];

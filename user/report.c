@@ -169,6 +169,18 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 		json_object_object_add(doc, "started", json_object_new_string(ts));
 	}
 	json_object_object_add(doc, "interval", pc_json_num(m->interval));
+	if (m->sampling) {
+		struct json_object *o = json_object_new_object();
+
+		/* full precision: a pass is microseconds, pc_json_num would round it to 0 */
+		json_object_object_add(o, "passes", json_object_new_uint64(m->sampling->passes));
+		json_object_object_add(o, "total_seconds",
+				       json_object_new_double(m->sampling->total_s));
+		json_object_object_add(o, "max_seconds", json_object_new_double(m->sampling->max_s));
+		json_object_object_add(o, "last_seconds",
+				       json_object_new_double(m->sampling->last_s));
+		json_object_object_add(doc, "sampling", o);
+	}
 	if (m->state_dir)
 		json_object_object_add(doc, "state_dir", json_object_new_string(m->state_dir));
 	json_object_object_add(doc, "ports_from",

@@ -48,7 +48,18 @@ struct pc_iface_view {
 	const char *xdp_ahead; /* a foreign XDP program ahead of our TC ingress, or NULL */
 };
 
+/* What the daemon's sampling passes cost (each: read, sum, detect, hand over), in CPU time of
+ * the sampling thread, since start. */
+struct pc_sampling_stats {
+	uint64_t passes;
+	double total_s; /* all passes together */
+	double max_s;	/* the longest */
+	double last_s;
+	double wall; /* unix time the last pass ended */
+};
+
 struct pc_status_meta {
+	const struct pc_sampling_stats *sampling; /* or NULL */
 	double interval;
 	double started; /* unix time */
 	const char *state_dir;
