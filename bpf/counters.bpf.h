@@ -32,10 +32,17 @@ PC_SHARED const volatile struct pc_bpf_cfg pc_cfg;
  */
 PC_SHARED struct pc_port_table pc_port_table;
 
-/* pc_counters: slot → per-CPU struct pc_slot_counters; programs write, the sampler sums. */
+/*
+ * pc_counters: PC_COUNTERS_KEY(cpu, slot) → struct pc_slot_counters; programs write, the
+ * sampler sums the CPUs (reading the mmap). Per CPU by its key rather than a PERCPU_ARRAY:
+ * the value's address is then arithmetic on the CPU number (an inlined helper) and the slot,
+ * where a per-CPU array loads the slot's per-CPU pointer first, one more load in the
+ * packet's dependent chain. The loader sizes it for the possible CPUs before load.
+ */
 PC_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_MAX_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_SLOTS); /* x possible CPUs, set by the loader */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pc_slot_counters);
 } pc_counters SEC(".maps");
@@ -81,20 +88,23 @@ const __u8 pc_cls_off[PC_CLS_FLAGS + 1] = {
 
 /*
  * Count a packet of class-offset `off` (pc_cls_off[] or the ICMP class's) on one slot, at
- * one hook. Counters are per-CPU and a program runs to completion on one CPU, so plain
- * increments are enough: no atomics, no locks.
+ * one hook. Counters are per CPU (the entry of this CPU) and a program runs to completion on
+ * one CPU, so plain increments are enough: no atomics, no locks.
  */
-static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, const int hook)
+static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, __u32 segs,
+				    const int hook)
 {
+	/* this CPU's entry; a program runs on one CPU start to end (no preemption) */
+	__u32 key = PC_COUNTERS_KEY(bpf_get_smp_processor_id(), slot);
 	struct pc_slot_counters *c;
 	struct pc_hook_counters *h;
 
-	c = bpf_map_lookup_elem(&pc_counters, &slot);
+	c = bpf_map_lookup_elem(&pc_counters, &key);
 	if (!c)
 		return;
 	h = &c->hook[hook];
 	h->bytes += bytes;
-	(*(__u64 *)((void *)h + (off & PC_CLS_OFF_MASK)))++;
+	*(__u64 *)((void *)h + (off & PC_CLS_OFF_MASK)) += segs;
 }
 
 /*
@@ -103,17 +113,27 @@ static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, const in
  * that user space counts it once in the hook's totals. Rare (NTP, IKE, BGP peers): out of
  * line, so it costs the fast path no registers.
  */
-static __noinline void pc_count_both(__u32 s_in, __u32 s_out, __u32 off, __u64 bytes,
-				     const int hook)
+static __noinline void pc_count_both(__u32 s_in, __u32 s_out, __u32 off_hook, __u64 bytes,
+				     __u32 segs)
 {
-	__u32 key = hook;
+	/* five arguments at most for a BPF-to-BPF call: the class offset and the hook in one */
+	__u32 off = off_hook & 0xff, key = off_hook >> 8;
 	struct pc_hook_stats *g;
 
-	pc_bump(s_in, off, bytes, hook);
-	pc_bump(s_out, off, bytes, hook);
+	/* hook is 0..2; each value its own call, so that pc_bump's hook stays a constant */
+	if (key == PC_HOOK_XDP) {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_XDP);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_XDP);
+	} else if (key == PC_HOOK_TC_INGRESS) {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_TC_INGRESS);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_TC_INGRESS);
+	} else {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_TC_EGRESS);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_TC_EGRESS);
+	}
 	g = bpf_map_lookup_elem(&pc_global, &key);
 	if (g)
-		(*(__u64 *)((void *)&g->dup[0] + ((off - 8) & PC_CLS_OFF_MASK)))++;
+		*(__u64 *)((void *)&g->dup[0] + ((off - 8) & PC_CLS_OFF_MASK)) += segs;
 }
 
 /*
@@ -122,9 +142,11 @@ static __noinline void pc_count_both(__u32 s_in, __u32 s_out, __u32 off, __u64 b
  * network byte order, as the table is indexed (no byte swap on the fast path). A packet of no
  * monitored port has both slots 0 and counts on slot 0, so every packet takes the same path:
  * two table reads, one lookup, two increments. `off` is the class's offset; bytes 0 for an
- * ICMP error.
+ * ICMP error; segs the packets it stands for: 1, or at TC a GSO/GRO skb's segments (the class
+ * counts wire packets, so a coalesced stream of 45 segments is 45 packets, not one).
  */
-static __always_inline void pc_count(const struct pc_pkt *p, __u32 off, __u64 bytes, const int hook)
+static __always_inline void pc_count(const struct pc_pkt *p, __u32 off, __u64 bytes, __u32 segs,
+				     const int hook)
 {
 	const bool egress = hook == PC_HOOK_TC_EGRESS;
 	__u32 s_in, s_out;
@@ -133,10 +155,10 @@ static __always_inline void pc_count(const struct pc_pkt *p, __u32 off, __u64 by
 	s_in = pc_port_table.slot[p->proto & 1][PC_DIR_IN][egress ? p->sport : p->dport];
 	s_out = pc_port_table.slot[p->proto & 1][PC_DIR_OUT][egress ? p->dport : p->sport];
 	if (s_in && s_out) {
-		pc_count_both(s_in, s_out, off, bytes, hook);
+		pc_count_both(s_in, s_out, off | hook << 8, bytes, segs);
 		return;
 	}
-	pc_bump(s_in | s_out, off, bytes, hook);
+	pc_bump(s_in | s_out, off, bytes, segs, hook);
 }
 
 /* The hook's off-path counter of one category (a field of struct pc_hook_stats). */
@@ -149,14 +171,15 @@ static __always_inline void pc_count(const struct pc_pkt *p, __u32 off, __u64 by
 	} while (0)
 
 /* Count what pc_parse() concluded about a packet the fast path did not take. */
-static __always_inline void pc_account(const struct pc_pkt *p, __u64 bytes, const int hook)
+static __always_inline void pc_account(const struct pc_pkt *p, __u64 bytes, __u32 segs,
+				       const int hook)
 {
 	switch (p->verdict) {
 	case PC_V_L4:
-		pc_count(p, pc_cls_off[p->tcp_flags & PC_CLS_FLAGS], bytes, hook);
+		pc_count(p, pc_cls_off[p->tcp_flags & PC_CLS_FLAGS], bytes, segs, hook);
 		break;
 	case PC_V_ICMP_ERR:
-		pc_count(p, 8 + 8 * PC_CLS_ICMP_UNREACH, 0, hook);
+		pc_count(p, 8 + 8 * PC_CLS_ICMP_UNREACH, 0, 1, hook);
 		break;
 	case PC_V_ICMP_NOPORT:
 		pc_stat(hook, icmp_noport);

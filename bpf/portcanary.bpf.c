@@ -39,7 +39,7 @@ static __noinline int pc_xdp_slow(struct xdp_md *ctx)
 	struct pc_pkt p;
 
 	pc_parse(&c, &p, false);
-	pc_account(&p, data_end - data, PC_HOOK_XDP);
+	pc_account(&p, data_end - data, 1, PC_HOOK_XDP);
 	return 0;
 }
 
@@ -57,10 +57,20 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 	struct pc_pkt p;
 
 	if (!pc_parse_fast(data, data_end, data_end - data, &p))
-		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], data_end - data, PC_HOOK_XDP);
+		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], data_end - data, 1,
+			 PC_HOOK_XDP);
 	else
 		pc_xdp_slow(ctx);
 	return XDP_PASS;
+}
+
+/* The wire packets a TC skb stands for: its GSO segments (GRO at ingress, TSO/GSO at
+ * egress), 1 for a plain skb (gso_segs 0 or 1). */
+static __always_inline __u32 pc_segs(struct __sk_buff *skb)
+{
+	__u32 segs = skb->gso_segs;
+
+	return segs ? segs : 1;
 }
 
 /*
@@ -90,7 +100,7 @@ static __always_inline void pc_tc_slow(struct __sk_buff *skb, const int hook)
 			pc_parse(&c, &p, true);
 		}
 	}
-	pc_account(&p, skb->len, hook);
+	pc_account(&p, skb->len, pc_segs(skb), hook);
 }
 
 static __noinline int pc_tc_ingress_slow(struct __sk_buff *skb)
@@ -113,7 +123,7 @@ static __always_inline int pc_tc(struct __sk_buff *skb, const int hook)
 	struct pc_pkt p;
 
 	if (!pc_parse_fast(data, data_end, skb->len, &p))
-		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], skb->len, hook);
+		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], skb->len, pc_segs(skb), hook);
 	else if (hook == PC_HOOK_TC_EGRESS)
 		pc_tc_egress_slow(skb);
 	else

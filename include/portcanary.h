@@ -80,8 +80,14 @@ struct pc_hook_counters {
 };
 _Static_assert(sizeof(struct pc_hook_counters) == 64, "pc_hook_counters size");
 
-/* Value of the pc_counters per-CPU array, key = slot: the counters of one proto/port/direction
- * by hook, so that a packet is counted with one lookup and two increments. For an IN port
+/* Key of the pc_counters array: CPU and slot. The array holds PC_MAX_SLOTS entries for every
+ * possible CPU (sized at load), CPU-major, so each CPU's entries are its own cache lines. */
+#define PC_SLOT_BITS		     11
+#define PC_COUNTERS_KEY(cpu, slot) (((__u32)(cpu) << PC_SLOT_BITS) | ((slot) & (PC_MAX_SLOTS - 1)))
+_Static_assert(PC_MAX_SLOTS == 1 << PC_SLOT_BITS, "PC_SLOT_BITS");
+
+/* Value of the pc_counters array: the counters of one proto/port/direction on one CPU, by
+ * hook, so that a packet is counted with one lookup and two increments. For an IN port
  * the request is a SYN at ingress (XDP or TC ingress) and the answers SYN-ACK/RST at egress;
  * for an OUT port the request is a SYN at egress and the answers SYN-ACK/RST/ICMP unreachable
  * at ingress. Slot 0 gets every TCP/UDP packet (and ICMP error) of no monitored port. */

@@ -117,16 +117,23 @@ static void push_history(struct pc_health *h, int slot, double rate)
 {
 	float *hist = h->history[slot];
 
-	if (h->n_history[slot] == PC_HEALTH_HISTORY)
-		memmove(hist, hist + 1, (PC_HEALTH_HISTORY - 1) * sizeof(*hist));
-	else
-		h->n_history[slot]++;
-	hist[h->n_history[slot] - 1] = rate;
+	if (h->n_history[slot] == PC_HEALTH_HISTORY) {
+		/* full: the oldest goes, its place takes the newest */
+		hist[h->history_head[slot]] = rate;
+		h->history_head[slot] = (h->history_head[slot] + 1) % PC_HEALTH_HISTORY;
+		return;
+	}
+	hist[(h->history_head[slot] + h->n_history[slot]) % PC_HEALTH_HISTORY] = rate;
+	h->n_history[slot]++;
 }
 
-static int view_cmp(const void *a, const void *b)
+static const struct pc_portset *sort_ps; /* for slot_cmp: qsort has no context argument */
+
+/* Views are listed by proto, port, direction. */
+static int slot_cmp(const void *a, const void *b)
 {
-	const struct pc_port_view *x = a, *y = b;
+	const struct pc_slot_info *x = &sort_ps->slots[*(const uint16_t *)a];
+	const struct pc_slot_info *y = &sort_ps->slots[*(const uint16_t *)b];
 
 	if (x->proto != y->proto)
 		return x->proto - y->proto;
@@ -135,26 +142,42 @@ static int view_cmp(const void *a, const void *b)
 	return x->dir - y->dir;
 }
 
+/* The used slots in view order, anew only when the port set changed. */
+static void order_slots(struct pc_health *h, const struct pc_portset *ps)
+{
+	int slot;
+
+	if (h->order_gen == ps->gen && h->n_order == ps->nused)
+		return;
+	h->n_order = 0;
+	for (slot = 1; slot < PC_MAX_SLOTS; slot++)
+		if (ps->slots[slot].used)
+			h->order[h->n_order++] = slot;
+	sort_ps = ps;
+	qsort(h->order, h->n_order, sizeof(h->order[0]), slot_cmp);
+	h->order_gen = ps->gen;
+}
+
 int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
 		     const struct pc_drops *d, struct pc_alerts *al, double mono_now,
 		     struct pc_port_view *views)
 {
-	int slot, n = 0;
+	int i, n = 0;
 
-	for (slot = 1; slot < PC_MAX_SLOTS; slot++) {
+	order_slots(h, ps);
+	for (i = 0; i < h->n_order; i++) {
+		int slot = h->order[i];
 		const struct pc_slot_info *si = &ps->slots[slot];
 		struct pc_det_port *det = &h->det[slot];
 		struct pc_port_view *v = &views[n];
 		struct pc_det_event ev;
 		struct pc_det_input in;
 
-		if (!si->used)
-			continue;
 		if (!same_port(&h->owner[slot], si)) {
 			/* A new port in this slot: a new detector; its first delta is history. */
 			pc_det_init(det, mono_now);
 			h->owner[slot] = *si;
-			h->n_history[slot] = 0;
+			h->n_history[slot] = h->history_head[slot] = 0;
 		} else if (s->dt > 0) {
 			pc_health_input(si->proto, si->dir, &s->delta[slot],
 					d ? d->delta_class[slot] : NULL, s->dt, &in);
@@ -183,9 +206,9 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 		}
 		v->history = h->history[slot];
 		v->n_history = h->n_history[slot];
+		v->history_head = h->history_head[slot];
 		v->total = s->total[slot];
 		n++;
 	}
-	qsort(views, n, sizeof(views[0]), view_cmp);
-	return n;
+	return n; /* in order already (order_slots) */
 }

@@ -11,12 +11,18 @@
 #include "report.h"
 #include "sampler.h"
 
-#define PC_HEALTH_HISTORY 60 /* intervals of SYN-rate history per port, for status --watch */
+#define PC_HEALTH_HISTORY PC_VIEW_HISTORY
 
 struct pc_health {
 	struct pc_det_cfg cfg;
-	float history[PC_MAX_SLOTS][PC_HEALTH_HISTORY]; /* oldest first */
+	float history[PC_MAX_SLOTS][PC_HEALTH_HISTORY]; /* a ring per slot: no move per interval */
 	uint8_t n_history[PC_MAX_SLOTS];
+	uint8_t history_head[PC_MAX_SLOTS]; /* the oldest value's index */
+	/* The used slots in the order views are listed (proto, port, direction), sorted when the
+	 * port set changes (order_gen: the portset's generation), not every interval. */
+	uint16_t order[PC_MAX_SLOTS];
+	int n_order;
+	uint64_t order_gen;
 	struct pc_alert_drop top_drop[PC_MAX_SLOTS];
 	struct pc_det_port det[PC_MAX_SLOTS];
 	struct pc_slot_info owner[PC_MAX_SLOTS]; /* the port each detector belongs to */

@@ -61,6 +61,15 @@ static bool have_cap(cap_t caps, cap_value_t cap)
 	return v == CAP_SET;
 }
 
+int pc_bpf_size_maps(struct portcanary_bpf *skel)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	return bpf_map__set_max_entries(skel->maps.pc_counters, (__u32)ncpus * PC_MAX_SLOTS);
+}
+
 int pc_loader_preflight_checks(void)
 {
 	const char *btf = kernel_btf_path();
@@ -271,6 +280,11 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 		goto err_unlock;
 	}
 	ld->skel->rodata->pc_cfg.netns_ino = opts->netns_ino;
+	err = pc_bpf_size_maps(ld->skel);
+	if (err) {
+		pc_err("cannot size the counters for this host's CPUs: %s", strerror(-err));
+		goto err_close;
+	}
 	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, xdp);
 	bpf_program__set_autoload(ld->skel->progs.pc_tc_ingress, tc_in);
 	err = pin_maps(ld);

@@ -11,6 +11,8 @@
 #include "log.h"
 #include "portset.h"
 
+static void changed(struct pc_portset *ps);
+
 int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd)
 {
 	int proto, dir, port;
@@ -43,6 +45,7 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int dr
 				ps->slots[s] = (struct pc_slot_info){port, proto, dir, true};
 				ps->nused++;
 			}
+	changed(ps);
 	return 0;
 }
 
@@ -64,17 +67,19 @@ static bool wanted(const struct pc_portspec *specs, int n, int proto, int dir, i
 	return false;
 }
 
+/* Every CPU's entry of the slot (the array holds PC_MAX_SLOTS per CPU, CPU-major). */
 static int zero_slot(struct pc_portset *ps, unsigned int slot)
 {
-	size_t sz = sizeof(struct pc_slot_counters) * ps->ncpus;
-	void *zero = calloc(1, sz);
-	int err;
+	struct pc_slot_counters zero = {};
+	int cpu;
 
-	if (!zero)
-		return -ENOMEM;
-	err = bpf_map_update_elem(ps->counters_fd, &slot, zero, BPF_ANY) ? -errno : 0;
-	free(zero);
-	return err;
+	for (cpu = 0; cpu < ps->ncpus; cpu++) {
+		__u32 key = PC_COUNTERS_KEY(cpu, slot);
+
+		if (bpf_map_update_elem(ps->counters_fd, &key, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int nspecs)
@@ -122,6 +127,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 			if (err) {
 				pc_err("cannot reset counters of slot %d: %s", next,
 				       strerror(-err));
+				changed(ps);
 				return err;
 			}
 			ps->slots[next] =
@@ -129,6 +135,8 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 			ps->nused++;
 			__atomic_store_n(entry, next, __ATOMIC_RELEASE);
 		}
+	if (freed || need) /* added or removed: the views are listed anew */
+		changed(ps);
 	return 0;
 }
 
@@ -137,12 +145,17 @@ int pc_portset_slot(const struct pc_portset *ps, int proto, int dir, int port)
 	return ps->table->slot[proto][dir][PC_PORT_INDEX(port)];
 }
 
-int pc_portset_span(const struct pc_portset *ps)
+static void changed(struct pc_portset *ps)
 {
 	int s;
 
-	for (s = PC_MAX_SLOTS - 1; s > 0; s--)
-		if (ps->slots[s].used)
-			return s + 1;
-	return 0;
+	for (s = PC_MAX_SLOTS - 1; s > 0 && !ps->slots[s].used; s--)
+		;
+	ps->span = s > 0 ? s + 1 : 0;
+	ps->gen++;
+}
+
+int pc_portset_span(const struct pc_portset *ps)
+{
+	return ps->span;
 }

@@ -23,6 +23,8 @@ struct pc_portset {
 	int ncpus;
 	struct pc_slot_info slots[PC_MAX_SLOTS];
 	int nused;
+	int span;     /* the highest slot in use + 1 */
+	uint64_t gen; /* bumped whenever the monitored set changes (1 after open) */
 };
 
 /* Map the table and rebuild the slot list from it (slots survive restarts). */

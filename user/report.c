@@ -95,7 +95,8 @@ static struct json_object *port_json(const struct pc_port_view *v)
 		int i;
 
 		for (i = 0; i < v->n_history; i++)
-			json_object_array_add(h, pc_json_num(v->history[i]));
+			json_object_array_add(
+				h, pc_json_num(v->history[(v->history_head + i) % PC_VIEW_HISTORY]));
 		json_object_object_add(o, "syn_rate_history", h);
 	}
 	json_object_object_add(o, "syn_total", u64(pc_view_syn(v)));

@@ -11,6 +11,8 @@
 #include "portcanary.h"
 #include "sampler.h"
 
+#define PC_VIEW_HISTORY 60 /* intervals of SYN-rate history per port, for status --watch */
+
 /* One monitored port as the daemon sees it at the last sample. */
 struct pc_port_view {
 	uint16_t slot; /* counter slot (internal) */
@@ -28,8 +30,9 @@ struct pc_port_view {
 	uint64_t drops_total;
 	const char *top_drop_reason; /* most frequent recent drop reason, or NULL */
 	double top_drop_rate;	     /* its drops per second over the recent window */
-	const float *history;	     /* SYN/s of the last intervals, oldest first */
-	int n_history;
+	const float *history; /* SYN/s of the last intervals: a ring of PC_VIEW_HISTORY */
+	int n_history;	      /* values in it */
+	int history_head;     /* where the oldest is: value i is history[(head + i) % size] */
 	struct pc_counters total; /* raw counters since the slot was created */
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sampler.c: batch reads of the per-CPU counter maps; sums, deltas, and the counts derived. */
+/* sampler.c: the counters read in place (mmap) and summed over CPUs; deltas, derived counts. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -22,9 +23,20 @@ static void sum_u64(const __u64 *in, int ncpus, size_t n, __u64 *out)
 			out[f] += in[(size_t)c * n + f];
 }
 
-void pc_slot_sum(const struct pc_slot_counters *percpu, int ncpus, struct pc_slot_counters *out)
+void pc_slot_sum(const struct pc_slot_counters *percpu, int ncpus, size_t stride,
+		 struct pc_slot_counters *out)
 {
-	sum_u64((const __u64 *)percpu, ncpus, NFIELDS(*out), (__u64 *)out);
+	const __u64 *in;
+	__u64 *o = (__u64 *)out;
+	size_t f;
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < ncpus; c++) {
+		in = (const __u64 *)&percpu[(size_t)c * stride];
+		for (f = 0; f < NFIELDS(*out); f++)
+			o[f] += in[f];
+	}
 }
 
 void pc_hook_stats_sum(const struct pc_hook_stats *percpu, int ncpus, struct pc_hook_stats *out)
@@ -127,15 +139,28 @@ void pc_global_derive(const struct pc_hook_counters *all, const struct pc_hook_c
 
 int pc_sampler_init(struct pc_sampler *s, int counters_fd, int global_fd)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *m;
+
 	memset(s, 0, sizeof(*s));
 	s->counters_fd = counters_fd;
 	s->global_fd = global_fd;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0)
 		return -EINVAL;
-	s->keys = calloc(PC_MAX_SLOTS, sizeof(__u32));
-	s->values = calloc((size_t)PC_MAX_SLOTS * s->ncpus, sizeof(struct pc_slot_counters));
-	if (!s->keys || !s->values) {
+	if (bpf_obj_get_info_by_fd(counters_fd, &info, &len))
+		return -errno;
+	if (info.max_entries < (__u32)s->ncpus * PC_MAX_SLOTS ||
+	    info.value_size != sizeof(struct pc_slot_counters))
+		return -EINVAL; /* not sized for this host (pc_bpf_size_maps) */
+	s->map_len = (size_t)info.max_entries * info.value_size;
+	m = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, counters_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	s->map = m;
+	s->values = calloc(s->ncpus, sizeof(struct pc_hook_stats));
+	if (!s->values) {
 		pc_sampler_free(s);
 		return -ENOMEM;
 	}
@@ -144,9 +169,11 @@ int pc_sampler_init(struct pc_sampler *s, int counters_fd, int global_fd)
 
 void pc_sampler_free(struct pc_sampler *s)
 {
-	free(s->keys);
+	if (s->map)
+		munmap((void *)s->map, s->map_len);
+	s->map = NULL;
 	free(s->values);
-	s->keys = s->values = NULL;
+	s->values = NULL;
 }
 
 static void add_hooks(struct pc_hook_counters *acc, const struct pc_slot_counters *d)
@@ -160,38 +187,21 @@ static void add_hooks(struct pc_hook_counters *acc, const struct pc_slot_counter
 	}
 }
 
-/* One syscall for all slots in use (slot 0, the unmonitored packets, always); per-key lookups
- * only where batches are missing. With out == NULL the sampler's state is updated (raw
- * totals, deltas, the hooks' accumulated counts), else out[] is filled. */
+/* Slots [0, span) (slot 0, the unmonitored packets, always), read in place from the map.
+ * With out == NULL the sampler's state is updated (raw totals, deltas, the hooks' accumulated
+ * counts), else out[] is filled. */
 static int read_counters(struct pc_sampler *s, int span, struct pc_counters *out)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct pc_slot_counters *v = s->values;
-	__u32 count, out_batch = 0, key;
-	int err, i;
+	int slot;
 
+	if (!s->map)
+		return -EINVAL;
 	if (span < 1)
 		span = 1;
-	count = span;
-	err = bpf_map_lookup_batch(s->counters_fd, NULL, &out_batch, s->keys, s->values, &count,
-				   &opts);
-	if (err && errno != ENOENT) {
-		if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
-			return -errno;
-		for (key = 0; key < (__u32)span; key++) {
-			if (bpf_map_lookup_elem(s->counters_fd, &key, v + (size_t)key * s->ncpus))
-				return -errno;
-			((__u32 *)s->keys)[key] = key;
-		}
-		count = span;
-	}
-	for (i = 0; i < (int)count && i < span; i++) {
-		__u32 slot = ((__u32 *)s->keys)[i];
+	for (slot = 0; slot < span && slot < PC_MAX_SLOTS; slot++) {
 		struct pc_slot_counters now, d;
 
-		if (slot >= PC_MAX_SLOTS)
-			continue;
-		pc_slot_sum(v + (size_t)i * s->ncpus, s->ncpus, &now);
+		pc_slot_sum(&s->map[slot], s->ncpus, PC_MAX_SLOTS, &now);
 		if (out) {
 			pc_counters_from_slot(&now, &out[slot]);
 			continue;

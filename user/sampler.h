@@ -47,8 +47,11 @@ struct pc_sampler {
 	int counters_fd;
 	int global_fd;
 	int ncpus;
-	void *keys; /* batch-read buffers */
-	void *values;
+	/* The counters array, mapped: PC_MAX_SLOTS entries per CPU, read in place (no copy, no
+	 * syscall per interval; 64-bit counters are read whole on every arch we run on). */
+	const struct pc_slot_counters *map;
+	size_t map_len;
+	void *values; /* the per-CPU read of pc_global */
 	double last_time; /* CLOCK_MONOTONIC seconds of the last read, 0 before */
 	double dt;	  /* seconds between the last two reads */
 	struct pc_slot_counters raw[PC_MAX_SLOTS]; /* summed over CPUs, as of the last read */
@@ -73,8 +76,9 @@ int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out);
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot);
 
 /* Pure helpers (unit-tested). */
-/* Sum a slot's per-CPU values (ncpus of them, consecutive). */
-void pc_slot_sum(const struct pc_slot_counters *percpu, int ncpus, struct pc_slot_counters *out);
+/* Sum a slot's entries of ncpus CPUs, `stride` entries apart (PC_MAX_SLOTS in the map). */
+void pc_slot_sum(const struct pc_slot_counters *percpu, int ncpus, size_t stride,
+		 struct pc_slot_counters *out);
 void pc_hook_stats_sum(const struct pc_hook_stats *percpu, int ncpus, struct pc_hook_stats *out);
 /* cur - prev, field by field; a field that went back (slot reset) counts from 0. */
 void pc_slot_delta(const struct pc_slot_counters *cur, const struct pc_slot_counters *prev,

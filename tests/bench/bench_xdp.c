@@ -128,8 +128,14 @@ static int load_obj(struct prog *p, const char *path)
 		fprintf(stderr, "bench_xdp: open %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	/* xdp-filter pins its maps by name: keep the benchmark's copy private. */
-	bpf_object__for_each_map(map, p->obj) bpf_map__set_pin_path(map, NULL);
+	/* xdp-filter pins its maps by name: keep the benchmark's copy private. A variant of
+	 * ours built from bpf/ headers (an experiment) gets its counters sized as the loader
+	 * sizes them. */
+	bpf_object__for_each_map(map, p->obj) {
+		bpf_map__set_pin_path(map, NULL);
+		if (!strcmp(bpf_map__name(map), "pc_counters"))
+			bpf_map__set_max_entries(map, libbpf_num_possible_cpus() * PC_MAX_SLOTS);
+	}
 	err = bpf_object__load(p->obj);
 	if (err) {
 		fprintf(stderr, "bench_xdp: load %s: %s\n", path, strerror(-err));
@@ -477,7 +483,14 @@ int main(int argc, char **argv)
 	atexit(detach);
 	libbpf_set_print(libbpf_quiet);
 
-	skel = portcanary_bpf__open_and_load();
+	skel = portcanary_bpf__open();
+	/* the counters hold PC_MAX_SLOTS entries per possible CPU (pc_bpf_size_maps) */
+	if (skel && (bpf_map__set_max_entries(skel->maps.pc_counters,
+					      libbpf_num_possible_cpus() * PC_MAX_SLOTS) ||
+		     portcanary_bpf__load(skel))) {
+		portcanary_bpf__destroy(skel);
+		skel = NULL;
+	}
 	if (!skel) {
 		fprintf(stderr, "bench_xdp: cannot load portcanary's BPF object: %s (root? BPF?)\n",
 			strerror(errno));

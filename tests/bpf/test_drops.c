@@ -28,6 +28,7 @@
 #include "portcanary.skel.h"
 #include "sampler.h"
 #include "dropreason.h"
+#include "loader.h"
 #include "pkt.h"
 
 /*
@@ -698,6 +699,7 @@ static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, st
 	assert_non_null(t);
 	s = portcanary_bpf__open();
 	assert_non_null(s);
+	assert_int_equal(pc_bpf_size_maps(s), 0);
 	s->rodata->pc_cfg.netns_ino = ino;
 	assert_int_equal(portcanary_bpf__load(s), 0);
 	if (rare_only)
@@ -931,7 +933,9 @@ static int group_setup(void **state)
 		return -1;
 	}
 	skel->rodata->pc_cfg.netns_ino = ino_main;
-	err = portcanary_bpf__load(skel);
+	err = pc_bpf_size_maps(skel);
+	if (!err)
+		err = portcanary_bpf__load(skel);
 	if (err) {
 		fprintf(stderr,
 			"test_drops: cannot load the BPF object: %s (run as root, on a "

@@ -23,7 +23,7 @@ static void test_sum_percpu(void **state)
 	pc[2].hook[PC_HOOK_XDP].cls[PC_CLS_SYN] = 100;
 	pc[2].hook[PC_HOOK_TC_EGRESS].cls[PC_CLS_ICMP_UNREACH] = 5;
 	pc[1].hook[PC_HOOK_TC_INGRESS].bytes = 1ull << 40;
-	pc_slot_sum(pc, 3, &out);
+	pc_slot_sum(pc, 3, 1, &out); /* three CPUs, consecutive */
 	assert_int_equal(out.hook[PC_HOOK_XDP].cls[PC_CLS_SYN], 111);
 	assert_int_equal(out.hook[PC_HOOK_TC_EGRESS].cls[PC_CLS_ICMP_UNREACH], 5);
 	assert_int_equal(out.hook[PC_HOOK_TC_INGRESS].bytes, 1ull << 40);

@@ -25,6 +25,7 @@
 #include "portcanary.skel.h"
 #include "dropreason.h"
 #include "log.h"
+#include "loader.h"
 #include "preflight/preflight.h"
 #include "preflight/sandbox.h"
 
@@ -206,6 +207,9 @@ static int bpf_start(struct pf_phase *ph)
 		return -errno;
 	/* Only drops in the sandbox's host namespace are counted. */
 	ph->skel->rodata->pc_cfg.netns_ino = ph->sb.ns_ino[PC_SB_HOST];
+	err = pc_bpf_size_maps(ph->skel);
+	if (err)
+		return err;
 	bpf_object__for_each_program(p, ph->skel->obj)
 		bpf_program__set_autoload(p, p == ph->skel->progs.pc_kfree_skb);
 	err = portcanary_bpf__load(ph->skel);
