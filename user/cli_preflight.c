@@ -197,7 +197,7 @@ int pc_cmd_preflight(int argc, char **argv)
 			return PC_EXIT_USAGE;
 		}
 		/* Read only: the host's ruleset is listed, never loaded or changed. */
-		live = pc_nft_list_ruleset();
+		live = pc_nft_list_ruleset(false);
 		if (!live) {
 			pc_err("cannot list this host's nftables ruleset for --baseline current: "
 			       "%s "

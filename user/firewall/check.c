@@ -18,7 +18,7 @@
 #include "preflight/preflight.h"
 #include "spawn.h"
 
-char *pc_nft_list_ruleset(void)
+char *pc_nft_list_ruleset(bool handles)
 {
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	char *text = NULL;
@@ -30,6 +30,9 @@ char *pc_nft_list_ruleset(void)
 	}
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
+	/* Handles are comments ("# handle 7") to nft -f: the listing still loads. */
+	if (handles)
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
 	if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
 		err = EPERM;
 	} else {
@@ -46,7 +49,7 @@ int pc_fwcheck_init(struct pc_fwcheck *c, const char *iface)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : "eth0");
-	c->baseline = pc_nft_list_ruleset();
+	c->baseline = pc_nft_list_ruleset(false);
 	return c->baseline ? 0 : -errno;
 }
 
@@ -107,7 +110,7 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 	int i, err;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ruleset = pc_nft_list_ruleset();
+	ruleset = pc_nft_list_ruleset(false);
 	if (!ruleset) {
 		json_object_object_add(doc, "error",
 				       json_object_new_string("cannot list the ruleset"));
@@ -190,7 +193,7 @@ void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double n
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	c->pid = pid;
 	c->fd = p[0];
-	c->len = 0;
+	pc_linebuf_free(&c->out);
 	c->checks++;
 	pc_info("firewall: checking the new ruleset against %d monitored port%s in a sandbox", n,
 		n == 1 ? "" : "s");
@@ -218,7 +221,7 @@ static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, doub
 	c->pid = 0;
 	close(c->fd);
 	c->fd = -1;
-	doc = c->len ? json_tokener_parse(c->out) : NULL;
+	doc = c->out.len ? json_tokener_parse(c->out.buf) : NULL;
 	if (!doc) {
 		c->failures++;
 		pc_warn("firewall: the ruleset check ended without a result");
@@ -265,30 +268,15 @@ static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, doub
 
 void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall, double mono)
 {
-	ssize_t n;
+	int r;
 
 	if (c->fd < 0)
 		return;
-	for (;;) {
-		if (c->cap - c->len < 65536) {
-			char *nb = realloc(c->out, c->cap * 2 + 65536);
-
-			if (!nb)
-				return;
-			c->out = nb;
-			c->cap = c->cap * 2 + 65536;
-		}
-		n = read(c->fd, c->out + c->len, c->cap - c->len - 1);
-		if (n > 0) {
-			c->len += n;
-			c->out[c->len] = '\0';
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		break; /* EOF: the child is done */
-	}
-	finish(c, al, wall, mono);
+	while ((r = pc_linebuf_fill(&c->out, c->fd)) > 0)
+		;
+	if (r == 0)
+		return;		   /* more to come */
+	finish(c, al, wall, mono); /* EOF: the child is done */
 }
 
 void pc_fwcheck_free(struct pc_fwcheck *c)
@@ -299,7 +287,7 @@ void pc_fwcheck_free(struct pc_fwcheck *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->out);
+	pc_linebuf_free(&c->out);
 	free(c->baseline);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ruleset.h: an `nft -a list ruleset` listing as chains of rules, and what a sandbox copy of it can reproduce. */
+#ifndef PC_RULESET_H
+#define PC_RULESET_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pure: no I/O; unit-tested in tests/unit/test_ruleset.c. */
+
+struct pc_nft_rule {
+	uint64_t handle;
+	const char *text; /* the rule as listed, without its " # handle N" */
+};
+
+struct pc_nft_chain {
+	char family[8];
+	char table[64];
+	char name[64];
+	struct pc_nft_rule *rules; /* in evaluation order */
+	int nrules;
+};
+
+struct pc_nft_listing {
+	char *buf; /* our copy of the text, cut into lines */
+	struct pc_nft_chain *chains;
+	int nchains;
+	bool sets_marks; /* some rule writes a packet or conntrack mark itself */
+};
+
+/* Read a listing (with handles). 0, or -ENOMEM. A listing without handles parses to
+ * chains without rules. */
+int pc_nft_listing_parse(const char *text, struct pc_nft_listing *l);
+void pc_nft_listing_free(struct pc_nft_listing *l);
+const struct pc_nft_chain *pc_nft_chain_find(const struct pc_nft_listing *l, const char *family,
+					     const char *table, const char *chain);
+/* Position of a rule in its chain, or -1. */
+int pc_nft_rule_pos(const struct pc_nft_chain *c, uint64_t handle);
+
+/* A rule's text for people and for labels: its counters' values change with every packet,
+ * so "counter packets 12 bytes 720" reads "counter". */
+void pc_nft_rule_display(const char *text, char *out, size_t len);
+
+/*
+ * Does a rule read something that a sandbox copy of the ruleset cannot have? Marks set
+ * outside the ruleset (unless it sets marks itself), socket owners and cgroups, security
+ * marks, interface indexes and groups, conntrack zones, helpers, labels and counters,
+ * rate limits and meters (their state is not in a listing), random numbers, and packet
+ * fields a sample does not keep (TTL, DSCP, lengths, IP/TCP options, raw payload...).
+ * Returns what it reads ("meta mark", ...) or NULL.
+ */
+const char *pc_nft_outside_state(const char *rule, bool marks_set);
+
+/* Does a rule look at the state of a connection (conntrack: ct state, status, direction
+ * ...) or at TCP flags, where a connection's opening and its later packets differ?
+ * Returns what it reads ("ct state", "tcp flags") or NULL. */
+const char *pc_nft_conn_state(const char *rule);
+
+/* Interface names the listing needs to exist to load (iif, oif, device, devices = {...}),
+ * for the sandbox to create. Returns how many were written (at most max), each once. */
+int pc_nft_ifnames(const char *text, char names[][IF_NAMESIZE], int max);
+
+#endif
