@@ -21,6 +21,7 @@
 #include "drops.h"
 #include "exporter.h"
 #include "firewall/check.h"
+#include "firewall/liverule.h"
 #include "firewall/watch.h"
 #include "health.h"
 #include "metrics.h"
@@ -46,6 +47,8 @@ struct pc_daemon {
 	struct pc_fwwatch fw;
 	struct pc_fwcheck fwcheck; /* each new ruleset tested in a sandbox */
 	bool fwcheck_on;
+	struct pc_liverule liverule; /* the live rule that drops a port's clients */
+	bool liverule_on;
 	struct pc_exporter *exporter; /* --listen, or NULL */
 	bool auto_ports;
 	double started;
@@ -107,6 +110,13 @@ static void sample(struct pc_daemon *d)
 	if (pc_sampler_read(&d->sampler, pc_portset_span(&d->ps), now))
 		return;
 	pc_drops_read(&d->drops);
+	/* Ask for the rule on the first interval with firewall drops: the answer is back
+	 * long before the detector's second bad interval makes the port down. */
+	if (d->liverule_on) {
+		const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
+
+		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
+	}
 	d->n_views =
 		pc_health_update(&d->health, &d->ps, &d->sampler,
 				 d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
@@ -313,12 +323,13 @@ static int setup_fds(struct pc_daemon *d)
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[5] = {
+	struct pollfd pfd[6] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
 		{.fd = d->fw.fd, .events = POLLIN}, /* -1 (ignored by poll) when not watching */
 		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
+		{.fd = -1, .events = POLLIN},	    /* the live-rule replayer's answers */
 	};
 
 	for (;;) {
@@ -331,7 +342,8 @@ static int loop(struct pc_daemon *d)
 			timeout = wait > 0 ? (int)(wait * 1000) + 1 : 0;
 		}
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
-		if (poll(pfd, 5, timeout) < 0) {
+		pfd[5].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
+		if (poll(pfd, 6, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -365,6 +377,8 @@ static int loop(struct pc_daemon *d)
 					   mono_now());
 		if (pfd[4].revents & (POLLIN | POLLHUP))
 			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
+		if (pfd[5].revents & (POLLIN | POLLHUP))
+			pc_liverule_read(&d->liverule, &d->ps, mono_now());
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
 	}
@@ -478,6 +492,18 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		else
 			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
 	}
+	/* The live rule's processes start with only the capabilities kept (the lister needs
+	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own). */
+	if (d->fw.fd >= 0 && d->drops.fd >= 0) {
+		err = pc_liverule_start(&d->liverule, names, n_ifaces,
+					pc_loader_samples_fd(&d->ld));
+		if (err)
+			pc_warn("cannot start the sandbox replayer (%s): alerts will not name the "
+				"rule that drops a port's clients",
+				strerror(-err));
+		d->liverule_on = !err;
+		d->health.liverule = d->liverule_on ? &d->liverule : NULL;
+	}
 	sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
 	if (pc_loader_exit_needs_admin(&d->ld))
@@ -500,6 +526,8 @@ out_close:
 	pc_fwwatch_close(&d->fw);
 	if (d->fwcheck_on)
 		pc_fwcheck_free(&d->fwcheck);
+	if (d->liverule_on)
+		pc_liverule_stop(&d->liverule);
 	pc_exporter_stop(d->exporter);
 out_free:
 	pc_dropreasons_free(d->reasons);

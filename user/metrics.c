@@ -138,9 +138,8 @@ static void sb_family(struct sbuf *sb, const char *name, const char *type, const
 	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{proto="tcp",port="443",direction="in"[,extra="value"]} */
-static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_port_view *v,
-			   const char *extra, const char *extra_value)
+/* name{proto="tcp",port="443",direction="in" — the labels of a port, the set left open */
+static void sb_port_labels(struct sbuf *sb, const char *name, const struct pc_port_view *v)
 {
 	char port[8];
 
@@ -149,6 +148,13 @@ static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_po
 	sb_label(sb, true, "proto", pc_proto_name(v->proto));
 	sb_label(sb, false, "port", port);
 	sb_label(sb, false, "direction", pc_dir_name(v->dir));
+}
+
+/* name{proto="tcp",port="443",direction="in"[,extra="value"]} */
+static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_port_view *v,
+			   const char *extra, const char *extra_value)
+{
+	sb_port_labels(sb, name, v);
 	if (extra)
 		sb_label(sb, false, extra, extra_value);
 	sb_puts(sb, "} ");
@@ -340,6 +346,41 @@ static void fmt_drops(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 }
 
+void pc_metrics_rule_label(const char *text, char *out)
+{
+	size_t n = strlen(text ? text : "");
+
+	if (n > PC_METRICS_RULE_TEXT_MAX) {
+		n = PC_METRICS_RULE_TEXT_MAX;
+		/* Back to the start of a character: never a continuation byte first. */
+		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, text ? text : "", n);
+	out[n] = '\0';
+}
+
+/* portcanary_port_rule_info{proto,port,direction,family,table,chain,handle,rule} 1 */
+static void fmt_rule_info(struct sbuf *sb, const struct pc_port_view *v)
+{
+	char handle[24] = "", text[PC_METRICS_RULE_TEXT_MAX + 1];
+	const char *state = view_state(v);
+
+	if (!v->rule || !v->cause || strcmp(v->cause, "netfilter_drop") ||
+	    (strcmp(state, "down") && strcmp(state, "degraded")))
+		return;
+	if (v->rule->has_handle)
+		snprintf(handle, sizeof(handle), "%" PRIu64, v->rule->handle);
+	pc_metrics_rule_label(v->rule->text, text);
+	sb_port_labels(sb, "portcanary_port_rule_info", v);
+	sb_label(sb, false, "family", v->rule->family);
+	sb_label(sb, false, "table", v->rule->table);
+	sb_label(sb, false, "chain", v->rule->chain);
+	sb_label(sb, false, "handle", handle);
+	sb_label(sb, false, "rule", text);
+	sb_puts(sb, "} 1\n");
+}
+
 static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 {
 	size_t c, s;
@@ -374,6 +415,12 @@ static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_port_series(sb, "portcanary_port_cause", v, "cause", v->cause);
 		sb_puts(sb, "1\n");
 	}
+
+	sb_family(sb, "portcanary_port_rule_info", "gauge",
+		  "The live nftables rule that drops the clients of a port down or degraded by "
+		  "the firewall (1, present only while it is and the rule is known).");
+	for (i = 0; i < in->n_ports; i++)
+		fmt_rule_info(sb, in->ports[i].view);
 
 	sb_family(sb, "portcanary_port_state_change_timestamp_seconds", "gauge",
 		  "When the port entered its current state, since unix epoch in seconds.");

@@ -60,6 +60,13 @@ const char *pc_metrics_hook_name(int hook); /* xdp|tc_ingress|tc_egress|kfree_sk
  * learning, and a failing handshake reaches "down" without a baseline, so neither is 0. */
 int pc_metrics_port_up(const char *state);
 
+/* portcanary_port_rule_info's `rule` label: the rule text cut to at most this many bytes
+ * (at a character boundary), so that a long rule is still one bounded series. */
+#define PC_METRICS_RULE_TEXT_MAX 120
+/* The `rule` label of a rule text: at most PC_METRICS_RULE_TEXT_MAX bytes of it, never
+ * half a UTF-8 character. out must hold PC_METRICS_RULE_TEXT_MAX + 1 bytes. */
+void pc_metrics_rule_label(const char *text, char *out);
+
 /* Append a label value escaped per the exposition format (\\, \", \n) to buf.
  * Returns the length the escaped value needs (like snprintf); buf is NUL-terminated. */
 size_t pc_metrics_escape(char *buf, size_t len, const char *value);
