@@ -371,10 +371,15 @@ static int loop(struct pc_daemon *d)
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
 		/* Before the next sample, so a change and the drop it causes are in order. */
-		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0 &&
-		    d->fwcheck_on)
-			pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist),
-					   mono_now());
+		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0) {
+			const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
+
+			if (d->fwcheck_on)
+				pc_fwcheck_changed(&d->fwcheck, last, mono_now());
+			if (d->liverule_on)
+				pc_liverule_changed(&d->liverule, &d->ps, &d->drops,
+						    last->generation, mono_now());
+		}
 		if (pfd[4].revents & (POLLIN | POLLHUP))
 			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
 		if (pfd[5].revents & (POLLIN | POLLHUP))

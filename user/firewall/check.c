@@ -102,6 +102,7 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 		.nspecs = n,
 		.iface = c->iface,
 		.flags = PC_PREFLIGHT_NO_BPF,
+		.candidate_is_live = true,
 	};
 	struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
 	struct pc_preflight_result r = {};
@@ -110,7 +111,8 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 	int i, err;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ruleset = pc_nft_list_ruleset(false);
+	/* With handles (comments to nft -f): the rules are named by their live handles. */
+	ruleset = pc_nft_list_ruleset(true);
 	if (!ruleset) {
 		json_object_object_add(doc, "error",
 				       json_object_new_string("cannot list the ruleset"));

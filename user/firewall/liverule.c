@@ -95,6 +95,8 @@ static void reap(struct pc_liverule *lr, double now, const char *why)
 	for (int s = 0; s < PC_MAX_SLOTS; s++)
 		if (lr->slots[s])
 			lr->slots[s]->in_flight = false;
+	if (lr->gave_up)
+		return;
 	if (now - lr->started < LR_EARLY_EXIT_S && ++lr->failures >= LR_MAX_FAILURES) {
 		lr->gave_up = true;
 		pc_warn("live rule: the sandbox replayer keeps failing (%s): alerts will not name "
@@ -167,8 +169,10 @@ static int send_request(struct pc_liverule *lr, int slot, struct pc_lr_slot *s,
 	return 0;
 }
 
-void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
-		      uint32_t generation, double now)
+/* Ask for the slots whose packets netfilter dropped in the last interval; after a change
+ * (`changed`), also for those asked about lately, whose answer the change made stale. */
+static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
+		uint32_t generation, double now, bool changed)
 {
 	long nf = d && d->names ? pc_dropreason_value(d->names, "NETFILTER_DROP") : -1;
 	struct pc_drop_sample all[PC_DROP_SAMPLES], pick[PC_DROP_SAMPLES];
@@ -183,14 +187,16 @@ void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const
 		return;
 	for (slot = 1; slot < PC_MAX_SLOTS; slot++) {
 		const struct pc_slot_info *si = &ps->slots[slot];
-		struct pc_lr_slot *s;
+		struct pc_lr_slot *s = lr->slots[slot];
+		bool dropping = si->used && d->delta_class[slot][PC_DROP_CLASS_NETFILTER];
+		bool lately = changed && s && s->asked && now - s->asked < PC_LIVERULE_REFRESH_S;
 
-		if (!si->used || !d->delta_class[slot][PC_DROP_CLASS_NETFILTER])
+		if (!si->used || !(dropping || lately))
 			continue;
 		s = slot_of(lr, slot, si);
-		if (!s || (s->in_flight && now - s->asked < PC_LIVERULE_RETRY_S))
+		if (!s || (s->in_flight && now - s->asked < PC_LIVERULE_RETRY_S && !changed))
 			continue;
-		if (s->answered && pc_liverule_current(s->generation, generation) &&
+		if (!changed && s->answered && pc_liverule_current(s->generation, generation) &&
 		    now - s->answered_at < PC_LIVERULE_REFRESH_S)
 			continue;
 		n = pc_drops_samples(lr->samples_fd, slot, all);
@@ -202,6 +208,18 @@ void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const
 		s->in_flight = true;
 		s->asked = now;
 	}
+}
+
+void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
+		      uint32_t generation, double now)
+{
+	ask(lr, ps, d, generation, now, false);
+}
+
+void pc_liverule_changed(struct pc_liverule *lr, const struct pc_portset *ps,
+			 const struct pc_drops *d, uint32_t generation, double now)
+{
+	ask(lr, ps, d, generation, now, true);
 }
 
 void pc_liverule_view(const struct pc_rule_ref *r, struct pc_rule_view *v)
@@ -235,9 +253,11 @@ static void log_once(struct pc_lr_slot *s)
 		return;
 	snprintf(s->logged, sizeof(s->logged), "%s", line);
 	if (s->rule.known)
-		pc_info("%s/%u:%s: %s (%d of %d sampled peers replayed, %.1f ms)", port,
-			s->port.port, pc_dir_name(s->port.dir), line, s->reproduced, s->replayed,
-			s->ms);
+		pc_info("%s/%u:%s: %s (%d of %d sampled peers replayed in %.1f ms, answered %.1f "
+			"ms "
+			"after the question)",
+			port, s->port.port, pc_dir_name(s->port.dir), line, s->reproduced,
+			s->replayed, s->ms, (s->answered_at - s->asked) * 1e3);
 	else
 		pc_warn("%s/%u:%s: %s", port, s->port.port, pc_dir_name(s->port.dir), line);
 }
@@ -311,13 +331,19 @@ void pc_liverule_read(struct pc_liverule *lr, const struct pc_portset *ps, doubl
 			on_result(lr, ps, o, now);
 		else if (!strcmp(op, "loaded"))
 			on_loaded(lr, o);
-		else if (!strcmp(op, "failed"))
-			pc_warn("live rule: %s", json_object_object_get_ex(o, "error", &v)
-							 ? json_object_get_string(v)
-							 : "the sandbox failed");
+		else if (!strcmp(op, "failed")) {
+			/* It cannot build its sandbox (user namespaces not allowed ...): that
+			 * does not pass by itself, so no restarts. */
+			pc_warn("live rule: %s: alerts will not name the rule that drops a port's "
+				"clients",
+				json_object_object_get_ex(o, "error", &v)
+					? json_object_get_string(v)
+					: "the sandbox failed");
+			lr->gave_up = true;
+		}
 		json_object_put(o);
 	}
-	if (r < 0)
+	if (r < 0 || lr->gave_up)
 		reap(lr, now, "it exited");
 }
 

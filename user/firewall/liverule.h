@@ -61,6 +61,10 @@ int pc_liverule_fd(const struct pc_liverule *lr);
  * generation the daemon heard of (0: none). */
 void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
 		      uint32_t generation, double mono_now);
+/* A ruleset change was heard: ask again at once for the ports asked about lately, so
+ * that their answer is current again before the next interval's events. */
+void pc_liverule_changed(struct pc_liverule *lr, const struct pc_portset *ps,
+			 const struct pc_drops *d, uint32_t generation, double mono_now);
 /* Read the answers that arrived; log each new finding once. */
 void pc_liverule_read(struct pc_liverule *lr, const struct pc_portset *ps, double mono_now);
 /* The rule dropping a slot's port's clients under the live ruleset of `generation`, or

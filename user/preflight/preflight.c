@@ -26,6 +26,8 @@
 #include "dropreason.h"
 #include "log.h"
 #include "preflight/preflight.h"
+#include "preflight/replay.h"
+#include "preflight/ruleset.h"
 #include "preflight/sandbox.h"
 
 #define PF_DEFAULT_TIMEOUT_MS 1000
@@ -577,6 +579,22 @@ static int probe_all(struct pf_phase *ph)
 
 /* ---- one phase: a ruleset in one direction ---- */
 
+/* The copy's rule as the live one: its live handle and text, by position in its chain;
+ * unknown when the copy does not line up (never another rule's handle). */
+static void live_rule(const char *live_text, const char *copy_text, struct pc_rule_ref *rule)
+{
+	struct pc_nft_listing live, copy;
+
+	if (pc_nft_listing_parse(live_text, &live))
+		return;
+	if (!pc_nft_listing_parse(copy_text, &copy)) {
+		if (pc_replay_live_rule(&live, &copy, rule))
+			rule->known = false;
+		pc_nft_listing_free(&copy);
+	}
+	pc_nft_listing_free(&live);
+}
+
 static void rule_texts(struct pf_phase *ph)
 {
 	struct pc_preflight_result *r = ph->c->r;
@@ -606,7 +624,10 @@ static void rule_texts(struct pf_phase *ph)
 		if (ph->pr[i].ok)
 			continue;
 		pp->rule = ph->rules[i];
-		if (pp->rule.known && listing)
+		if (pp->rule.known && listing && ph->rs == &ph->c->o->candidate &&
+		    ph->c->o->candidate_is_live)
+			live_rule(ph->rs->text, listing, &pp->rule);
+		else if (pp->rule.known && listing)
 			pc_nft_rule_text(listing, &pp->rule);
 		/* iptables rules read better in iptables syntax (and legacy tables have no
 		 * trace): the counters that moved name the rule. */

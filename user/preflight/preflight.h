@@ -43,6 +43,9 @@ struct pc_preflight_opts {
 	const char *iface;	 /* the ruleset side's interface name; NULL: "eth0" */
 	unsigned int timeout_ms; /* per attempt (two attempts); 0: 1000 */
 	unsigned int flags;
+	/* candidate.text is a live ruleset as `nft -a list ruleset` printed it: name its rules
+	 * by their live handles, not the sandbox copy's (they differ once rules were deleted). */
+	bool candidate_is_live;
 };
 
 enum pc_verdict {

@@ -642,6 +642,24 @@ static enum pc_replay_outcome replay_one(struct pc_replay *rp, const struct pc_r
 		goto out;
 	}
 	o = flow_wait(r);
+	if (o == PC_REPLAY_PASSED) {
+		/* Let through where the live host dropped: say so precisely when the path of
+		 * the sampled packet reads what the copy cannot have. */
+		for (i = 0; i < r->npkt; i++) {
+			if (r->pkt[i].from_client != r->f.from_client || r->pkt[i].kind != r->f.kind)
+				continue;
+			r->drop_id = r->pkt[i].id;
+			npath = drop_path(r, path);
+			if (pc_replay_path_outside(&rp->copy, path, npath, why, len)) {
+				char tail[320];
+
+				snprintf(tail, sizeof(tail), "%s", why);
+				snprintf(why, len, "a sandbox copy lets them through; %.280s", tail);
+				o = PC_REPLAY_UNREPRODUCIBLE;
+				break;
+			}
+		}
+	}
 	if (o != PC_REPLAY_RULE)
 		goto out;
 	i = pkt_index(r, r->drop_id);
