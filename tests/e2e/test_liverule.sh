@@ -3,7 +3,8 @@
 # test_liverule.sh: the live rule in the alert: each rule shape drops real TCP clients (IPv4 and
 # IPv6); the port_down event itself names the live rule (its live handle) that drops the real
 # clients' addresses, at a 0.5 s interval within 1.6 s; a rule the sandbox cannot reproduce
-# gives rule null and one log line; status and /metrics show the rule while the port is down.
+# gives rule null and one log line (a mark set outside the ruleset; an iptables-nft xtables
+# match); status and /metrics show the rule while the port is down.
 . "$(dirname "$0")/lib.sh"
 require_root
 MAX_DETECT_S=1.6 # at --interval 0.5, from the rule landing to port_down with its rule
@@ -12,17 +13,17 @@ METRICS=127.0.0.1:9464
 
 HOST_RULESET=$(nft list ruleset | sha256sum)
 sandbox_up || { fail "sandbox"; finish; exit 1; }
-serve 8001 8002 8003 8004 8005 8006 8007 8008 || { fail "listeners"; finish; exit 1; }
+serve 8001 8002 8003 8004 8005 8006 8007 8008 8009 || { fail "listeners"; finish; exit 1; }
 # A mark set outside the ruleset, on the client's packets to 8006 (before the daemon: it
 # then finds the clsact qdisc there and leaves it).
 in_s tc qdisc add dev vs clsact &&
 	in_s tc filter add dev vs ingress prio 1 handle 1 bpf da obj "$MARK_OBJ" sec tc ||
 	fail "the test's mark program on vs ingress"
-daemon_start -i vs -p tcp/8001-8008 --interval 0.5 --events "$STATE/events.jsonl" \
+daemon_start -i vs -p tcp/8001-8009 --interval 0.5 --events "$STATE/events.jsonl" \
 	--listen "$METRICS" || { fail "daemon start"; finish; exit 1; }
-steady 10 "$S_IP" 8001 8002 8003 8004 8005 8006
+steady 10 "$S_IP" 8001 8002 8003 8004 8005 8006 8009
 steady 10 "$S_IP6" 8007 8008
-for p in 8001 8002 8003 8004 8005 8006 8007 8008; do
+for p in 8001 8002 8003 8004 8005 8006 8007 8008 8009; do
 	check "tcp/$p learns a baseline and is ok" wait_state $p in ok 25
 done
 
@@ -71,11 +72,18 @@ nft_s add rule inet filter scratch accept
 nft_s add rule inet filter scratch drop
 nft_s flush chain inet filter scratch
 nft_s delete chain inet filter scratch
+# An iptables-nft rule nft cannot load again (an xtables match), on a port of no one's:
+# the sandbox copy loads it as a stub, and every other port's rule stays exact.
+in_s iptables-nft -A INPUT -p tcp --dport 9999 -m string --algo bm --string foo -j DROP ||
+	fail "the iptables-nft xtables rule"
 sleep 0.5
 mark
 nft_s -f "$STATE/block.nft" || fail "loading the blocking ruleset"
 in_s iptables-nft -A INPUT -s 198.51.100.0/24 -p tcp --dport 8005 -j DROP ||
 	fail "the iptables-nft rule"
+in_s iptables-nft -A INPUT -p tcp --dport 8009 -m recent --name pcx --set &&
+	in_s iptables-nft -A INPUT -p tcp --dport 8009 -m recent --name pcx --rcheck -j DROP ||
+	fail "the iptables-nft recent rules"
 nft_s -a list ruleset >"$STATE/live.txt"
 
 # live_handle FAMILY TABLE TEXT: the handle the live ruleset gave the rule with that text.
@@ -128,6 +136,15 @@ if wait_event port_down 8006 in 10; then
 else
 	fail "no port_down for tcp/8006"
 fi
+# xtables: the copy cannot evaluate the rule the packets reach, and says which it is.
+if wait_event port_down 8009 in 10; then
+	check_eq "tcp/8009: a rule with an xtables match is null" None "$(ev_field rule)"
+	check "tcp/8009: the note names the live iptables-nft rule" grep -qE \
+		"reach ip filter INPUT handle [0-9]+ \(tcp dport 8009 xt match recent counter\).*xtables" \
+		<<<"$(ev_field rule_note)"
+else
+	fail "no port_down for tcp/8009"
+fi
 check_eq "tcp/8006: one log line says why" 1 \
 	"$(grep -c 'tcp/8006:in: cannot name the rule that drops its clients: .*meta mark.* in inet filter marked' "$STATE/daemon.log")"
 # The replay's own time and the round trip from the daemon's question to its answer.
@@ -164,7 +181,7 @@ check_eq "/metrics: one series per down port with a known rule (not tcp/8006)" 7
 mark
 nft_s delete table inet filter
 nft_s delete table ip6 v6only
-in_s iptables-nft -D INPUT -s 198.51.100.0/24 -p tcp --dport 8005 -j DROP
+in_s iptables-nft -F INPUT
 for p in 8001 8007; do
 	check "tcp/$p recovers" wait_event port_recovered $p in 15
 done

@@ -178,6 +178,15 @@ check "drop rule: bounded time (${SECS} ms < 4000)" test "$SECS" -lt 4000
 check "drop rule: the -v log names the sandbox namespaces" grep -q 'host netns [0-9]' "$STATE/drop.err"
 check_eq "drop rule: no sandbox namespace left" "" "$(leftover_netns drop)"
 
+# --- 20 blocked ports: concluded from the trace, not from timeouts (default 1 s, 2 tries) ---
+printf 'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority 0;\n\t\ttcp dport 9000-9019 drop\n\t}\n}\n' \
+	>"$STATE/twenty.nft"
+pf twenty --nft "$STATE/twenty.nft" -p 9000-9019 --json
+echo "# preflight of 20 blocked ports: $SECS ms"
+check_eq "20 blocked ports: exit 1, all blocked by the rule" "1 20 True" \
+	"$RC $(jq_py twenty 'd["blocked"]') $(jq_py twenty 'all(p["evidence"]["rule"]["text"] == "tcp dport 9000-9019 drop" for p in d["ports"])')"
+check "20 blocked ports in under 2 s (${SECS} ms)" test "$SECS" -lt 2000
+
 pf table --nft "$STATE/drop.nft" -p 22 -p 8080 $T
 check_eq "table: exit 1" 1 "$RC"
 check "table: names the port, the reason and the rule" \

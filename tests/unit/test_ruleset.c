@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -200,12 +201,64 @@ static void test_ifnames(void **state)
 	assert_int_equal(pc_nft_ifnames(text, names, 2), 2);
 }
 
+static void test_copyable(void **state)
+{
+	const char *in = "# Warning: table ip filter is managed by iptables-nft, do not touch!\n"
+			 "table ip filter { # handle 1\n"
+			 "\tchain INPUT { # handle 1\n"
+			 "\t\ttype filter hook input priority filter; policy accept;\n"
+			 "\t\ttcp dport 8005 xt match recent counter packets 0 bytes 0 # handle 2\n"
+			 "\t\txt match string counter packets 0 bytes 0 drop # handle 3\n"
+			 "\t\tip saddr 10.0.0.0/8 counter packets 0 bytes 0 drop # handle 4\n"
+			 "\t}\n"
+			 "}\n"
+			 "table inet other { # handle 2\n"
+			 "\tchain c { # handle 1\n"
+			 "\t\ttcp dport 22 accept comment \"not xt match x\" # handle 2\n"
+			 "\t}\n"
+			 "}\n";
+	const char *want = "# Warning: table ip filter is managed by iptables-nft, do not touch!\n"
+			   "table ip filter { # handle 1\n"
+			   "\tchain INPUT { # handle 1\n"
+			   "\t\ttype filter hook input priority filter; policy accept;\n"
+			   "\t\ttcp dport 8005 jump " PC_NFT_XT_CHAIN "\n"
+			   "\t\tjump " PC_NFT_XT_CHAIN "\n"
+			   "\t\tip saddr 10.0.0.0/8 counter packets 0 bytes 0 drop # handle 4\n"
+			   "\t}\n"
+			   "\tchain " PC_NFT_XT_CHAIN " {\n\t\tdrop\n\t}\n"
+			   "}\n"
+			   "table inet other { # handle 2\n"
+			   "\tchain c { # handle 1\n"
+			   "\t\ttcp dport 22 accept comment \"not xt match x\" # handle 2\n"
+			   "\t}\n"
+			   "}\n";
+	struct pc_nft_listing l;
+	char *out;
+	int n;
+
+	(void)state;
+	out = pc_nft_copyable(in, &n);
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	/* Only the comment said "xt match": that rule stays. */
+	assert_int_equal(n, 2);
+	/* The rules keep their places: the copy's third rule is the live third rule. */
+	assert_int_equal(pc_nft_listing_parse(in, &l), 0);
+	assert_int_equal(pc_nft_chain_find(&l, "ip", "filter", "INPUT")->nrules, 3);
+	pc_nft_listing_free(&l);
+	free(out);
+	out = pc_nft_copyable("table inet t { # handle 1\n}\n", &n);
+	assert_string_equal(out, "table inet t { # handle 1\n}\n");
+	assert_int_equal(n, 0);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),	      cmocka_unit_test(test_display),
 		cmocka_unit_test(test_outside_state), cmocka_unit_test(test_conn_state),
-		cmocka_unit_test(test_ifnames),
+		cmocka_unit_test(test_ifnames),	      cmocka_unit_test(test_copyable),
 	};
 
 	return cmocka_run_group_tests_name("ruleset", tests, NULL, NULL);

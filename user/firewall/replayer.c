@@ -131,6 +131,9 @@ static void replayer_main(int fd, const char ifnames[][IF_NAMESIZE], int n)
 				pc_replay_run(rp, &req, &res);
 				send_json(fd, pc_replay_result_json(&res, id, slot));
 			}
+			/* Out of addresses: a new sandbox, by the daemon starting us again. */
+			if (pc_replay_full(rp))
+				_exit(0);
 		}
 		json_object_put(msg);
 	}

@@ -45,6 +45,7 @@ struct pc_replay {
 	struct rp_addr addrs[PC_REPLAY_MAX_ADDRS];
 	int naddrs;
 	bool loaded;
+	bool full; /* no room for another address: start afresh */
 	char load_error[512];
 	uint32_t generation;
 	struct pc_nft_listing live; /* the listing loaded, with the live handles */
@@ -136,8 +137,11 @@ static bool addr_ensure(struct pc_replay *rp, enum pc_sb_side side, const char *
 		return have->side == side;
 	if (is_loopback(family, a))
 		return side == PC_SB_HOST; /* lo has them all */
-	if (rp->naddrs >= PC_REPLAY_MAX_ADDRS ||
-	    pc_sandbox_add_addr(&rp->sb, side, ifname, family, a))
+	if (rp->naddrs >= PC_REPLAY_MAX_ADDRS) {
+		rp->full = true;
+		return false;
+	}
+	if (pc_sandbox_add_addr(&rp->sb, side, ifname, family, a))
 		return false;
 	rp->addrs[rp->naddrs++] = (struct rp_addr){.family = family, .a = *a, .side = side};
 	return true;
@@ -233,8 +237,9 @@ int pc_replay_load(struct pc_replay *rp, const char *listing, uint32_t generatio
 		   size_t errlen)
 {
 	char names[PC_REPLAY_MAX_IFACES][IF_NAMESIZE], *tt = NULL, *cmd = NULL, *copy = NULL;
+	char *text = NULL;
 	size_t len;
-	int i, n, ret;
+	int i, n, ret, stubbed;
 
 	rp->loaded = false;
 	rp->generation = generation;
@@ -245,16 +250,18 @@ int pc_replay_load(struct pc_replay *rp, const char *listing, uint32_t generatio
 	for (i = 0; i < n; i++)
 		iface_get(rp, names[i]);
 	tt = trace_table(rp);
-	len = strlen(listing) + (tt ? strlen(tt) : 0) + 64;
+	/* iptables-nft's xtables expressions do not load again: stubbed (see ruleset.h). */
+	text = pc_nft_copyable(listing, &stubbed);
+	len = (text ? strlen(text) : 0) + (tt ? strlen(tt) : 0) + 64;
 	cmd = malloc(len);
-	if (!tt || !cmd) {
+	if (!tt || !cmd || !text) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	/* One transaction: the old copy is replaced whole, or not at all. */
 	strcpy(cmd, "flush ruleset\n");
-	strcat(cmd, listing);
+	strcat(cmd, text);
 	strcat(cmd, "\n");
 	strcat(cmd, tt);
 	ret = nft_run(rp, cmd, false, NULL, err, errlen);
@@ -276,6 +283,7 @@ out:
 		snprintf(rp->load_error, sizeof(rp->load_error), "%s", err);
 	free(copy);
 	free(cmd);
+	free(text);
 	free(tt);
 	return ret;
 }
@@ -417,6 +425,19 @@ static int bound_socket(struct rp_run *r, enum pc_sb_side side, const union pc_s
 	return fd;
 }
 
+static int addr_trouble(const struct pc_replay *rp, char *why, size_t len)
+{
+	if (rp->full) {
+		snprintf(why, len, "the sandbox holds %d addresses already; it starts afresh",
+			 PC_REPLAY_MAX_ADDRS);
+		return -ENOSPC;
+	}
+	snprintf(why, len,
+		 "an address of the packets is on the other end of an earlier replay, "
+		 "or cannot be added");
+	return -EEXIST;
+}
+
 /* The addresses, routes and neighbour entries of a flow: the host side holds the host's
  * address, the peer side the other end's, joined by the interface the packet used. */
 static int flow_setup(struct rp_run *r, const struct pc_replay_pkt *p, char *why, size_t len)
@@ -445,12 +466,8 @@ static int flow_setup(struct rp_run *r, const struct pc_replay_pkt *p, char *why
 		return -ENODEV;
 	}
 	if (!addr_ensure(rp, PC_SB_HOST, ifc->host, f->family, host) ||
-	    !addr_ensure(rp, PC_SB_PEER, ifc->peer, f->family, peer)) {
-		snprintf(why, len,
-			 "an address of the packets is on both ends of an earlier "
-			 "replay");
-		return -EEXIST;
-	}
+	    !addr_ensure(rp, PC_SB_PEER, ifc->peer, f->family, peer))
+		return addr_trouble(rp, why, len);
 	if (pc_sandbox_route(&rp->sb, PC_SB_HOST, ifc->host, ifc->pair, f->family, peer) ||
 	    pc_sandbox_route(&rp->sb, PC_SB_PEER, ifc->peer, ifc->pair, f->family, host)) {
 		snprintf(why, len, "the sandbox cannot route the packets' addresses");
@@ -462,12 +479,8 @@ static int flow_setup(struct rp_run *r, const struct pc_replay_pkt *p, char *why
 loopback:
 	/* A connection of the host to itself: both ends in the host side, over lo. */
 	if (!addr_ensure(rp, PC_SB_HOST, "lo", f->family, host) ||
-	    !addr_ensure(rp, PC_SB_HOST, "lo", f->family, peer)) {
-		snprintf(why, len,
-			 "an address of the packets is on both ends of an earlier "
-			 "replay");
-		return -EEXIST;
-	}
+	    !addr_ensure(rp, PC_SB_HOST, "lo", f->family, peer))
+		return addr_trouble(rp, why, len);
 	r->client_side = r->server_side = PC_SB_HOST;
 	return 0;
 }
@@ -611,6 +624,34 @@ static int drop_path(const struct rp_run *r, struct pc_replay_ev *out)
 	return n;
 }
 
+/* The packet reached a stubbed xtables rule (the jump before the stub's drop): which. */
+static void xt_why(const struct pc_replay *rp, const struct pc_replay_ev *path, int n, char *why,
+		   size_t len)
+{
+	struct pc_rule_ref jr = {.known = true, .has_handle = true};
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (path[i].type == NFT_TRACETYPE_RULE && path[i].has_handle &&
+		    strcmp(path[i].chain, PC_NFT_XT_CHAIN))
+			break;
+	if (i >= 0) {
+		snprintf(jr.family, sizeof(jr.family), "%s", path[i].family);
+		snprintf(jr.table, sizeof(jr.table), "%s", path[i].table);
+		snprintf(jr.chain, sizeof(jr.chain), "%s", path[i].chain);
+		jr.handle = path[i].handle;
+	}
+	if (i >= 0 && !pc_replay_live_rule(&rp->live, &rp->copy, &jr))
+		snprintf(why, len,
+			 "the packets reach %s %s %.60s handle %llu (%.80s), an iptables-nft rule "
+			 "with an xtables match a sandbox copy cannot evaluate",
+			 jr.family, jr.table, jr.chain, (unsigned long long)jr.handle, jr.text);
+	else
+		snprintf(why, len,
+			 "the packets reach an iptables-nft rule with an xtables match a "
+			 "sandbox copy cannot evaluate");
+}
+
 static enum pc_replay_outcome replay_one(struct pc_replay *rp, const struct pc_replay_req *req,
 					 const struct pc_replay_pkt *p, struct pc_rule_ref *rule,
 					 char *why, size_t len)
@@ -646,7 +687,8 @@ static enum pc_replay_outcome replay_one(struct pc_replay *rp, const struct pc_r
 		/* Let through where the live host dropped: say so precisely when the path of
 		 * the sampled packet reads what the copy cannot have. */
 		for (i = 0; i < r->npkt; i++) {
-			if (r->pkt[i].from_client != r->f.from_client || r->pkt[i].kind != r->f.kind)
+			if (r->pkt[i].from_client != r->f.from_client ||
+			    r->pkt[i].kind != r->f.kind)
 				continue;
 			r->drop_id = r->pkt[i].id;
 			npath = drop_path(r, path);
@@ -654,7 +696,8 @@ static enum pc_replay_outcome replay_one(struct pc_replay *rp, const struct pc_r
 				char tail[320];
 
 				snprintf(tail, sizeof(tail), "%s", why);
-				snprintf(why, len, "a sandbox copy lets them through; %.280s", tail);
+				snprintf(why, len, "a sandbox copy lets them through; %.280s",
+					 tail);
 				o = PC_REPLAY_UNREPRODUCIBLE;
 				break;
 			}
@@ -664,6 +707,11 @@ static enum pc_replay_outcome replay_one(struct pc_replay *rp, const struct pc_r
 		goto out;
 	i = pkt_index(r, r->drop_id);
 	npath = drop_path(r, path);
+	if (!strcmp(r->drop_rule.chain, PC_NFT_XT_CHAIN)) {
+		xt_why(rp, path, npath, why, len);
+		o = PC_REPLAY_UNREPRODUCIBLE;
+		goto out;
+	}
 	/* The copy must drop what the live host dropped: same end, same kind of packet. */
 	if (i < 0 || r->pkt[i].from_client != r->f.from_client || r->pkt[i].kind != r->f.kind) {
 		bool same_end = i >= 0 && r->pkt[i].from_client == r->f.from_client;
@@ -818,6 +866,11 @@ int pc_replay_open(struct pc_replay **out, const char ifnames[][IF_NAMESIZE], in
 fail:
 	pc_replay_close(rp);
 	return ret;
+}
+
+bool pc_replay_full(const struct pc_replay *rp)
+{
+	return rp->full;
 }
 
 void pc_replay_close(struct pc_replay *rp)

@@ -74,6 +74,8 @@ int pc_replay_load(struct pc_replay *rp, const char *listing, uint32_t generatio
 /* Replay each packet of req against the copy; fill res. Never fails: res says why. */
 void pc_replay_run(struct pc_replay *rp, const struct pc_replay_req *req,
 		   struct pc_replay_result *res);
+/* The sandbox has no room left for another address: close it and open a new one. */
+bool pc_replay_full(const struct pc_replay *rp);
 void pc_replay_close(struct pc_replay *rp);
 
 /* ---- pure parts (no I/O), unit-tested ---- */

@@ -187,6 +187,82 @@ void pc_nft_rule_display(const char *text, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* ---- a copy that loads ---- */
+
+/* The start of an xtables expression in a line ("xt match", "xt target"), outside quoted
+ * strings (a comment may say the words), or NULL. */
+static const char *xt_expr(const char *line, size_t len)
+{
+	bool quoted = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (line[i] == '"')
+			quoted = !quoted;
+		if (quoted || (i && line[i - 1] != ' ' && line[i - 1] != '\t'))
+			continue;
+		if (!strncmp(line + i, "xt match ", 9) || !strncmp(line + i, "xt target ", 10))
+			return line + i;
+	}
+	return NULL;
+}
+
+char *pc_nft_copyable(const char *listing, int *stubbed)
+{
+	size_t cap = strlen(listing) * 2 + 4096, n = 0;
+	const char *line = listing, *nl;
+	bool in_table = false, table_stubbed = false;
+	char *out = malloc(cap);
+
+	*stubbed = 0;
+	if (!out)
+		return NULL;
+	for (; line && *line; line = nl ? nl + 1 : NULL) {
+		size_t len, tabs = leading_tabs(line);
+		const char *xt, *h;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		if (n + len + 256 >= cap) {
+			char *nb = realloc(out, cap * 2 + len + 256);
+
+			if (!nb) {
+				free(out);
+				return NULL;
+			}
+			out = nb;
+			cap = cap * 2 + len + 256;
+		}
+		if (tabs == 0 && !strncmp(line, "table ", 6)) {
+			in_table = true;
+			table_stubbed = false;
+		} else if (tabs == 0 && line[0] == '}' && in_table) {
+			/* The table's end: the stub chain, when a rule of it needs one. */
+			if (table_stubbed)
+				n += snprintf(out + n, cap - n,
+					      "\tchain " PC_NFT_XT_CHAIN " {\n\t\tdrop\n\t}\n");
+			in_table = false;
+		}
+		/* Searched in this line only: the listing goes on after it. */
+		xt = tabs == 2 ? xt_expr(line, len) : NULL;
+		h = xt ? strstr(line, " # handle ") : NULL;
+		if (xt && h && xt < h && h < line + len) {
+			/* Its matches before the xt expression, then the stub. */
+			memcpy(out + n, line, xt - line);
+			n += xt - line;
+			n += snprintf(out + n, cap - n, "jump " PC_NFT_XT_CHAIN "\n");
+			table_stubbed = true;
+			(*stubbed)++;
+			continue;
+		}
+		memcpy(out + n, line, len);
+		n += len;
+		out[n++] = '\n';
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* ---- what a copy cannot reproduce ---- */
 
 #define MAX_TOKENS 256

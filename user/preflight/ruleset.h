@@ -58,6 +58,18 @@ const char *pc_nft_outside_state(const char *rule, bool marks_set);
  * Returns what it reads ("ct state", "tcp flags") or NULL. */
 const char *pc_nft_conn_state(const char *rule);
 
+/*
+ * A listing a sandbox can load. iptables-nft keeps some matches and targets as xtables
+ * expressions ("xt match recent"), which nft cannot load again: each such rule becomes
+ * its matches before the xt expression and "jump PC_NFT_XT_CHAIN", a chain of the same
+ * table that drops. A packet that reaches one is known not to be judged by the copy;
+ * every other rule keeps its place (the n-th rule stays the n-th). Returns a malloc'd
+ * text (the listing itself when nothing needed stubbing), or NULL when out of memory;
+ * *stubbed counts the rules replaced.
+ */
+#define PC_NFT_XT_CHAIN "__portcanary_xt"
+char *pc_nft_copyable(const char *listing, int *stubbed);
+
 /* Interface names the listing needs to exist to load (iif, oif, device, devices = {...}),
  * for the sandbox to create. Returns how many were written (at most max), each once. */
 int pc_nft_ifnames(const char *text, char names[][IF_NAMESIZE], int max);
