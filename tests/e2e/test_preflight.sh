@@ -303,11 +303,22 @@ check_eq "caller's namespace: ruleset byte-identical" "$H1" "$(ip netns exec "$N
 check_eq "caller's namespace: no interface added" "$L1" "$(ip netns exec "$NS_H" ip -o link show | wc -l)"
 
 # --- killed half-way: nothing is left behind -------------------------------------------------
+# A run that stays alive to be killed: a netdev ingress chain drops before preflight's trace
+# marks the packets (prerouting), so these probes wait out their 10 s timeouts.
+cat >"$STATE/slow.nft" <<'EOF'
+table netdev slow {
+	chain ingress {
+		type filter hook ingress device "eth0" priority 0; policy accept;
+		tcp dport 8080 drop
+		udp dport 5353 drop
+	}
+}
+EOF
 kill_test() { # kill_test NAME SIGNAL
 	local pid i
 	# SIGINT as from a terminal: background jobs of a script ignore it unless reset.
 	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-		"$PC" preflight --nft "$STATE/drop.nft" -p 8080 -p udp/5353 -p tcp/9000:out --timeout 10 -v \
+		"$PC" preflight --nft "$STATE/slow.nft" -p 8080 -p udp/5353 -p tcp/9000:out --timeout 10 -v \
 		>"$STATE/$1.out" 2>"$STATE/$1.err" &
 	pid=$!
 	for i in $(seq 50); do grep -qs 'netns' "$STATE/$1.err" && break; sleep 0.1; done

@@ -207,6 +207,7 @@ static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struc
 			continue;
 		s->in_flight = true;
 		s->asked = now;
+		s->asked_for_change = !dropping;
 	}
 }
 
@@ -310,6 +311,17 @@ static void on_result(struct pc_liverule *lr, const struct pc_portset *ps, struc
 	s->replayed = res.replayed;
 	lr->answers++;
 	lr->found += res.rule.known;
+	/* Packets dropped before a change, replayed after it: a rule found is news; none found
+	 * says little (the change may have let them through), so it is kept quietly and the next
+	 * interval that still has drops asks again, with its own packets. */
+	if (s->asked_for_change && !res.rule.known) {
+		s->answered_at = 0;
+		if (res.outcome == PC_REPLAY_PASSED)
+			snprintf(s->why, sizeof(s->why),
+				 "the ruleset changed after its packets were dropped and lets them "
+				 "through now");
+		return;
+	}
 	log_once(s);
 }
 

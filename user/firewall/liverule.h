@@ -23,6 +23,7 @@
 struct pc_lr_slot {
 	struct pc_slot_info port; /* the port it is for */
 	bool in_flight;
+	bool asked_for_change; /* only because the ruleset changed: old samples */
 	uint32_t asked_id;
 	double asked; /* CLOCK_MONOTONIC */
 	bool answered;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -296,12 +297,48 @@ int pc_sandbox_add_veth(const struct pc_sandbox *sb, const char *host, const cha
 	return ret;
 }
 
+/*
+ * An IPv6 address is in place when RTM_NEWADDR is acked, but its local route (table local)
+ * comes a moment later, from addrconf's work queue, even without DAD; until then a packet to
+ * it is not delivered, and no rule drops it (Ip6InAddrErrors). The main table's /128 route is
+ * there at once, so a route lookup says nothing: wait (at most 200 ms) until a datagram sent
+ * to the address comes back over loopback.
+ */
+static int addr_usable(const struct pc_sandbox *sb, enum pc_sb_side side, const union pc_sb_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = pc_sb_sockaddr(AF_INET6, a, 0, &ss);
+	int fd, i, ret = -ETIMEDOUT;
+	char c;
+
+	fd = pc_sandbox_socket(sb, side, AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < 200 && ret; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		sl = sizeof(ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) && errno != EINVAL) {
+			usleep(1000); /* not usable yet for a bind either */
+			continue;
+		}
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, sl);
+		if (poll(&p, 1, 1) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 1)
+			ret = 0;
+	}
+	close(fd);
+	return ret;
+}
+
 int pc_sandbox_add_addr(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
 			int family, const union pc_sb_addr *a)
 {
-	return sb_run(
+	int ret = sb_run(
 		sb, side,
 		&(struct sb_step){.op = SB_ADDR, .ifname = ifname, .family = family, .addr = a});
+
+	return ret || family != AF_INET6 ? ret : addr_usable(sb, side, a);
 }
 
 int pc_sandbox_route(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
