@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "firewall/who.h"
 #include "log.h"
 #include "portspec.h"
 #include "report.h"
@@ -30,7 +31,34 @@ static struct json_object *firewall_json(const struct pc_firewall_ref *fwr)
 	json_object_object_add(f, "source", json_object_new_string(fwr->source));
 	if (fwr->what)
 		json_object_object_add(f, "what", json_object_new_string(fwr->what));
+	if (fwr->generation)
+		json_object_object_add(f, "generation", json_object_new_int64(fwr->generation));
+	if (fwr->by) {
+		json_object_object_add(f, "by", pc_who_json(fwr->by));
+		json_object_object_add(f, "vetted", json_object_new_boolean(fwr->vetted));
+	}
+	if (fwr->summary)
+		json_object_object_add(f, "summary", json_object_new_string(fwr->summary));
 	return f;
+}
+
+/* " (generation 4, by nft -f x (pid 9, user root uid 0): added rule ...)" */
+static void fw_who_summary(const struct pc_firewall_ref *f, char *buf, size_t len)
+{
+	char who[600];
+	size_t n;
+
+	if (!f->by && !f->summary)
+		return;
+	n = snprintf(buf, len, " (generation %u", f->generation);
+	if (f->by && n < len) {
+		pc_who_line(f->by, who, sizeof(who));
+		n += snprintf(buf + n, len - n, ", by %s", who);
+	}
+	if (f->summary && n < len)
+		n += snprintf(buf + n, len - n, ": %s", f->summary);
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
 }
 
 struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b)
@@ -67,9 +95,11 @@ void pc_fw_block_line(const struct pc_fw_block_alert *b, char *buf, size_t len)
 	if (b->has_handle && n < len)
 		n += snprintf(buf + n, len - n, " (handle %llu)", (unsigned long long)b->handle);
 	if (b->firewall && n < len)
-		snprintf(buf + n, len - n, "; the ruleset changed %.1f s before%s%s",
-			 b->firewall->seconds_before, b->firewall->what ? ": " : "",
-			 b->firewall->what ?: "");
+		n += snprintf(buf + n, len - n, "; the ruleset changed %.1f s before%s%s",
+			      b->firewall->seconds_before, b->firewall->what ? ": " : "",
+			      b->firewall->what ?: "");
+	if (b->firewall && n < len)
+		fw_who_summary(b->firewall, buf + n, len - n);
 }
 
 struct json_object *pc_alert_json(const struct pc_alert *a)
@@ -136,6 +166,9 @@ void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 			      a->firewall->source, a->firewall->seconds_before,
 			      a->firewall->what ? ": " : "",
 			      a->firewall->what ? a->firewall->what : "");
+	if (a->firewall && n < len)
+		fw_who_summary(a->firewall, buf + n, len - n);
+	n = strlen(buf);
 	if (a->has_rule && a->rule && n < len) {
 		char rl[700];
 
@@ -206,7 +239,19 @@ static void exec_hook(const char *cmd, const struct pc_alert *a, int stdin_fd)
 	_exit(127);
 }
 
-static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *json, double now)
+/* Child side of the hook of an event about no single port: env given by the caller. */
+static void exec_hook_env(const char *cmd, const char *const *env, int stdin_fd)
+{
+	dup2(stdin_fd, STDIN_FILENO);
+	close(stdin_fd);
+	for (; env && *env; env++)
+		putenv((char *)*env); /* the child's own copy of the strings: it execs next */
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const char *const *env,
+		       const char *json, double now)
 {
 	struct pc_alert_hook *slot = NULL;
 	int p[2], i;
@@ -227,7 +272,9 @@ static void start_hook(struct pc_alerts *al, const struct pc_alert *a, const cha
 	pid = pc_fork_child();
 	if (pid == 0) {
 		close(p[1]);
-		exec_hook(al->exec_cmd, a, p[0]);
+		if (a)
+			exec_hook(al->exec_cmd, a, p[0]);
+		exec_hook_env(al->exec_cmd, env, p[0]);
 	}
 	close(p[0]);
 	if (pid < 0) {
@@ -259,7 +306,7 @@ void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double now)
 		fflush(al->events);
 	}
 	if (al->exec_cmd)
-		start_hook(al, a, json, now);
+		start_hook(al, a, NULL, json, now);
 	al->emitted++;
 	json_object_put(o);
 }
@@ -289,9 +336,24 @@ void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *
 		fflush(al->events);
 	}
 	if (al->exec_cmd)
-		start_hook(al, &env, json, now);
+		start_hook(al, &env, NULL, json, now);
 	al->emitted++;
 	json_object_put(o);
+}
+
+void pc_alerts_emit_event(struct pc_alerts *al, int level, const char *line, struct json_object *o,
+			  const char *const *env, double now)
+{
+	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	pc_log(level, "%s", line);
+	if (al->events) {
+		fprintf(al->events, "%s\n", json);
+		fflush(al->events);
+	}
+	if (al->exec_cmd)
+		start_hook(al, NULL, env, json, now);
+	al->emitted++;
 }
 
 void pc_alerts_reap(struct pc_alerts *al, double now)

@@ -20,11 +20,17 @@ struct pc_alert_drop {
 	uint64_t count;
 };
 
+struct pc_fw_who;
+
 struct pc_firewall_ref {
-	double time;	       /* unix time of the change */
-	double seconds_before; /* how long before the event */
-	const char *source;    /* "nftables", "iptables-legacy" */
-	const char *what;      /* e.g. "table inet filter chain input", or NULL */
+	double time;		    /* unix time of the change */
+	double seconds_before;	    /* how long before the event */
+	const char *source;	    /* "nftables", "iptables-legacy" */
+	const char *what;	    /* e.g. "table inet filter chain input", or NULL */
+	uint32_t generation;	    /* the ruleset generation it made; 0 unknown */
+	const struct pc_fw_who *by; /* who committed it, or NULL */
+	bool vetted;
+	const char *summary; /* one line: what it added and removed, or NULL (not listed yet) */
 };
 
 /* One event. Strings are borrowed for the duration of the call. */
@@ -93,6 +99,11 @@ int pc_alerts_open(struct pc_alerts *al, const char *events_path, const char *ex
 void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double mono_now);
 /* The same for a firewall_blocks_port event. */
 void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *b, double mono_now);
+/* An event about no single port (firewall_change, firewall_rollback ...): the log line at
+ * level, the JSON object (not consumed) written, and the hook run with env in its
+ * environment (NULL-terminated "NAME=value" strings, or NULL). */
+void pc_alerts_emit_event(struct pc_alerts *al, int level, const char *line, struct json_object *o,
+			  const char *const *env, double mono_now);
 /* Reap finished hooks, kill overdue ones; call every interval. */
 void pc_alerts_reap(struct pc_alerts *al, double mono_now);
 void pc_alerts_close(struct pc_alerts *al);

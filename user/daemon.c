@@ -20,6 +20,7 @@
 #include "dropreason.h"
 #include "drops.h"
 #include "exporter.h"
+#include "firewall/changes.h"
 #include "firewall/check.h"
 #include "firewall/liverule.h"
 #include "firewall/watch.h"
@@ -34,6 +35,8 @@
 
 /* How often the listener set is re-read when ports come from the host's listeners. */
 #define PC_LISTENER_REFRESH_S 5.0
+/* Firewall changes `status` shows. */
+#define PC_STATUS_FW_CHANGES 5
 
 struct pc_daemon {
 	struct pc_run_opts *opts; /* in force; SIGHUP replaces it */
@@ -47,6 +50,12 @@ struct pc_daemon {
 	struct pc_fwwatch fw;
 	struct pc_fwcheck fwcheck; /* each new ruleset tested in a sandbox */
 	bool fwcheck_on;
+	struct pc_fw_changes changes; /* who changed the firewall, and what changed */
+	bool changes_on;
+	/* A change that came while a check ran: handed over when it ends, so the running
+	 * check's blocks are not blamed on the later change. */
+	struct pc_fw_change fwcheck_next;
+	bool fwcheck_next_set;
 	struct pc_liverule liverule; /* the live rule that drops a port's clients */
 	bool liverule_on;
 	struct pc_exporter *exporter; /* --listen, or NULL */
@@ -177,9 +186,23 @@ static void publish_metrics(struct pc_daemon *d)
 								      drops[i], 16)
 						    : 0;
 	}
+	struct pc_metrics_fw_last last;
+
 	if (d->fw.fd >= 0 && d->fw.hist.n) {
+		const struct pc_fw_change *c = pc_fw_history_last(&d->fw.hist);
+
 		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
-		fw.last_change = pc_fw_history_last(&d->fw.hist)->time;
+		fw.last_change = c->time;
+		last = (struct pc_metrics_fw_last){
+			.source = pc_fw_source_name(c->source),
+			.generation = c->generation,
+			.vetted = c->vetted,
+			.command = c->by.command[0] ? c->by.command : c->by.comm,
+			.user = c->by.user,
+			.unit = c->by.unit,
+			.summary = c->summary,
+		};
+		in.fw_last = &last;
 	}
 	iface_views(d, ifs);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
@@ -208,6 +231,8 @@ static char *status_text(struct pc_daemon *d)
 			d->views[i].total = fresh[d->views[i].slot];
 
 	iface_views(d, ifs);
+	if (d->fw.fd >= 0)
+		m.firewall_changes = pc_fw_recent_json(&d->fw.hist, PC_STATUS_FW_CHANGES);
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -321,14 +346,48 @@ static int setup_fds(struct pc_daemon *d)
 	return 0;
 }
 
+/* Commits were heard: list the ruleset (the check follows once the change is known). */
+static void fw_heard(struct pc_daemon *d)
+{
+	const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
+
+	/* The live rule is asked again at once: the answers for the last ruleset are stale. */
+	if (d->liverule_on && last)
+		pc_liverule_changed(&d->liverule, &d->ps, &d->drops, last->generation, mono_now());
+	if (d->changes_on)
+		pc_fw_changes_heard(&d->changes);
+	else if (d->fwcheck_on)
+		pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist), mono_now());
+}
+
+/* A change is known (who, what): check the new ruleset for blocked ports. */
+static void fw_resolved(void *ctx, struct pc_fw_change *c, const struct pc_fw_diff *diff,
+			const char *before, const char *after)
+{
+	struct pc_daemon *d = ctx;
+
+	(void)diff;
+	(void)before;
+	(void)after;
+	if (!d->fwcheck_on)
+		return;
+	if (d->fwcheck.pid) {
+		d->fwcheck_next = *c;
+		d->fwcheck_next_set = true;
+		return;
+	}
+	pc_fwcheck_changed(&d->fwcheck, c, mono_now());
+}
+
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[6] = {
+	struct pollfd pfd[7] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
 		{.fd = d->fw.fd, .events = POLLIN}, /* -1 (ignored by poll) when not watching */
 		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
+		{.fd = -1, .events = POLLIN},	    /* a ruleset listed after a change */
 		{.fd = -1, .events = POLLIN},	    /* the live-rule replayer's answers */
 	};
 
@@ -342,8 +401,9 @@ static int loop(struct pc_daemon *d)
 			timeout = wait > 0 ? (int)(wait * 1000) + 1 : 0;
 		}
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
-		pfd[5].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
-		if (poll(pfd, 6, timeout) < 0) {
+		pfd[5].fd = d->changes_on ? pc_fw_changes_fd(&d->changes) : -1;
+		pfd[6].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
+		if (poll(pfd, 7, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -371,18 +431,21 @@ static int loop(struct pc_daemon *d)
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
 		/* Before the next sample, so a change and the drop it causes are in order. */
-		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0) {
-			const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
-
-			if (d->fwcheck_on)
-				pc_fwcheck_changed(&d->fwcheck, last, mono_now());
-			if (d->liverule_on)
-				pc_liverule_changed(&d->liverule, &d->ps, &d->drops,
-						    last->generation, mono_now());
+		if ((pfd[3].revents & POLLIN) && pc_fwwatch_read(&d->fw, wall_now()) > 0)
+			fw_heard(d);
+		/* The listing may include commits not read yet: read them first. */
+		if (pfd[5].revents & POLLIN) {
+			if (pc_fwwatch_read(&d->fw, wall_now()) > 0)
+				fw_heard(d);
+			pc_fw_changes_listed(&d->changes, wall_now(), mono_now());
 		}
 		if (pfd[4].revents & (POLLIN | POLLHUP))
 			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
-		if (pfd[5].revents & (POLLIN | POLLHUP))
+		if (d->fwcheck_next_set && !d->fwcheck.pid) {
+			pc_fwcheck_changed(&d->fwcheck, &d->fwcheck_next, mono_now());
+			d->fwcheck_next_set = false;
+		}
+		if (pfd[6].revents & (POLLIN | POLLHUP))
 			pc_liverule_read(&d->liverule, &d->ps, mono_now());
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
@@ -444,6 +507,14 @@ int pc_daemon_run(struct pc_run_opts *opts)
 				"checked for blocked ports",
 				strerror(-err));
 		d->fwcheck_on = !err;
+		err = pc_fw_changes_init(&d->changes, &d->fw, &d->alerts);
+		if (err)
+			pc_warn("cannot list the nftables ruleset (%s): changes will not say what "
+				"they added and removed",
+				strerror(-err));
+		d->changes_on = !err;
+		d->changes.cb = fw_resolved;
+		d->changes.cb_ctx = d;
 	}
 	d->health.fw_window = opts->fw_window;
 	if (pc_alerts_open(&d->alerts, nonempty(opts->events_path), nonempty(opts->exec_cmd)))
@@ -498,7 +569,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
 	}
 	/* The live rule's processes start with only the capabilities kept (the lister needs
-	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own). */
+	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own),
+	 * and before any thread: a fork copies only the calling thread. */
 	if (d->fw.fd >= 0 && d->drops.fd >= 0) {
 		err = pc_liverule_start(&d->liverule, names, n_ifaces,
 					pc_loader_samples_fd(&d->ld));
@@ -508,6 +580,13 @@ int pc_daemon_run(struct pc_run_opts *opts)
 				strerror(-err));
 		d->liverule_on = !err;
 		d->health.liverule = d->liverule_on ? &d->liverule : NULL;
+	}
+	/* A thread inherits its creator's capabilities: started only now. */
+	if (d->changes_on && pc_fw_changes_start(&d->changes)) {
+		pc_warn("cannot start the ruleset lister: changes will not say what they added "
+			"and removed");
+		pc_fw_changes_free(&d->changes);
+		d->changes_on = false;
 	}
 	sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
@@ -531,6 +610,8 @@ out_close:
 	pc_fwwatch_close(&d->fw);
 	if (d->fwcheck_on)
 		pc_fwcheck_free(&d->fwcheck);
+	if (d->changes_on)
+		pc_fw_changes_free(&d->changes);
 	if (d->liverule_on)
 		pc_liverule_stop(&d->liverule);
 	pc_exporter_stop(d->exporter);

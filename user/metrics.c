@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firewall/who.h"
 #include "metrics.h"
 #include "portspec.h"
 
@@ -346,38 +347,25 @@ static void fmt_drops(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 }
 
-void pc_metrics_rule_label(const char *text, char *out)
-{
-	size_t n = strlen(text ? text : "");
-
-	if (n > PC_METRICS_RULE_TEXT_MAX) {
-		n = PC_METRICS_RULE_TEXT_MAX;
-		/* Back to the start of a character: never a continuation byte first. */
-		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(out, text ? text : "", n);
-	out[n] = '\0';
-}
+static void sb_label_cut(struct sbuf *sb, const char *name, const char *value);
 
 /* portcanary_port_rule_info{proto,port,direction,family,table,chain,handle,rule} 1 */
 static void fmt_rule_info(struct sbuf *sb, const struct pc_port_view *v)
 {
-	char handle[24] = "", text[PC_METRICS_RULE_TEXT_MAX + 1];
 	const char *state = view_state(v);
+	char handle[24] = "";
 
 	if (!v->rule || !v->cause || strcmp(v->cause, "netfilter_drop") ||
 	    (strcmp(state, "down") && strcmp(state, "degraded")))
 		return;
 	if (v->rule->has_handle)
 		snprintf(handle, sizeof(handle), "%" PRIu64, v->rule->handle);
-	pc_metrics_rule_label(v->rule->text, text);
 	sb_port_labels(sb, "portcanary_port_rule_info", v);
 	sb_label(sb, false, "family", v->rule->family);
 	sb_label(sb, false, "table", v->rule->table);
 	sb_label(sb, false, "chain", v->rule->chain);
 	sb_label(sb, false, "handle", handle);
-	sb_label(sb, false, "rule", text);
+	sb_label_cut(sb, "rule", v->rule->text);
 	sb_puts(sb, "} 1\n");
 }
 
@@ -541,6 +529,34 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 }
 
+/* A label value cut to PC_METRICS_LABEL_MAX bytes without splitting a character. */
+static void sb_label_cut(struct sbuf *sb, const char *name, const char *value)
+{
+	char buf[PC_METRICS_LABEL_MAX + 2]; /* the byte after the cut tells a split character */
+
+	snprintf(buf, sizeof(buf), "%s", value ?: "");
+	pc_utf8_cut(buf, PC_METRICS_LABEL_MAX);
+	sb_label(sb, false, name, buf);
+}
+
+/* One series, the latest change: a bounded join target for rules ("who changed it"). */
+static void fmt_fw_last(struct sbuf *sb, const struct pc_metrics_fw_last *l)
+{
+	sb_family(sb, "portcanary_firewall_last_change_info", "gauge",
+		  "The latest firewall change: who made it and what it did (always 1).");
+	if (!l)
+		return;
+	sb_puts(sb, "portcanary_firewall_last_change_info{");
+	sb_label(sb, true, "source", l->source ?: PC_METRICS_FW_DEFAULT_SOURCE);
+	sb_printf(sb, ",generation=\"%u\"", l->generation);
+	sb_label(sb, false, "vetted", l->vetted ? "true" : "false");
+	sb_label_cut(sb, "command", l->command);
+	sb_label_cut(sb, "user", l->user);
+	sb_label_cut(sb, "unit", l->unit);
+	sb_label_cut(sb, "summary", l->summary);
+	sb_puts(sb, "} 1\n");
+}
+
 char *pc_metrics_format(const struct pc_metrics_input *in)
 {
 	struct sbuf sb = {0};
@@ -550,6 +566,7 @@ char *pc_metrics_format(const struct pc_metrics_input *in)
 	if (in->global)
 		fmt_global(&sb, in->global);
 	fmt_firewall(&sb, in);
+	fmt_fw_last(&sb, in->fw_last);
 	if (sb.oom) {
 		free(sb.p);
 		return NULL;

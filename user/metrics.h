@@ -3,6 +3,7 @@
 #ifndef PC_METRICS_H
 #define PC_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "alerts.h"
@@ -23,6 +24,16 @@ struct pc_metrics_fw {
 	double last_change; /* unix time of the latest change; 0 = none */
 };
 
+/* The latest firewall change, as one info series (labels truncated to
+ * PC_METRICS_LABEL_MAX bytes on a character boundary; "" where unknown). */
+#define PC_METRICS_LABEL_MAX 120
+struct pc_metrics_fw_last {
+	const char *source;
+	uint32_t generation;
+	bool vetted;
+	const char *command, *user, *unit, *summary;
+};
+
 /* Everything one exposition is made of. Strings and arrays are borrowed for the call. */
 struct pc_metrics_input {
 	const char *version; /* portcanary_build_info{version} */
@@ -39,6 +50,7 @@ struct pc_metrics_input {
 	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
 	const struct pc_metrics_fw *fw;
 	int n_fw;
+	const struct pc_metrics_fw_last *fw_last; /* NULL: no change heard yet */
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
 };
@@ -59,13 +71,6 @@ const char *pc_metrics_hook_name(int hook); /* xdp|tc_ingress|tc_egress|kfree_sk
  * their requests (alert on portcanary_port_state{state="degraded"}); unknown ports are
  * learning, and a failing handshake reaches "down" without a baseline, so neither is 0. */
 int pc_metrics_port_up(const char *state);
-
-/* portcanary_port_rule_info's `rule` label: the rule text cut to at most this many bytes
- * (at a character boundary), so that a long rule is still one bounded series. */
-#define PC_METRICS_RULE_TEXT_MAX 120
-/* The `rule` label of a rule text: at most PC_METRICS_RULE_TEXT_MAX bytes of it, never
- * half a UTF-8 character. out must hold PC_METRICS_RULE_TEXT_MAX + 1 bytes. */
-void pc_metrics_rule_label(const char *text, char *out);
 
 /* Append a label value escaped per the exposition format (\\, \", \n) to buf.
  * Returns the length the escaped value needs (like snprintf); buf is NUL-terminated. */

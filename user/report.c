@@ -214,6 +214,8 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, port_json(&ports[i]));
 	json_object_object_add(doc, "ports", arr);
+	if (m->firewall_changes)
+		json_object_object_add(doc, "firewall_changes", m->firewall_changes);
 	return doc;
 }
 
@@ -353,5 +355,60 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 	}
 	if (!n)
 		fprintf(out, "(no monitored ports)\n");
+	pc_report_fw_changes(out, doc);
 	return 0;
+}
+
+/* "nft -f new.nft (pid 9656, user deploy uid 1001, unit session-12.scope)" from a "by". */
+static void by_line(struct json_object *by, char *buf, size_t len)
+{
+	const char *cmd = jstr(by, "command", NULL) ?: jstr(by, "comm", "?");
+	const char *user = jstr(by, "user", NULL), *uid = jstr(by, "uid", NULL);
+	const char *unit = jstr(by, "unit", NULL), *ctr = jstr(by, "container", NULL);
+	struct json_object *gone;
+	size_t n;
+
+	n = snprintf(buf, len, "%s (pid %s", cmd, jstr(by, "pid", "?"));
+	if (user && n < len)
+		n += snprintf(buf + n, len - n, ", user %s", user);
+	if (uid && n < len)
+		n += snprintf(buf + n, len - n, " uid %s", uid);
+	if (unit && n < len)
+		n += snprintf(buf + n, len - n, ", %s", unit);
+	if (ctr && n < len)
+		n += snprintf(buf + n, len - n, ", container %s", ctr);
+	if (json_object_object_get_ex(by, "process_gone", &gone) && json_object_get_boolean(gone) &&
+	    n < len)
+		n += snprintf(buf + n, len - n, ", gone before it could be read");
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
+void pc_report_fw_changes(FILE *out, struct json_object *doc)
+{
+	struct json_object *arr, *c, *by, *v;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(doc, "firewall_changes", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	fprintf(out, "\nrecent firewall changes%s\n", n ? " (newest first):" : ": none heard");
+	for (i = 0; i < n; i++) {
+		char who[700], ts[40];
+		const char *t;
+
+		c = json_object_array_get_idx(arr, i);
+		t = jstr(c, "time", "?");
+		snprintf(ts, sizeof(ts), "%.10s %.8s", t, strlen(t) > 11 ? t + 11 : "");
+		who[0] = '\0';
+		if (json_object_object_get_ex(c, "by", &by) && by)
+			by_line(by, who, sizeof(who));
+		fprintf(out, "  %s  gen %-6s %-8s %s\n", ts, jstr(c, "generation", "?"),
+			json_object_object_get_ex(c, "vetted", &v) && json_object_get_boolean(v)
+				? "vetted"
+				: "UNVETTED",
+			who);
+		fprintf(out, "      %s\n", jstr(c, "summary", "(being listed)"));
+	}
 }

@@ -63,6 +63,9 @@ struct pc_status_meta {
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
 	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
+	/* The last few firewall changes, newest first (pc_fw_recent_json()), or NULL.
+	 * pc_report_status() takes it over. */
+	struct json_object *firewall_changes;
 };
 
 /* Request counters of a port in its direction (see struct pc_counters). */
@@ -77,6 +80,8 @@ struct json_object *pc_report_status(const struct pc_status_meta *meta,
 /* Render a status document as the human table (with sparklines of the SYN-rate
  * history when sparklines is set). Returns 0 or -EINVAL on a bad document. */
 int pc_report_table(FILE *out, struct json_object *status, bool sparklines);
+/* The "recent firewall changes" part of the table (from the status document). */
+void pc_report_fw_changes(FILE *out, struct json_object *status);
 /* A sparkline of values (oldest first) in UTF-8 block characters, width at most max. */
 void pc_sparkline(const double *v, int n, int max, char *buf, size_t len);
 /* A JSON number with at most 3 decimals, printed short ("2.311", "50"); null for

@@ -4,7 +4,9 @@
 
 wait  FILE SINCE TIMEOUT EVENT PORT [DIRECTION]  wait (bounded) for an event after unix time SINCE;
                                                   prints "<latency> <json>" and exits 0, else 1
-count FILE [PORT [EVENT]]                         number of events (of one port, of one kind)
+count FILE [PORT [EVENT]]                         number of port events (of one port, of one kind)
+fw    FILE [EVENT]                                the firewall_change (or EVENT) events after the
+                                                  start, one JSON object per line
 check FILE                                        every line is valid JSON with the contract's fields
 """
 import json
@@ -15,6 +17,11 @@ FIELDS = {"time", "event", "proto", "port", "direction", "cause", "detail", "syn
           "baseline_rate", "answered_ratio", "drops", "firewall_change"}
 BLOCK_FIELDS = {"time", "event", "proto", "port", "direction", "rule", "firewall_change"}
 RULE_FIELDS = {"family", "table", "chain", "handle", "text"}
+CHANGE_FIELDS = {"time", "event", "source", "generation", "by", "vetted", "added", "removed"}
+BY_FIELDS = {"pid", "command", "uid", "user", "unit"}
+ROLLBACK_FIELDS = {"time", "event", "reason", "from_generation", "to_generation", "ports"}
+# Events about no single port: counted apart from the port events.
+FW_EVENTS = {"firewall_change", "firewall_rollback", "firewall_revert_skipped"}
 
 
 def load(path):
@@ -47,15 +54,37 @@ def main():
             time.sleep(0.2)
         return 1
     if cmd == "count":
-        evs = load(args[0])
+        evs = [e for e in load(args[0]) if e["event"] not in FW_EVENTS]
         if len(args) > 1:
             evs = [e for e in evs if e["port"] == int(args[1])]
         if len(args) > 2:
             evs = [e for e in evs if e["event"] == args[2]]
         print(len(evs))
         return 0
+    if cmd == "fw":
+        kind = args[1] if len(args) > 1 else "firewall_change"
+        for e in load(args[0]):
+            if e["event"] == kind:
+                print(json.dumps(e))
+        return 0
     if cmd == "check":
         for e in load(args[0]):
+            if e["event"] == "firewall_change":
+                missing = (CHANGE_FIELDS - set(e)) | (BY_FIELDS - set(e["by"] or {}))
+                for r in e.get("added", []) + e.get("removed", []):
+                    missing |= RULE_FIELDS - set(r)
+                if missing or not isinstance(e["vetted"], bool):
+                    print(f"missing {sorted(missing)} in {e}")
+                    return 1
+                continue
+            if e["event"] == "firewall_rollback":
+                missing = ROLLBACK_FIELDS - set(e)
+                if missing:
+                    print(f"missing {sorted(missing)} in {e}")
+                    return 1
+                continue
+            if e["event"] == "firewall_revert_skipped":
+                continue
             if e["event"] == "firewall_blocks_port":
                 missing = BLOCK_FIELDS - set(e)
                 if e.get("rule") is not None:

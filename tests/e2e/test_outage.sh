@@ -51,6 +51,11 @@ outage() { # outage NAME HOST
 				awk "BEGIN{d = $(ev_field firewall_change.seconds_before) - $LATENCY; exit !(d > -0.6 && d < 0.3)}"
 			check "$name: tcp/$p says what changed" grep -q "table inet pcblock chain input: rule added" \
 				<<<"$(ev_field firewall_change.what)"
+			check_eq "$name: tcp/$p names who committed the change" nft \
+				"$(ev_field firewall_change.by.comm)"
+			check "$name: tcp/$p names the rule the change added" grep -q \
+				"^added rule inet pcblock input handle [0-9]*: tcp dport { 8001, 8002 } drop$" \
+				<<<"$(ev_field firewall_change.summary)"
 		else
 			fail "$name: no port_down for tcp/$p within 15 s"
 		fi

@@ -202,12 +202,12 @@ static struct pc_replay_ev ev(uint32_t type, const char *chain, int64_t handle, 
 
 static void test_paths(void **state)
 {
-	struct pc_nft_listing copy;
+	struct pc_nft_rules copy;
 	struct pc_replay_ev path[4];
 	char why[320];
 
 	(void)state;
-	assert_int_equal(pc_nft_listing_parse(copy_text, &copy), 0);
+	assert_int_equal(pc_nft_rules_parse(copy_text, &copy), 0);
 	/* Dropped by handle 6: rules 3, 5, 6 were evaluated; the mark rule after it was not. */
 	path[0] = ev(NFT_TRACETYPE_RULE, "input", 6, 0 /* NF_DROP */);
 	assert_false(pc_replay_path_outside(&copy, path, 1, why, sizeof(why)));
@@ -226,17 +226,17 @@ static void test_paths(void **state)
 	/* Chains the packet never met do not count. */
 	path[0] = ev(NFT_TRACETYPE_RULE, "input", 3, 1);
 	assert_false(pc_replay_path_conn_state(&copy, path, 1, why, sizeof(why)));
-	pc_nft_listing_free(&copy);
+	pc_nft_rules_free(&copy);
 }
 
 static void test_live_rule(void **state)
 {
-	struct pc_nft_listing copy, live, other;
+	struct pc_nft_rules copy, live, other;
 	struct pc_rule_ref r = {.known = true, .has_handle = true, .handle = 6};
 
 	(void)state;
-	assert_int_equal(pc_nft_listing_parse(copy_text, &copy), 0);
-	assert_int_equal(pc_nft_listing_parse(live_text, &live), 0);
+	assert_int_equal(pc_nft_rules_parse(copy_text, &copy), 0);
+	assert_int_equal(pc_nft_rules_parse(live_text, &live), 0);
 	snprintf(r.family, sizeof(r.family), "inet");
 	snprintf(r.table, sizeof(r.table), "filter");
 	snprintf(r.chain, sizeof(r.chain), "input");
@@ -255,7 +255,7 @@ static void test_live_rule(void **state)
 	assert_int_equal(pc_replay_live_rule(&live, &copy, &r), 0);
 	assert_string_equal(r.text, "policy drop");
 	/* A copy that does not line up names nothing. */
-	assert_int_equal(pc_nft_listing_parse("table inet filter { # handle 1\n\tchain blocked { # "
+	assert_int_equal(pc_nft_rules_parse("table inet filter { # handle 1\n\tchain blocked { # "
 					      "handle 2\n\t\tdrop # handle 9\n\t}\n}\n",
 					      &other),
 			 0);
@@ -264,9 +264,9 @@ static void test_live_rule(void **state)
 	assert_int_equal(pc_replay_live_rule(&live, &other, &r), -ENOENT);
 	r.handle = 99;
 	assert_int_equal(pc_replay_live_rule(&live, &copy, &r), -ENOENT);
-	pc_nft_listing_free(&copy);
-	pc_nft_listing_free(&live);
-	pc_nft_listing_free(&other);
+	pc_nft_rules_free(&copy);
+	pc_nft_rules_free(&live);
+	pc_nft_rules_free(&other);
 }
 
 static void test_messages(void **state)

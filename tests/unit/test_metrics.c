@@ -211,7 +211,11 @@ static void test_exact_document_without_ports(void **state)
 		"portcanary_firewall_changes_total{source=\"nftables\"} 0\n"
 		"# HELP portcanary_firewall_last_change_timestamp_seconds Time of the latest "
 		"firewall ruleset change, by source, since unix epoch in seconds.\n"
-		"# TYPE portcanary_firewall_last_change_timestamp_seconds gauge\n";
+		"# TYPE portcanary_firewall_last_change_timestamp_seconds gauge\n"
+		"# HELP portcanary_firewall_last_change_info The latest firewall change: who made "
+		"it "
+		"and what it did (always 1).\n"
+		"# TYPE portcanary_firewall_last_change_info gauge\n";
 	char *text;
 
 	(void)state;
@@ -426,6 +430,7 @@ static void test_families(void **state)
 		{"portcanary_datapath_foreign_netns_drops_total", "counter"},
 		{"portcanary_firewall_changes_total", "counter"},
 		{"portcanary_firewall_last_change_timestamp_seconds", "gauge"},
+		{"portcanary_firewall_last_change_info", "gauge"},
 	};
 	size_t nf = sizeof(fams) / sizeof(fams[0]), f;
 	char *text, *copy, *line, *save = NULL, cur[128] = "", help[128] = "", buf[200];
@@ -469,6 +474,47 @@ static void test_families(void **state)
 	free(text);
 }
 
+/* One bounded series: the labels of the contract, cut to 120 bytes on a character. */
+static void test_firewall_last_change_info(void **state)
+{
+	char cmd[300], expect[1024], *text;
+	struct pc_metrics_fw_last last = {
+		.source = "nftables",
+		.generation = 42,
+		.vetted = false,
+		.command = cmd,
+		.user = "deploy",
+		.unit = "",
+		.summary = "added rule inet filter input handle 7: tcp dport { 8001, 8002 } drop "
+			   "comment \"say \\\"no\\\"\"",
+	};
+	int i;
+
+	(void)state;
+	/* 118 x, then a 3-byte character that does not fit in 120. */
+	for (i = 0; i < 118; i++)
+		cmd[i] = 'x';
+	snprintf(cmd + 118, sizeof(cmd) - 118, "\xe2\x82\xac tail");
+	in.fw_last = &last;
+	text = pc_metrics_format(&in);
+	assert_non_null(text);
+	snprintf(expect, sizeof(expect),
+		 "portcanary_firewall_last_change_info{source=\"nftables\",generation=\"42\","
+		 "vetted=\"false\",command=\"%.118s\",user=\"deploy\",unit=\"\",summary=\"added "
+		 "rule inet filter input handle 7: tcp dport { 8001, 8002 } drop comment "
+		 "\\\"say \\\\\\\"no\\\\\\\"\\\"\"} 1",
+		 cmd);
+	assert_line(text, expect);
+	assert_int_equal(count(text, "portcanary_firewall_last_change_info{"), 1);
+	free(text);
+	last.vetted = true;
+	last.command = "short";
+	text = pc_metrics_format(&in);
+	assert_non_null(strstr(text, "vetted=\"true\",command=\"short\""));
+	free(text);
+	in.fw_last = NULL;
+}
+
 /* The live rule: one bounded info series while down or degraded by netfilter, exactly. */
 static void test_rule_info(void **state)
 {
@@ -480,7 +526,7 @@ static void test_rule_info(void **state)
 				    .text = "ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } drop"};
 	struct pc_rule_view policy = {
 		.family = "ip6", .table = "v6", .chain = "in \"x\"", .text = "policy drop"};
-	char *text, label[PC_METRICS_RULE_TEXT_MAX + 1], longtext[300];
+	char *text, label[200], longtext[300];
 	size_t i;
 
 	(void)state;
@@ -517,21 +563,18 @@ static void test_rule_info(void **state)
 	assert_int_equal(count(text, "portcanary_port_rule_info{"), 0);
 	free(text);
 
-	/* The text label: at most 120 bytes, never half a character. */
+	/* The rule label: at most 120 bytes, never half a character. */
 	for (i = 0; i < sizeof(longtext) - 1; i++)
 		longtext[i] = 'a' + i % 26;
 	longtext[sizeof(longtext) - 1] = '\0';
-	pc_metrics_rule_label(longtext, label);
-	assert_int_equal(strlen(label), PC_METRICS_RULE_TEXT_MAX);
-	assert_memory_equal(label, longtext, PC_METRICS_RULE_TEXT_MAX);
-	memset(longtext, 'x', 119);
-	strcpy(longtext + 119, "é and more"); /* é is 2 bytes: 119..120 */
-	pc_metrics_rule_label(longtext, label);
-	assert_int_equal(strlen(label), 119);
-	pc_metrics_rule_label("short", label);
-	assert_string_equal(label, "short");
-	pc_metrics_rule_label(NULL, label);
-	assert_string_equal(label, "");
+	memcpy(longtext + 119, "\xc3\xa9", 2); /* é across the cut: bytes 119 and 120 */
+	rule.text = longtext;
+	views[0].rule = &rule;
+	text = pc_metrics_format(&in);
+	snprintf(label, sizeof(label), "%.119s\"} 1", longtext);
+	assert_non_null(strstr(text, label));
+	assert_null(strstr(text, "\xc3\"} 1"));
+	free(text);
 }
 
 static void test_label_types(void **state)
@@ -664,6 +707,7 @@ int main(void)
 		cmocka_unit_test_setup(test_escaping, setup),
 		cmocka_unit_test_setup(test_families, setup),
 		cmocka_unit_test_setup(test_label_types, setup),
+		cmocka_unit_test_setup(test_firewall_last_change_info, setup),
 		cmocka_unit_test_setup(test_rule_info, setup),
 		cmocka_unit_test_setup(test_global_and_firewall, setup),
 		cmocka_unit_test_setup(test_interfaces, setup),

@@ -25,10 +25,10 @@ static const char listing[] =
 	"\t\tiif \"lo\" accept # handle 2\n"
 	"\t\tip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } counter packets 12 bytes 720 drop # "
 	"handle 4\n"
-	"\t\ttcp dport 9 jump \"my chain\" comment \"see # handle 99\" # handle 6\n"
+	"\t\ttcp dport 9 jump \"my-chain\" comment \"see # handle 99\" # handle 6\n"
 	"\t}\n"
 	"\n"
-	"\tchain \"my chain\" { # handle 3\n"
+	"\tchain \"my-chain\" { # handle 3\n"
 	"\t\tip saddr @allowed accept # handle 7\n"
 	"\t}\n"
 	"}\n"
@@ -44,53 +44,53 @@ static const char listing[] =
 static void test_parse(void **state)
 {
 	const struct pc_nft_chain *c;
-	struct pc_nft_listing l;
+	struct pc_nft_rules l;
 
 	(void)state;
-	assert_int_equal(pc_nft_listing_parse(listing, &l), 0);
+	assert_int_equal(pc_nft_rules_parse(listing, &l), 0);
 	assert_int_equal(l.nchains, 3);
 	c = pc_nft_chain_find(&l, "inet", "filter", "input");
 	assert_non_null(c);
 	assert_int_equal(c->nrules, 3);
-	assert_int_equal(c->rules[0].handle, 2);
-	assert_string_equal(c->rules[0].text, "iif \"lo\" accept");
-	assert_int_equal(c->rules[1].handle, 4);
+	assert_int_equal(c->rules[0]->handle, 2);
+	assert_string_equal(c->rules[0]->text, "iif \"lo\" accept");
+	assert_int_equal(c->rules[1]->handle, 4);
 	/* The handle is the last one on the line: a comment may say "# handle" too. */
-	assert_int_equal(c->rules[2].handle, 6);
-	assert_string_equal(c->rules[2].text,
-			    "tcp dport 9 jump \"my chain\" comment \"see # handle 99\"");
+	assert_int_equal(c->rules[2]->handle, 6);
+	assert_string_equal(c->rules[2]->text,
+			    "tcp dport 9 jump \"my-chain\" comment \"see # handle 99\"");
 	assert_int_equal(pc_nft_rule_pos(c, 4), 1);
 	assert_int_equal(pc_nft_rule_pos(c, 5), -1);
 	assert_int_equal(pc_nft_rule_pos(NULL, 4), -1);
 	/* Quoted names; a set's lines are not rules; the table of the next family. */
-	c = pc_nft_chain_find(&l, "inet", "filter", "my chain");
+	c = pc_nft_chain_find(&l, "inet", "filter", "my-chain");
 	assert_non_null(c);
 	assert_int_equal(c->nrules, 1);
-	assert_int_equal(c->rules[0].handle, 7);
+	assert_int_equal(c->rules[0]->handle, 7);
 	c = pc_nft_chain_find(&l, "ip", "filter", "INPUT");
 	assert_non_null(c);
 	assert_int_equal(c->nrules, 1);
-	assert_int_equal(c->rules[0].handle, 2);
+	assert_int_equal(c->rules[0]->handle, 2);
 	assert_null(pc_nft_chain_find(&l, "ip6", "filter", "INPUT"));
 	assert_false(l.sets_marks);
-	pc_nft_listing_free(&l);
+	pc_nft_rules_free(&l);
 
 	/* Without handles (`nft list ruleset`): chains, no rules. */
-	assert_int_equal(pc_nft_listing_parse("table ip t {\n\tchain c {\n\t\tdrop\n\t}\n}\n", &l),
+	assert_int_equal(pc_nft_rules_parse("table ip t {\n\tchain c {\n\t\tdrop\n\t}\n}\n", &l),
 			 0);
 	assert_int_equal(l.nchains, 1);
 	assert_int_equal(l.chains[0].nrules, 0);
-	pc_nft_listing_free(&l);
-	assert_int_equal(pc_nft_listing_parse("", &l), 0);
+	pc_nft_rules_free(&l);
+	assert_int_equal(pc_nft_rules_parse("", &l), 0);
 	assert_int_equal(l.nchains, 0);
-	pc_nft_listing_free(&l);
+	pc_nft_rules_free(&l);
 
-	assert_int_equal(pc_nft_listing_parse("table inet m { # handle 1\n\tchain c { # handle 1\n"
-					      "\t\tmeta mark set 0x1 # handle 2\n\t}\n}\n",
-					      &l),
+	assert_int_equal(pc_nft_rules_parse("table inet m { # handle 1\n\tchain c { # handle 1\n"
+					    "\t\tmeta mark set 0x1 # handle 2\n\t}\n}\n",
+					    &l),
 			 0);
 	assert_true(l.sets_marks);
-	pc_nft_listing_free(&l);
+	pc_nft_rules_free(&l);
 }
 
 static void test_display(void **state)
@@ -232,7 +232,7 @@ static void test_copyable(void **state)
 			   "\t\ttcp dport 22 accept comment \"not xt match x\" # handle 2\n"
 			   "\t}\n"
 			   "}\n";
-	struct pc_nft_listing l;
+	struct pc_nft_rules l;
 	char *out;
 	int n;
 
@@ -243,9 +243,9 @@ static void test_copyable(void **state)
 	/* Only the comment said "xt match": that rule stays. */
 	assert_int_equal(n, 2);
 	/* The rules keep their places: the copy's third rule is the live third rule. */
-	assert_int_equal(pc_nft_listing_parse(in, &l), 0);
+	assert_int_equal(pc_nft_rules_parse(in, &l), 0);
 	assert_int_equal(pc_nft_chain_find(&l, "ip", "filter", "INPUT")->nrules, 3);
-	pc_nft_listing_free(&l);
+	pc_nft_rules_free(&l);
 	free(out);
 	out = pc_nft_copyable("table inet t { # handle 1\n}\n", &n);
 	assert_string_equal(out, "table inet t { # handle 1\n}\n");

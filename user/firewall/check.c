@@ -14,42 +14,17 @@
 #include <nftables/libnftables.h>
 
 #include "firewall/check.h"
+#include "firewall/nft.h"
 #include "log.h"
 #include "preflight/preflight.h"
 #include "spawn.h"
-
-char *pc_nft_list_ruleset(bool handles)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	char *text = NULL;
-	int err;
-
-	if (!nft) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	/* Handles are comments ("# handle 7") to nft -f: the listing still loads. */
-	if (handles)
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
-	if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
-		err = EPERM;
-	} else {
-		text = strdup(nft_ctx_get_output_buffer(nft) ?: "");
-		err = text ? 0 : ENOMEM;
-	}
-	nft_ctx_free(nft);
-	errno = err;
-	return text;
-}
 
 int pc_fwcheck_init(struct pc_fwcheck *c, const char *iface)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : "eth0");
-	c->baseline = pc_nft_list_ruleset(false);
+	c->baseline = pc_nft_list(0);
 	return c->baseline ? 0 : -errno;
 }
 
@@ -112,7 +87,7 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* With handles (comments to nft -f): the rules are named by their live handles. */
-	ruleset = pc_nft_list_ruleset(true);
+	ruleset = pc_nft_list(PC_NFT_LIST_HANDLES);
 	if (!ruleset) {
 		json_object_object_add(doc, "error",
 				       json_object_new_string("cannot list the ruleset"));

@@ -39,8 +39,5 @@ int pc_fwcheck_fd(const struct pc_fwcheck *c);
 void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall_now, double mono_now);
 void pc_fwcheck_free(struct pc_fwcheck *c);
 
-/* The current nftables ruleset of this network namespace as `nft list ruleset` prints
- * it (with handles: `nft -a list ruleset`), malloc'd, or NULL with errno set. */
-char *pc_nft_list_ruleset(bool handles);
 
 #endif

@@ -19,7 +19,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "firewall/check.h"
+#include "firewall/nft.h"
 #include "firewall/replayer.h"
 #include "linebuf.h"
 #include "log.h"
@@ -141,38 +141,9 @@ static void replayer_main(int fd, const char ifnames[][IF_NAMESIZE], int n)
 
 /* ---- the lister: in the daemon's namespace ---- */
 
-/* The ruleset generation now (NFT_MSG_GETGEN), or 0 when it cannot be read. */
-static uint32_t generation_now(struct mnl_socket *nl)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *g;
-	struct nlattr *a;
-	uint32_t gen = 0;
-	ssize_t n;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = time(NULL);
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return 0;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n <= 0)
-		return 0;
-	nlh = (struct nlmsghdr *)buf;
-	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWGEN)
-		return 0;
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) == NFTA_GEN_ID)
-		gen = ntohl(mnl_attr_get_u32(a));
-	return gen;
-}
-
 /* Send the replayer the live ruleset as of one generation (read twice around the listing:
  * a commit in between makes us list again). */
-static void send_listing(int sfd, struct mnl_socket *q)
+static void send_listing(int sfd)
 {
 	struct json_object *o;
 	uint32_t g1 = 0, g2 = 1;
@@ -181,9 +152,11 @@ static void send_listing(int sfd, struct mnl_socket *q)
 
 	for (tries = 0; tries < 3 && g1 != g2; tries++) {
 		free(text);
-		g1 = generation_now(q);
-		text = pc_nft_list_ruleset(true);
-		g2 = generation_now(q);
+		if (pc_nft_genid(&g1))
+			g1 = 0;
+		text = pc_nft_list(PC_NFT_LIST_HANDLES);
+		if (pc_nft_genid(&g2))
+			g2 = 0;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "op", json_object_new_string("load"));
@@ -207,7 +180,7 @@ static bool heard_commit(struct mnl_socket *ev)
 
 static void lister_main(int dfd, const char ifnames[][IF_NAMESIZE], int n)
 {
-	struct mnl_socket *ev = NULL, *q = NULL;
+	struct mnl_socket *ev = NULL;
 	struct pc_linebuf fromd = {0}, froms = {0};
 	int sp[2];
 	pid_t pid;
@@ -227,14 +200,12 @@ static void lister_main(int dfd, const char ifnames[][IF_NAMESIZE], int n)
 	if (pid < 0)
 		_exit(1);
 	ev = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	q = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!ev || !q || mnl_socket_bind(ev, 1 << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_bind(q, 0, MNL_SOCKET_AUTOPID))
+	if (!ev || mnl_socket_bind(ev, 1 << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID))
 		_exit(1);
 	fcntl(dfd, F_SETFL, O_NONBLOCK);
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	heard_commit(ev);
-	send_listing(sp[0], q);
+	send_listing(sp[0]);
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{.fd = dfd, .events = POLLIN},
@@ -252,7 +223,7 @@ static void lister_main(int dfd, const char ifnames[][IF_NAMESIZE], int n)
 			_exit(0); /* the daemon is gone */
 		dirty |= heard_commit(ev);
 		if (dirty)
-			send_listing(sp[0], q);
+			send_listing(sp[0]);
 		while ((line = pc_linebuf_next(&fromd))) {
 			if (write_all(sp[0], line, strlen(line)) || write_all(sp[0], "\n", 1))
 				_exit(1);

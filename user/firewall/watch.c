@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -26,8 +27,17 @@ void pc_fw_history_add(struct pc_fw_history *h, const struct pc_fw_change *c)
 {
 	h->ring[h->n % PC_FW_HISTORY] = *c;
 	h->n++;
-	if (c->source < PC_FW_SOURCE_MAX)
+	if (c->source < PC_FW_SOURCE_MAX) {
 		h->count[c->source]++;
+		h->vetted[c->source] += c->vetted;
+	}
+}
+
+struct pc_fw_change *pc_fw_history_at(struct pc_fw_history *h, unsigned int i)
+{
+	if (i >= h->n || h->n - i > PC_FW_HISTORY)
+		return NULL;
+	return &h->ring[i % PC_FW_HISTORY];
 }
 
 const struct pc_fw_change *pc_fw_history_last(const struct pc_fw_history *h)
@@ -56,6 +66,10 @@ void pc_fw_ref(const struct pc_fw_change *c, double event_time, struct pc_firewa
 	ref->seconds_before = event_time - c->time;
 	ref->source = pc_fw_source_name(c->source);
 	ref->what = c->what[0] ? c->what : NULL;
+	ref->generation = c->generation;
+	ref->by = &c->by;
+	ref->vetted = c->vetted;
+	ref->summary = c->resolved && c->summary[0] ? c->summary : NULL;
 }
 
 /* Add "table inet filter chain input: rule added" to the pending commit, once per object. */
@@ -168,16 +182,14 @@ static void on_gen(struct pc_fwwatch *w, const struct nlmsghdr *nlh, double now)
 	c->generation = tb[NFTA_GEN_ID] ? ntohl(mnl_attr_get_u32(tb[NFTA_GEN_ID])) : 0;
 	c->pid = tb[NFTA_GEN_PROC_PID] ? ntohl(mnl_attr_get_u32(tb[NFTA_GEN_PROC_PID])) : 0;
 	snprintf(c->proc, sizeof(c->proc), "%s",
-		 tb[NFTA_GEN_PROC_NAME] ? mnl_attr_get_str(tb[NFTA_GEN_PROC_NAME]) : "");
-	{
-		char by[64] = "";
-
-		if (c->proc[0] || c->pid)
-			snprintf(by, sizeof(by), ", by %s pid %u", c->proc[0] ? c->proc : "?",
-				 c->pid);
-		pc_warn("firewall: nftables ruleset changed (generation %u%s): %s", c->generation,
-			by, c->what[0] ? c->what : "no detail");
-	}
+		 tb[NFTA_GEN_PROC_NAME] &&
+				 mnl_attr_validate(tb[NFTA_GEN_PROC_NAME], MNL_TYPE_NUL_STRING) == 0
+			 ? mnl_attr_get_str(tb[NFTA_GEN_PROC_NAME])
+			 : "");
+	/* At once, before the next message: nft exits right after its commit. */
+	pc_who_read(&c->by, c->pid, c->proc, "/proc", "/etc/passwd");
+	/* The daemon commits only through apply and rollback: its own commits are vetted. */
+	c->vetted = c->pid && c->pid == (uint32_t)getpid();
 	pc_fw_history_add(&w->hist, c);
 	memset(c, 0, sizeof(*c));
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "alerts.h"
+#include "firewall/diff.h"
+#include "firewall/who.h"
 
 #define PC_FW_HISTORY	       32
 #define PC_FW_WHAT_LEN	       256
@@ -24,6 +26,12 @@ struct pc_fw_change {
 	uint32_t pid;	     /* the committing process, when the kernel says */
 	char proc[32];
 	char what[PC_FW_WHAT_LEN]; /* "table inet filter: chain input: rule added", ... */
+	struct pc_fw_who by;	   /* read from /proc when the commit was heard */
+	bool vetted;		   /* committed by this daemon (apply, rollback) */
+	/* What changed, filled in when the ruleset has been listed (a few ms later). */
+	bool resolved;
+	char summary[PC_FW_SUMMARY_LEN];
+	unsigned long added_total, removed_total;
 };
 
 /* The memory of changes (pure: unit-tested). */
@@ -31,11 +39,14 @@ struct pc_fw_history {
 	struct pc_fw_change ring[PC_FW_HISTORY];
 	unsigned int n; /* changes ever recorded */
 	uint64_t count[PC_FW_SOURCE_MAX];
+	uint64_t vetted[PC_FW_SOURCE_MAX]; /* of count, those this daemon committed */
 };
 
 void pc_fw_history_add(struct pc_fw_history *h, const struct pc_fw_change *c);
 /* The latest change recorded, or NULL when there is none. */
 const struct pc_fw_change *pc_fw_history_last(const struct pc_fw_history *h);
+/* The i-th change ever recorded (0-based), or NULL once the ring has dropped it. */
+struct pc_fw_change *pc_fw_history_at(struct pc_fw_history *h, unsigned int i);
 /* The latest change at or before `t` and at most window_s before it, or NULL. */
 const struct pc_fw_change *pc_fw_history_before(const struct pc_fw_history *h, double t,
 						double window_s);

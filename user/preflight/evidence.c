@@ -215,20 +215,20 @@ static bool next_line(const char **p, char *line, size_t size)
 int pc_nft_rule_text(const char *listing, struct pc_rule_ref *rule)
 {
 	const struct pc_nft_chain *c;
-	struct pc_nft_listing l;
+	struct pc_nft_rules l;
 	int pos, ret = -ENOENT;
 
 	if (!rule->has_handle)
 		return rule->text[0] ? 0 : -ENOENT;
-	if (pc_nft_listing_parse(listing, &l))
+	if (pc_nft_rules_parse(listing, &l))
 		return -ENOMEM;
 	c = pc_nft_chain_find(&l, rule->family, rule->table, rule->chain);
 	pos = pc_nft_rule_pos(c, rule->handle);
 	if (pos >= 0) {
-		pc_nft_rule_display(c->rules[pos].text, rule->text, sizeof(rule->text));
+		pc_nft_rule_display(c->rules[pos]->text, rule->text, sizeof(rule->text));
 		ret = 0;
 	}
-	pc_nft_listing_free(&l);
+	pc_nft_rules_free(&l);
 	return ret;
 }
 

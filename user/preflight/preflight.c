@@ -583,16 +583,16 @@ static int probe_all(struct pf_phase *ph)
  * unknown when the copy does not line up (never another rule's handle). */
 static void live_rule(const char *live_text, const char *copy_text, struct pc_rule_ref *rule)
 {
-	struct pc_nft_listing live, copy;
+	struct pc_nft_rules live, copy;
 
-	if (pc_nft_listing_parse(live_text, &live))
+	if (pc_nft_rules_parse(live_text, &live))
 		return;
-	if (!pc_nft_listing_parse(copy_text, &copy)) {
+	if (!pc_nft_rules_parse(copy_text, &copy)) {
 		if (pc_replay_live_rule(&live, &copy, rule))
 			rule->known = false;
-		pc_nft_listing_free(&copy);
+		pc_nft_rules_free(&copy);
 	}
-	pc_nft_listing_free(&live);
+	pc_nft_rules_free(&live);
 }
 
 static void rule_texts(struct pf_phase *ph)

@@ -48,8 +48,8 @@ struct pc_replay {
 	bool full; /* no room for another address: start afresh */
 	char load_error[512];
 	uint32_t generation;
-	struct pc_nft_listing live; /* the listing loaded, with the live handles */
-	struct pc_nft_listing copy; /* the copy as the sandbox lists it, its own handles */
+	struct pc_nft_rules live; /* the listing loaded, with the live handles */
+	struct pc_nft_rules copy; /* the copy as the sandbox lists it, its own handles */
 };
 
 /* A replayed connection while it runs. */
@@ -243,8 +243,8 @@ int pc_replay_load(struct pc_replay *rp, const char *listing, uint32_t generatio
 
 	rp->loaded = false;
 	rp->generation = generation;
-	pc_nft_listing_free(&rp->live);
-	pc_nft_listing_free(&rp->copy);
+	pc_nft_rules_free(&rp->live);
+	pc_nft_rules_free(&rp->copy);
 	/* Interfaces the rules name by iif/oif or hook to must exist for the listing to load. */
 	n = pc_nft_ifnames(listing, names, PC_REPLAY_MAX_IFACES);
 	for (i = 0; i < n; i++)
@@ -270,9 +270,9 @@ int pc_replay_load(struct pc_replay *rp, const char *listing, uint32_t generatio
 	ret = nft_run(rp, "list ruleset", true, &copy, err, errlen);
 	if (ret || !copy)
 		goto out;
-	ret = pc_nft_listing_parse(listing, &rp->live);
+	ret = pc_nft_rules_parse(listing, &rp->live);
 	if (!ret)
-		ret = pc_nft_listing_parse(copy, &rp->copy);
+		ret = pc_nft_rules_parse(copy, &rp->copy);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -881,8 +881,8 @@ void pc_replay_close(struct pc_replay *rp)
 		mnl_socket_close(rp->trace);
 	if (rp->nft)
 		nft_ctx_free(rp->nft);
-	pc_nft_listing_free(&rp->live);
-	pc_nft_listing_free(&rp->copy);
+	pc_nft_rules_free(&rp->live);
+	pc_nft_rules_free(&rp->copy);
 	pc_sandbox_destroy(&rp->sb);
 	free(rp);
 }

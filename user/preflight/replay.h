@@ -119,20 +119,20 @@ struct pc_replay_ev {
  * the copy's handles) that reads state outside it? Every rule of a chain it went through
  * counts up to where it left the chain (all of them when it reached the end). Returns
  * what is read, with the chain, in why, and true; false when the path is clean. */
-bool pc_replay_path_outside(const struct pc_nft_listing *copy, const struct pc_replay_ev *ev, int n,
+bool pc_replay_path_outside(const struct pc_nft_rules *copy, const struct pc_replay_ev *ev, int n,
 			    char *why, size_t len);
 
 /* An established connection's packet whose opening (from the same end) the copy drops:
  * the opening met the same rules on the same addresses, ports and interfaces, so the
  * packet meets them too, unless a rule on the path looks at the connection's state or TCP
  * flags. True (why filled) when one does. */
-bool pc_replay_path_conn_state(const struct pc_nft_listing *copy, const struct pc_replay_ev *ev,
+bool pc_replay_path_conn_state(const struct pc_nft_rules *copy, const struct pc_replay_ev *ev,
 			       int n, char *why, size_t len);
 
 /* The live rule at the position of the copy's rule (same family, table, chain; the
  * copy was loaded from the live listing, so the n-th rule is the n-th rule). 0, or
  * -ENOENT when the chains do not line up. rule->text gets the live rule's display text. */
-int pc_replay_live_rule(const struct pc_nft_listing *live, const struct pc_nft_listing *copy,
+int pc_replay_live_rule(const struct pc_nft_rules *live, const struct pc_nft_rules *copy,
 			struct pc_rule_ref *rule);
 
 /* The line saying why no rule is named, for an outcome. */

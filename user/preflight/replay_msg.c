@@ -104,7 +104,7 @@ static int chain_reach(const struct pc_nft_chain *c, const struct pc_replay_ev *
 }
 
 /* The first rule the path evaluated that reads what `reads` finds: its chain, and what. */
-static const struct pc_nft_chain *path_reads(const struct pc_nft_listing *copy,
+static const struct pc_nft_chain *path_reads(const struct pc_nft_rules *copy,
 					     const struct pc_replay_ev *ev, int n, bool outside,
 					     const char **what)
 {
@@ -117,7 +117,7 @@ static const struct pc_nft_chain *path_reads(const struct pc_nft_listing *copy,
 		if (reach == -2)
 			continue; /* not met */
 		for (r = 0; r < ch->nrules && (reach < 0 || r <= reach); r++) {
-			const char *t = ch->rules[r].text;
+			const char *t = ch->rules[r]->text;
 
 			*what = outside ? pc_nft_outside_state(t, copy->sets_marks)
 					: pc_nft_conn_state(t);
@@ -128,7 +128,7 @@ static const struct pc_nft_chain *path_reads(const struct pc_nft_listing *copy,
 	return NULL;
 }
 
-bool pc_replay_path_outside(const struct pc_nft_listing *copy, const struct pc_replay_ev *ev, int n,
+bool pc_replay_path_outside(const struct pc_nft_rules *copy, const struct pc_replay_ev *ev, int n,
 			    char *why, size_t len)
 {
 	const char *what;
@@ -142,7 +142,7 @@ bool pc_replay_path_outside(const struct pc_nft_listing *copy, const struct pc_r
 	return ch;
 }
 
-bool pc_replay_path_conn_state(const struct pc_nft_listing *copy, const struct pc_replay_ev *ev,
+bool pc_replay_path_conn_state(const struct pc_nft_rules *copy, const struct pc_replay_ev *ev,
 			       int n, char *why, size_t len)
 {
 	const char *what;
@@ -157,7 +157,7 @@ bool pc_replay_path_conn_state(const struct pc_nft_listing *copy, const struct p
 	return ch;
 }
 
-int pc_replay_live_rule(const struct pc_nft_listing *live, const struct pc_nft_listing *copy,
+int pc_replay_live_rule(const struct pc_nft_rules *live, const struct pc_nft_rules *copy,
 			struct pc_rule_ref *rule)
 {
 	const struct pc_nft_chain *lc =
@@ -175,8 +175,8 @@ int pc_replay_live_rule(const struct pc_nft_listing *live, const struct pc_nft_l
 	pos = pc_nft_rule_pos(cc, rule->handle);
 	if (pos < 0)
 		return -ENOENT;
-	rule->handle = lc->rules[pos].handle;
-	pc_nft_rule_display(lc->rules[pos].text, rule->text, sizeof(rule->text));
+	rule->handle = lc->rules[pos]->handle;
+	pc_nft_rule_display(lc->rules[pos]->text, rule->text, sizeof(rule->text));
 	return 0;
 }
 

@@ -8,25 +8,6 @@
 
 #include "preflight/ruleset.h"
 
-/* Copy a name token (possibly "quoted") from s into out; returns the rest of s. */
-static char *take_name(char *s, char *out, size_t len)
-{
-	size_t i = 0;
-	bool q;
-
-	while (*s == ' ')
-		s++;
-	q = *s == '"';
-	if (q)
-		s++;
-	while (*s && (q ? *s != '"' : (*s != ' ' && *s != '\t')) && i + 1 < len)
-		out[i++] = *s++;
-	out[i] = '\0';
-	if (q && *s == '"')
-		s++;
-	return s;
-}
-
 static size_t leading_tabs(const char *s)
 {
 	size_t n = 0;
@@ -36,30 +17,15 @@ static size_t leading_tabs(const char *s)
 	return n;
 }
 
-static int add_chain(struct pc_nft_listing *l, const char *fam, const char *table, const char *name)
+/* A name as nft prints it, quotes off (they are there only when the name needs them). */
+static void unquote(char *dst, size_t len, const char *name)
 {
-	struct pc_nft_chain *c = realloc(l->chains, (l->nchains + 1) * sizeof(*c));
+	size_t n;
 
-	if (!c)
-		return -ENOMEM;
-	l->chains = c;
-	c = &l->chains[l->nchains++];
-	memset(c, 0, sizeof(*c));
-	snprintf(c->family, sizeof(c->family), "%s", fam);
-	snprintf(c->table, sizeof(c->table), "%s", table);
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	return 0;
-}
-
-static int add_rule(struct pc_nft_chain *c, uint64_t handle, const char *text)
-{
-	struct pc_nft_rule *r = realloc(c->rules, (c->nrules + 1) * sizeof(*r));
-
-	if (!r)
-		return -ENOMEM;
-	c->rules = r;
-	c->rules[c->nrules++] = (struct pc_nft_rule){.handle = handle, .text = text};
-	return 0;
+	snprintf(dst, len, "%s", name[0] == '"' ? name + 1 : name);
+	n = strlen(dst);
+	if (n && dst[n - 1] == '"' && name[0] == '"')
+		dst[n - 1] = '\0';
 }
 
 /* Does the rule write a mark ("meta mark set ...", "ct mark set ...", "mark set ...")? */
@@ -73,79 +39,65 @@ static bool writes_mark(const char *rule)
 	return false;
 }
 
-int pc_nft_listing_parse(const char *text, struct pc_nft_listing *l)
+int pc_nft_rules_parse(const char *text, struct pc_nft_rules *r)
 {
-	char fam[16] = "", table[64] = "", *line, *next;
-	struct pc_nft_chain *chain = NULL;
+	int i, c;
 
-	memset(l, 0, sizeof(*l));
-	l->buf = strdup(text ? text : "");
-	if (!l->buf)
+	memset(r, 0, sizeof(*r));
+	if (pc_nft_listing_parse(text ? text : "", &r->l))
 		return -ENOMEM;
-	for (line = l->buf; line; line = next) {
-		size_t tabs = leading_tabs(line);
-		char *h, *s;
+	for (i = 0; i < r->l.n; i++)
+		r->nchains += r->l.o[i].kind == PC_NFT_CHAIN;
+	r->chains = calloc(r->nchains ? r->nchains : 1, sizeof(*r->chains));
+	if (!r->chains)
+		goto oom;
+	for (c = 0, i = 0; i < r->l.n; i++) {
+		const struct pc_nft_obj *o = &r->l.o[i];
+		struct pc_nft_chain *ch;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (tabs == 0) {
-			chain = NULL;
-			if (!strncmp(line, "table ", 6))
-				take_name(take_name(line + 6, fam, sizeof(fam)), table,
-					  sizeof(table));
-			continue;
-		}
-		if (tabs == 1) {
-			char name[64];
-
-			chain = NULL;
-			if (strncmp(line + 1, "chain ", 6))
-				continue; /* sets, maps, flowtables: their lines are not rules */
-			take_name(line + 7, name, sizeof(name));
-			if (add_chain(l, fam, table, name))
+		if (o->kind == PC_NFT_CHAIN) {
+			ch = &r->chains[c++];
+			snprintf(ch->family, sizeof(ch->family), "%s", o->family);
+			unquote(ch->table, sizeof(ch->table), r->l.o[o->table].name);
+			unquote(ch->name, sizeof(ch->name), o->name);
+			ch->rules = calloc(o->nrules ? o->nrules : 1, sizeof(*ch->rules));
+			if (!ch->rules)
 				goto oom;
-			chain = &l->chains[l->nchains - 1];
 			continue;
 		}
-		if (tabs != 2 || !chain)
+		/* Rules follow their chain in the listing: the last chain is theirs. */
+		if (o->kind != PC_NFT_RULE || !c || !o->has_handle)
 			continue;
-		/* The last one: a comment "..." may hold the same words. */
-		for (h = NULL, s = line; (s = strstr(s, " # handle ")); s++)
-			h = s;
-		if (!h)
-			continue; /* the chain's type/policy line, its comment */
-		*h = '\0';
-		if (add_rule(chain, strtoull(h + 10, NULL, 10), line + 2))
-			goto oom;
-		l->sets_marks |= writes_mark(line + 2);
+		ch = &r->chains[c - 1];
+		ch->rules[ch->nrules++] = o;
+		r->sets_marks |= writes_mark(o->text);
 	}
 	return 0;
 oom:
-	pc_nft_listing_free(l);
+	pc_nft_rules_free(r);
 	return -ENOMEM;
 }
 
-void pc_nft_listing_free(struct pc_nft_listing *l)
+void pc_nft_rules_free(struct pc_nft_rules *r)
 {
 	int i;
 
-	for (i = 0; i < l->nchains; i++)
-		free(l->chains[i].rules);
-	free(l->chains);
-	free(l->buf);
-	memset(l, 0, sizeof(*l));
+	for (i = 0; r->chains && i < r->nchains; i++)
+		free(r->chains[i].rules);
+	free(r->chains);
+	pc_nft_listing_free(&r->l);
+	memset(r, 0, sizeof(*r));
 }
 
-const struct pc_nft_chain *pc_nft_chain_find(const struct pc_nft_listing *l, const char *family,
+const struct pc_nft_chain *pc_nft_chain_find(const struct pc_nft_rules *r, const char *family,
 					     const char *table, const char *chain)
 {
 	int i;
 
-	for (i = 0; i < l->nchains; i++)
-		if (!strcmp(l->chains[i].family, family) && !strcmp(l->chains[i].table, table) &&
-		    !strcmp(l->chains[i].name, chain))
-			return &l->chains[i];
+	for (i = 0; i < r->nchains; i++)
+		if (!strcmp(r->chains[i].family, family) && !strcmp(r->chains[i].table, table) &&
+		    !strcmp(r->chains[i].name, chain))
+			return &r->chains[i];
 	return NULL;
 }
 
@@ -154,7 +106,7 @@ int pc_nft_rule_pos(const struct pc_nft_chain *c, uint64_t handle)
 	int i;
 
 	for (i = 0; c && i < c->nrules; i++)
-		if (c->rules[i].handle == handle)
+		if (c->rules[i]->handle == handle)
 			return i;
 	return -1;
 }

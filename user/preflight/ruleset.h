@@ -8,33 +8,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firewall/listing.h"
+
 /* Pure: no I/O; unit-tested in tests/unit/test_ruleset.c. */
 
-struct pc_nft_rule {
-	uint64_t handle;
-	const char *text; /* the rule as listed, without its " # handle N" */
-};
-
+/* The chains of a listing with their rules in evaluation order: an index over the parsed
+ * listing (user/firewall/listing.h) to find a rule by its chain and place, or handle. */
 struct pc_nft_chain {
 	char family[8];
 	char table[64];
 	char name[64];
-	struct pc_nft_rule *rules; /* in evaluation order */
+	const struct pc_nft_obj **rules; /* in evaluation order; ->handle, ->text */
 	int nrules;
 };
 
-struct pc_nft_listing {
-	char *buf; /* our copy of the text, cut into lines */
+struct pc_nft_rules {
+	struct pc_nft_listing l;
 	struct pc_nft_chain *chains;
 	int nchains;
 	bool sets_marks; /* some rule writes a packet or conntrack mark itself */
 };
 
-/* Read a listing (with handles). 0, or -ENOMEM. A listing without handles parses to
- * chains without rules. */
-int pc_nft_listing_parse(const char *text, struct pc_nft_listing *l);
-void pc_nft_listing_free(struct pc_nft_listing *l);
-const struct pc_nft_chain *pc_nft_chain_find(const struct pc_nft_listing *l, const char *family,
+/* Read a listing (with handles). 0, or -ENOMEM. */
+int pc_nft_rules_parse(const char *text, struct pc_nft_rules *r);
+void pc_nft_rules_free(struct pc_nft_rules *r);
+const struct pc_nft_chain *pc_nft_chain_find(const struct pc_nft_rules *r, const char *family,
 					     const char *table, const char *chain);
 /* Position of a rule in its chain, or -1. */
 int pc_nft_rule_pos(const struct pc_nft_chain *c, uint64_t handle);
