@@ -194,7 +194,9 @@ static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struc
 		if (!si->used || !(dropping || lately))
 			continue;
 		s = slot_of(lr, slot, si);
-		if (!s || (s->in_flight && now - s->asked < PC_LIVERULE_RETRY_S && !changed))
+		/* One question in flight per port: a burst of commits asks once; an answer made
+		 * stale by a later commit is asked again at the next interval. */
+		if (!s || (s->in_flight && now - s->asked < PC_LIVERULE_RETRY_S))
 			continue;
 		if (!changed && s->answered && pc_liverule_current(s->generation, generation) &&
 		    now - s->answered_at < PC_LIVERULE_REFRESH_S)
