@@ -171,15 +171,37 @@ static int send_request(struct pc_liverule *lr, int slot, struct pc_lr_slot *s,
 
 /* Ask for the slots whose packets netfilter dropped in the last interval; after a change
  * (`changed`), also for those asked about lately, whose answer the change made stale. */
-static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
-		uint32_t generation, double now, bool changed)
+/* Send one slot its question: its recent NETFILTER_DROP samples. */
+static void ask_slot(struct pc_liverule *lr, int slot, struct pc_lr_slot *s, double now,
+		     bool for_change)
 {
+	const struct pc_drops *d = lr->drops;
 	long nf = d && d->names ? pc_dropreason_value(d->names, "NETFILTER_DROP") : -1;
 	struct pc_drop_sample all[PC_DROP_SAMPLES], pick[PC_DROP_SAMPLES];
 	uint64_t since = now > PC_LIVERULE_SAMPLE_S ? (now - PC_LIVERULE_SAMPLE_S) * 1e9 : 0;
-	int slot, n;
+	int n;
 
-	if (lr->gave_up || !d || d->fd < 0 || nf < 0)
+	if (nf < 0)
+		return;
+	n = pc_drops_samples(lr->samples_fd, slot, all);
+	n = n > 0 ? pc_drops_samples_pick(all, n, (uint32_t)nf, since, pick) : 0;
+	if (!n || send_request(lr, slot, s, pick, n))
+		return; /* counted, not sampled yet; or the lister is stuck: the next interval */
+	s->in_flight = true;
+	s->asked = now;
+	s->asked_for_change = for_change;
+}
+
+/* Ask for the slots whose packets netfilter dropped in the last interval; after a change
+ * (`changed`), also for those asked about lately, whose answer the change made stale. */
+static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struct pc_drops *d,
+		uint32_t generation, double now, bool changed)
+{
+	int slot;
+
+	lr->drops = d;
+	lr->generation = generation;
+	if (lr->gave_up || !d || d->fd < 0)
 		return;
 	if (!lr->pid && now - lr->started >= LR_RESTART_AFTER && spawn(lr, now))
 		return;
@@ -194,22 +216,15 @@ static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struc
 		if (!si->used || !(dropping || lately))
 			continue;
 		s = slot_of(lr, slot, si);
-		/* One question in flight per port: a burst of commits asks once; an answer made
-		 * stale by a later commit is asked again at the next interval. */
+		/* One question in flight per port: a burst of commits asks once, and an answer
+		 * made stale by a commit while it was asked is asked again when it comes. */
 		if (!s || (s->in_flight && now - s->asked < PC_LIVERULE_RETRY_S))
 			continue;
 		if (!changed && s->answered && pc_liverule_current(s->generation, generation) &&
 		    now - s->answered_at < PC_LIVERULE_REFRESH_S)
 			continue;
-		n = pc_drops_samples(lr->samples_fd, slot, all);
-		n = n > 0 ? pc_drops_samples_pick(all, n, (uint32_t)nf, since, pick) : 0;
-		if (!n)
-			continue; /* counted, not sampled yet: the next interval */
-		if (send_request(lr, slot, s, pick, n))
-			continue;
-		s->in_flight = true;
-		s->asked = now;
-		s->asked_for_change = !dropping;
+		s->reasked = 0;
+		ask_slot(lr, slot, s, now, !dropping);
 	}
 }
 
@@ -303,6 +318,13 @@ static void on_result(struct pc_liverule *lr, const struct pc_portset *ps, struc
 	    ps->slots[slot].dir != s->port.dir)
 		return;
 	s->in_flight = false;
+	/* Already stale (a commit came while it was replayed): once more, at once. */
+	if (!pc_liverule_current(res.generation, lr->generation) && s->reasked < 2) {
+		s->reasked++; /* bounded: a generation that cannot be read looks stale forever */
+		ask_slot(lr, slot, s, now, s->asked_for_change);
+		if (s->in_flight)
+			return;
+	}
 	s->answered = true;
 	s->answered_at = now;
 	s->generation = res.generation;

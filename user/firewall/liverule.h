@@ -24,6 +24,7 @@ struct pc_lr_slot {
 	struct pc_slot_info port; /* the port it is for */
 	bool in_flight;
 	bool asked_for_change; /* only because the ruleset changed: old samples */
+	uint8_t reasked;       /* asked again at once, its answer being stale */
 	uint32_t asked_id;
 	double asked; /* CLOCK_MONOTONIC */
 	bool answered;
@@ -43,6 +44,8 @@ struct pc_liverule {
 	char ifnames[PC_MAX_IFACES][IF_NAMESIZE]; /* the daemon's interfaces */
 	int nifs;
 	int samples_fd;
+	const struct pc_drops *drops; /* the daemon's, as of the last interval */
+	uint32_t generation;	      /* the latest the daemon heard of */
 	uint32_t next_id;
 	double started; /* CLOCK_MONOTONIC, of the running children */
 	int failures;	/* starts that ended early */
