@@ -144,6 +144,7 @@ test-e2e: all $(E2E_BPF) $(E2E_BINS)
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/bench_xdp
 	$(Q)scripts/bench.sh
+	$(Q)scripts/bench-throughput.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

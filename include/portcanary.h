@@ -178,4 +178,42 @@ _Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
 #define PC_PROG_TC_EGRESS  "pc_tc_egress"
 #define PC_PROG_DROPS	   "pc_kfree_skb"
 
+/* ---- healthy clients (bpf/clients.bpf.c, user/clients.c) -------------------------------
+ * Sampled off the packet path, from the sock:inet_sock_set_state tracepoint, once per
+ * TCP connection that reaches ESTABLISHED: who the port's working clients are, so that a
+ * firewall change is tried from their real addresses (portcanary apply). */
+
+/* Key of the pc_clients map: a port and direction. IN: the local port of a passive open
+ * (this host serves it); OUT: the remote port of an active open (this host calls it). */
+struct pc_client_key {
+	__u16 port;
+	__u8 dir; /* enum pc_dir */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct pc_client_key) == 4, "pc_client_key size");
+
+/* One established connection: the client's and the server's address (IPv4 in the first
+ * 4 bytes), and when (bpf_ktime_get_ns). */
+struct pc_client_entry {
+	__u64 seen_ns;
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[7];
+	__u8 client[16];
+	__u8 server[16];
+};
+_Static_assert(sizeof(struct pc_client_entry) == 48, "pc_client_entry size");
+
+#define PC_CLIENTS_PER_KEY 4 /* per CPU: the last connections of a port */
+#define PC_CLIENT_KEYS	   4096
+
+/* Value of pc_clients (BPF_MAP_TYPE_LRU_PERCPU_HASH): a ring of the last connections. */
+struct pc_client_ring {
+	__u32 next; /* the slot written next (modulo PC_CLIENTS_PER_KEY) */
+	__u32 pad;
+	struct pc_client_entry e[PC_CLIENTS_PER_KEY];
+};
+_Static_assert(sizeof(struct pc_client_ring) == 8 + 4 * 48, "pc_client_ring size");
+
+#define PC_PROG_CLIENTS "pc_sock_state"
+
 #endif /* PORTCANARY_H */

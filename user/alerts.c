@@ -309,6 +309,8 @@ void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double now)
 		start_hook(al, a, NULL, json, now);
 	al->emitted++;
 	json_object_put(o);
+	if (al->observer)
+		al->observer(al->observer_ctx, a, NULL, now);
 }
 
 void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *b, double now)
@@ -339,6 +341,8 @@ void pc_alerts_emit_block(struct pc_alerts *al, const struct pc_fw_block_alert *
 		start_hook(al, &env, NULL, json, now);
 	al->emitted++;
 	json_object_put(o);
+	if (al->observer)
+		al->observer(al->observer_ctx, NULL, b, now);
 }
 
 void pc_alerts_emit_event(struct pc_alerts *al, int level, const char *line, struct json_object *o,

@@ -83,6 +83,10 @@ struct pc_alert_hook {
 	bool term_sent;
 };
 
+/* Sees every port and firewall_blocks_port event as it is emitted (one of a, b is set). */
+typedef void (*pc_alert_observer)(void *ctx, const struct pc_alert *a,
+				  const struct pc_fw_block_alert *b, double mono_now);
+
 struct pc_alerts {
 	FILE *events; /* --events: NULL, stdout or the file */
 	bool events_is_stdout;
@@ -91,6 +95,8 @@ struct pc_alerts {
 	uint64_t emitted;
 	uint64_t hooks_skipped;
 	uint64_t hooks_failed;
+	pc_alert_observer observer; /* change management: rollbacks on port events */
+	void *observer_ctx;
 };
 
 /* Open the sinks. Returns 0 or -errno after one clear line. */

@@ -15,8 +15,9 @@ static void run_usage(FILE *out)
 	fprintf(out,
 		"usage: portcanary run [-i IFACE]... [-p SPEC]... [-c FILE] [--interval SEC]\n"
 		"                      [--events FILE|-] [--exec CMD] [--listen ADDR:PORT]\n"
-		"                      [--xdp-mode auto|native|generic] [--ingress-hook xdp|tc]\n"
-		"                      [--state-dir DIR] [-v]\n\n"
+		"                      [--ingress-hook auto|xdp|tc] [--xdp-mode "
+		"auto|native|generic]\n"
+		"                      [--state-dir DIR] [--revert-blocking-changes] [-v]\n\n"
 		"Attach the canary to interfaces and watch ports until SIGINT/SIGTERM.\n\n"
 		"  -i, --interface IFACE   interface to watch (repeatable; default: the default "
 		"route's)\n"
@@ -30,15 +31,26 @@ static void run_usage(FILE *out)
 		"      --events FILE|-     write one JSON object per event line\n"
 		"      --exec CMD          run CMD on each event\n"
 		"      --listen ADDR:PORT  serve Prometheus /metrics\n"
-		"      --xdp-mode MODE     auto (native, then generic), native or generic (default "
-		"auto)\n"
-		"      --ingress-hook HOOK xdp (default) or tc: count ingress with a TC program, "
-		"for\n"
-		"                          interfaces whose XDP hook holds a program that cannot "
-		"be shared\n"
+		"      --ingress-hook HOOK auto (default): per interface, native XDP on a NIC "
+		"that\n"
+		"                          keeps its offloads with XDP, TC ingress on veth, "
+		"virtio-net,\n"
+		"                          software devices and NICs with LRO/rx-gro-hw on (the "
+		"log\n"
+		"                          and status say which and why); xdp: XDP everywhere "
+		"(native,\n"
+		"                          then generic); tc: TC ingress everywhere (beside an "
+		"XDP\n"
+		"                          program that cannot be shared)\n"
+		"      --xdp-mode MODE     native or generic: XDP everywhere, in that mode only;\n"
+		"                          auto (default): as --ingress-hook says\n"
 		"      --state-dir DIR     pinned maps and control socket (default %s)\n"
 		"      --firewall-window SEC  an alert names a firewall change made up to SEC\n"
 		"                          before it (default 300)\n"
+		"      --revert-blocking-changes  roll back at once an unvetted firewall change\n"
+		"                          (not made through `portcanary apply`) that blocks a\n"
+		"                          monitored port; a change that comes back after a\n"
+		"                          revert is left in place and alerted\n"
 		"  -v, --verbose           more logging (twice: libbpf debug)\n\n"
 		"examples:\n"
 		"  portcanary run                                  # default route's interface, "
@@ -46,6 +58,8 @@ static void run_usage(FILE *out)
 		"  portcanary run -i eth0 -p tcp/443 -p 8000-8010  # two inbound services\n"
 		"  portcanary run -i eth0 -p tcp/5432:out          # a database this host calls\n"
 		"  portcanary run -i eth0 --ingress-hook tc -p 443 # beside a legacy XDP program\n"
+		"  portcanary run -i eth0 -i veth0 -p 443          # XDP on eth0 if free, TC on "
+		"veth0\n"
 		"  portcanary run -c /etc/portcanary/portcanary.conf --events -\n",
 		PC_DEFAULT_CONFIG, PC_DEFAULT_STATE_DIR);
 }
@@ -59,6 +73,7 @@ enum {
 	OPT_INGRESS,
 	OPT_STATE_DIR,
 	OPT_FW_WINDOW,
+	OPT_REVERT,
 };
 
 static const struct option run_options[] = {
@@ -73,6 +88,7 @@ static const struct option run_options[] = {
 	{"ingress-hook", required_argument, NULL, OPT_INGRESS},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	{"firewall-window", required_argument, NULL, OPT_FW_WINDOW},
+	{"revert-blocking-changes", no_argument, NULL, OPT_REVERT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{},
@@ -138,7 +154,7 @@ int pc_cmd_run(int argc, char **argv)
 			break;
 		case OPT_INGRESS:
 			if (pc_opt_ingress(optarg, &cli.ingress)) {
-				pc_err("bad --ingress-hook '%s': use xdp or tc", optarg);
+				pc_err("bad --ingress-hook '%s': use auto, xdp or tc", optarg);
 				return PC_EXIT_USAGE;
 			}
 			cli.cli_set |= PC_OPT_INGRESS;
@@ -159,6 +175,10 @@ int pc_cmd_run(int argc, char **argv)
 				return PC_EXIT_USAGE;
 			}
 			cli.cli_set |= PC_OPT_FW_WINDOW;
+			break;
+		case OPT_REVERT:
+			cli.revert_blocking = true;
+			cli.cli_set |= PC_OPT_REVERT;
 			break;
 		case 'v':
 			cli.verbose++;

@@ -29,16 +29,7 @@ static int fetch(const char *dir, struct json_object **doc)
 	char *text = pc_control_request(dir, "status");
 
 	if (!text) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			pc_err("no portcanary daemon is running with state dir %s "
-			       "(start one with `portcanary run`, or pass its --state-dir)",
-			       dir);
-		else if (errno == EACCES)
-			pc_err("permission denied on %s/%s: the control socket is root's only "
-			       "(sudo)",
-			       dir, PC_CONTROL_SOCK);
-		else
-			pc_err("cannot talk to the daemon in %s: %s", dir, strerror(errno));
+		pc_control_explain(dir, errno);
 		return PC_EXIT_USAGE;
 	}
 	*doc = json_tokener_parse(text);

@@ -33,7 +33,9 @@ int pc_opt_xdp_mode(const char *s, enum pc_xdp_req *out)
 
 int pc_opt_ingress(const char *s, enum pc_ingress_hook *out)
 {
-	if (!strcmp(s, "xdp"))
+	if (!strcmp(s, "auto"))
+		*out = PC_INGRESS_AUTO;
+	else if (!strcmp(s, "xdp"))
 		*out = PC_INGRESS_XDP;
 	else if (!strcmp(s, "tc"))
 		*out = PC_INGRESS_TC;
@@ -190,7 +192,7 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 	}
 	if (!strcmp(key, "ingress_hook")) {
 		if (pc_opt_ingress(v, &o->ingress)) {
-			snprintf(c->err, c->errlen, "ingress_hook '%s': use xdp or tc", v);
+			snprintf(c->err, c->errlen, "ingress_hook '%s': use auto, xdp or tc", v);
 			return -EINVAL;
 		}
 		return 0;
@@ -199,6 +201,18 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *v)
 		if (pc_parse_double(v, 0, PC_FW_WINDOW_MAX_S, &o->fw_window)) {
 			snprintf(c->err, c->errlen, "firewall_window '%s': seconds from 0 to 86400",
 				 v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "revert_blocking_changes")) {
+		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+			o->revert_blocking = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+			o->revert_blocking = false;
+		else {
+			snprintf(c->err, c->errlen,
+				 "revert_blocking_changes '%s': use true or false", v);
 			return -EINVAL;
 		}
 		return 0;
@@ -358,6 +372,8 @@ void pc_config_overlay(struct pc_run_opts *o, const struct pc_run_opts *cli, uns
 		o->verbose = cli->verbose;
 	if (mask & PC_OPT_FW_WINDOW)
 		o->fw_window = cli->fw_window;
+	if (mask & PC_OPT_REVERT)
+		o->revert_blocking = cli->revert_blocking;
 }
 
 int pc_config_resolve(const struct pc_run_opts *cli, struct pc_run_opts *out, char *err,
@@ -373,6 +389,13 @@ int pc_config_resolve(const struct pc_run_opts *cli, struct pc_run_opts *out, ch
 	if (r)
 		return r;
 	pc_config_overlay(out, cli, cli->cli_set);
+	if (pc_hook_options_conflict(out->ingress, out->xdp_mode)) {
+		snprintf(err, errlen,
+			 "ingress hook tc and XDP mode %s contradict each other: set one of "
+			 "--ingress-hook tc and --xdp-mode (or ingress_hook and xdp_mode)",
+			 out->xdp_mode == PC_XDP_NATIVE ? "native" : "generic");
+		return -EINVAL;
+	}
 	memcpy(out->config_path, cli->config_path, sizeof(out->config_path));
 	out->config_required = cli->config_required;
 	out->cli = cli;

@@ -20,6 +20,7 @@ enum {
 	PC_OPT_INGRESS = 1 << 8,
 	PC_OPT_VERBOSE = 1 << 9,
 	PC_OPT_FW_WINDOW = 1 << 10,
+	PC_OPT_REVERT = 1 << 11,
 };
 
 /* Limits shared by the command line and the file. */

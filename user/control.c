@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -60,17 +61,104 @@ int pc_control_accept(int lfd, char *req, size_t len)
 		return -errno;
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A byte at a time up to the newline: what follows it (an apply's ruleset) stays in
+	 * the socket for the request's own reader. A line is a few hundred bytes. */
 	while (got + 1 < len) {
-		n = recv(cfd, req + got, len - got - 1, 0);
-		if (n <= 0)
+		n = recv(cfd, req + got, 1, 0);
+		if (n <= 0 || req[got] == '\n')
 			break;
-		got += n;
-		if (memchr(req, '\n', got))
-			break;
+		got++;
 	}
 	req[got] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
 	return cfd;
+}
+
+int pc_control_peer(int cfd, uid_t *uid, pid_t *pid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return -errno;
+	*uid = cr.uid;
+	*pid = cr.pid;
+	return 0;
+}
+
+int pc_control_send_line(int cfd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+	struct pollfd p = {.fd = cfd, .events = POLLOUT};
+	ssize_t n;
+
+	/* A progress line to a client that may be gone or stuck: the daemon's work goes
+	 * on without it, so give up on it after a short wait. */
+	while (off <= len) {
+		const char *b = off < len ? line + off : "\n";
+		size_t want = off < len ? len - off : 1;
+
+		n = send(cfd, b, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && poll(&p, 1, 200) == 1)
+			continue;
+		return n < 0 ? -errno : -EPIPE;
+	}
+	return 0;
+}
+
+int pc_control_connect(const char *dir, double timeout_s)
+{
+	struct timeval tv = {.tv_sec = (time_t)timeout_s,
+			     .tv_usec = (long)((timeout_s - (time_t)timeout_s) * 1e6)};
+	struct sockaddr_un sa;
+	int fd, err;
+
+	err = sock_path(dir, &sa);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int pc_control_read_line(struct pc_line_reader *r, int fd, char **line)
+{
+	for (;;) {
+		char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+		ssize_t n;
+
+		if (nl) {
+			size_t k = nl - r->buf;
+
+			/* Hand out the line; the rest moves down at the next call. */
+			memmove(r->line, r->buf, k);
+			r->line[k] = '\0';
+			memmove(r->buf, nl + 1, r->len - k - 1);
+			r->len -= k + 1;
+			*line = r->line;
+			return 0;
+		}
+		if (r->len == sizeof(r->buf))
+			return -E2BIG;
+		n = recv(fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		r->len += n;
+	}
 }
 
 void pc_control_reply(int cfd, const char *text)
@@ -93,6 +181,19 @@ void pc_control_unlink(const char *dir)
 
 	if (!sock_path(dir, &sa))
 		unlink(sa.sun_path);
+}
+
+void pc_control_explain(const char *dir, int err)
+{
+	if (err == ENOENT || err == ECONNREFUSED)
+		pc_err("no portcanary daemon is running with state dir %s "
+		       "(start one with `portcanary run`, or pass its --state-dir)",
+		       dir);
+	else if (err == EACCES)
+		pc_err("permission denied on %s/%s: the control socket is root's only (sudo)", dir,
+		       PC_CONTROL_SOCK);
+	else
+		pc_err("cannot talk to the daemon in %s: %s", dir, strerror(err));
 }
 
 char *pc_control_request(const char *dir, const char *req)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "clients.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -23,6 +24,7 @@
 #include "firewall/changes.h"
 #include "firewall/check.h"
 #include "firewall/liverule.h"
+#include "firewall/manage.h"
 #include "firewall/watch.h"
 #include "health.h"
 #include "metrics.h"
@@ -56,6 +58,9 @@ struct pc_daemon {
 	 * check's blocks are not blamed on the later change. */
 	struct pc_fw_change fwcheck_next;
 	bool fwcheck_next_set;
+	struct pc_clients clients; /* recent working clients per port (connection sampler) */
+	struct pc_fw_manager fwm;  /* apply, history, rollback, reverts */
+	bool fwm_on;
 	struct pc_liverule liverule; /* the live rule that drops a port's clients */
 	bool liverule_on;
 	struct pc_exporter *exporter; /* --listen, or NULL */
@@ -133,20 +138,27 @@ static void sample(struct pc_daemon *d)
 	publish_metrics(d);
 }
 
-static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs)
+static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs,
+			char (*why)[PC_IFACE_WHY_LEN])
 {
 	int i;
 
 	for (i = 0; i < d->ld.n_ifaces; i++) {
 		const struct pc_iface *f = &d->ld.ifaces[i];
+		bool xdp = f->hook == PC_INGRESS_XDP;
 
+		pc_iface_why(f, why[i], PC_IFACE_WHY_LEN);
 		ifs[i] = (struct pc_iface_view){
 			.name = f->name,
 			.ifindex = f->ifindex,
-			.ingress = d->ld.ingress == PC_INGRESS_XDP ? "xdp" : "tc",
-			.xdp_mode = d->ld.ingress == PC_INGRESS_XDP ? pc_xdp_mode_name(f->xdp_mode)
-								    : NULL,
+			.ingress = pc_ingress_hook_name(f->hook),
+			.xdp_mode = xdp ? pc_xdp_mode_name(f->xdp_mode) : NULL,
 			.adopted = f->adopted,
+			.driver = f->facts.driver[0] ? f->facts.driver : NULL,
+			.kind = f->facts.kind[0] ? f->facts.kind : NULL,
+			.reason = pc_hook_reason_code(f->why),
+			.why = why[i],
+			.xdp_ahead = !xdp && f->facts.foreign_xdp[0] ? f->facts.foreign_xdp : NULL,
 		};
 	}
 }
@@ -159,6 +171,7 @@ static void publish_metrics(struct pc_daemon *d)
 	static struct pc_metrics_port ports[PC_MAX_SLOTS];
 	static struct pc_alert_drop drops[PC_MAX_SLOTS][16];
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_metrics_fw fw = {.source = "nftables"};
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
@@ -187,11 +200,22 @@ static void publish_metrics(struct pc_daemon *d)
 						    : 0;
 	}
 	struct pc_metrics_fw_last last;
+	struct pc_metrics_rollbacks rb;
+
+	if (d->fwm_on) {
+		rb = (struct pc_metrics_rollbacks){
+			.port_down = d->fwm.rollbacks[PC_RB_PORT_DOWN],
+			.firewall_blocks_port = d->fwm.rollbacks[PC_RB_BLOCKS_PORT],
+			.requested = d->fwm.rollbacks[PC_RB_REQUESTED],
+		};
+		in.rollbacks = &rb;
+	}
 
 	if (d->fw.fd >= 0 && d->fw.hist.n) {
 		const struct pc_fw_change *c = pc_fw_history_last(&d->fw.hist);
 
 		fw.changes = d->fw.hist.count[PC_FW_NFTABLES];
+		fw.vetted = d->fw.hist.vetted[PC_FW_NFTABLES];
 		fw.last_change = c->time;
 		last = (struct pc_metrics_fw_last){
 			.source = pc_fw_source_name(c->source),
@@ -204,13 +228,14 @@ static void publish_metrics(struct pc_daemon *d)
 		};
 		in.fw_last = &last;
 	}
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	pc_exporter_publish(d->exporter, pc_metrics_format(&in));
 }
 
 static char *status_text(struct pc_daemon *d)
 {
 	struct pc_iface_view ifs[PC_MAX_IFACES];
+	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_status_meta m = {
 		.interval = d->opts->interval,
 		.started = d->started,
@@ -230,9 +255,11 @@ static char *status_text(struct pc_daemon *d)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
 
-	iface_views(d, ifs);
+	iface_views(d, ifs, why);
 	if (d->fw.fd >= 0)
 		m.firewall_changes = pc_fw_recent_json(&d->fw.hist, PC_STATUS_FW_CHANGES);
+	if (d->fwm_on)
+		m.firewall_operation = pc_fwm_status_json(&d->fwm, mono_now());
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -241,11 +268,13 @@ static char *status_text(struct pc_daemon *d)
 
 static void handle_control(struct pc_daemon *d)
 {
-	char req[256];
+	char req[1024];
 	char *text;
 	int cfd;
 
 	while ((cfd = pc_control_accept(d->ctl_fd, req, sizeof(req))) >= 0) {
+		if (d->fwm_on && pc_fwm_request(&d->fwm, cfd, req, wall_now(), mono_now()))
+			continue;
 		if (!strcmp(req, "status")) {
 			/* The last interval's picture: sampling on demand would feed the
 			 * detector a partial interval. */
@@ -253,7 +282,12 @@ static void handle_control(struct pc_daemon *d)
 			pc_control_reply(cfd, text ? text : "{}");
 			free(text);
 		} else {
-			pc_control_reply(cfd, "{\"error\":\"unknown request\"}");
+			/* Also a line a streaming client (apply, rollback) reads as its end. */
+			pc_control_reply(cfd,
+					 "{\"step\":\"result\",\"outcome\":\"error\",\"exit\":2,"
+					 "\"error\":\"the daemon does not know this request "
+					 "(firewall change management needs nftables; or the "
+					 "versions differ)\"}\n");
 		}
 	}
 }
@@ -297,6 +331,8 @@ static void reload(struct pc_daemon *d)
 			       next.events_path);
 			return;
 		}
+		alerts.observer = d->alerts.observer;
+		alerts.observer_ctx = d->alerts.observer_ctx;
 		pc_alerts_close(&d->alerts);
 		d->alerts = alerts;
 	}
@@ -360,28 +396,37 @@ static void fw_heard(struct pc_daemon *d)
 		pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist), mono_now());
 }
 
-/* A change is known (who, what): check the new ruleset for blocked ports. */
-static void fw_resolved(void *ctx, struct pc_fw_change *c, const struct pc_fw_diff *diff,
-			const char *before, const char *after)
+/* Is a ruleset check pending or running? (An apply is kept only after its check.) */
+static bool fwcheck_busy(void *ctx)
 {
 	struct pc_daemon *d = ctx;
 
-	(void)diff;
-	(void)before;
-	(void)after;
+	return d->fwcheck_on && (d->fwcheck.pending || d->fwcheck.pid || d->fwcheck_next_set);
+}
+
+/* A change is known (who, what): recorded, and the new ruleset checked for blocked ports. */
+static struct json_object *fw_resolved(void *ctx, struct pc_fw_change *c,
+				       const struct pc_fw_diff *diff, const char *before,
+				       const char *after)
+{
+	struct pc_daemon *d = ctx;
+	struct json_object *extra =
+		d->fwm_on ? pc_fwm_changed(&d->fwm, c, diff, before, after) : NULL;
+
 	if (!d->fwcheck_on)
-		return;
+		return extra;
 	if (d->fwcheck.pid) {
 		d->fwcheck_next = *c;
 		d->fwcheck_next_set = true;
-		return;
+		return extra;
 	}
 	pc_fwcheck_changed(&d->fwcheck, c, mono_now());
+	return extra;
 }
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[7] = {
+	struct pollfd pfd[9] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
@@ -392,7 +437,7 @@ static int loop(struct pc_daemon *d)
 	};
 
 	for (;;) {
-		int timeout = -1;
+		int timeout = -1, nm;
 
 		/* A ruleset check waits for the change to settle, not for the next tick. */
 		if (d->fwcheck_on && d->fwcheck.pending && !d->fwcheck.pid) {
@@ -403,7 +448,14 @@ static int loop(struct pc_daemon *d)
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
 		pfd[5].fd = d->changes_on ? pc_fw_changes_fd(&d->changes) : -1;
 		pfd[6].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
-		if (poll(pfd, 7, timeout) < 0) {
+		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[7], 2) : 0;
+		if (d->fwm_on) {
+			int t = pc_fwm_timeout_ms(&d->fwm, mono_now());
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		if (poll(pfd, 7 + nm, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -449,6 +501,8 @@ static int loop(struct pc_daemon *d)
 			pc_liverule_read(&d->liverule, &d->ps, mono_now());
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
+		if (d->fwm_on)
+			pc_fwm_poll(&d->fwm, &pfd[7], nm, wall_now(), mono_now());
 	}
 }
 
@@ -529,9 +583,11 @@ int pc_daemon_run(struct pc_run_opts *opts)
 
 	if (pc_loader_open(&d->ld, &lopts))
 		goto out_free;
+	pc_clients_configure(&d->ld, lopts.netns_ino);
 	if (pc_loader_attach(&d->ld, names, n_ifaces))
 		goto out_close;
 	pc_loader_attach_drops(&d->ld);
+	pc_clients_attach(&d->clients, &d->ld);
 	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld),
 			      pc_loader_drops_fd(&d->ld));
 	if (!err)
@@ -557,6 +613,32 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	if (d->auto_ports)
 		pc_info("no -p given: watching every TCP port with a listener (%d now)",
 			d->ps.nused);
+	if (d->fw.fd >= 0) {
+		struct pc_fw_env env = {
+			.fw = &d->fw,
+			.alerts = &d->alerts,
+			.ps = &d->ps,
+			.clients = &d->clients,
+			.state_dir = opts->state_dir,
+			.iface = names[0],
+			.check_busy = fwcheck_busy,
+			.ctx = d,
+			.revert_blocking = &d->opts->revert_blocking,
+			.fw_window = &d->opts->fw_window,
+		};
+
+		/* Without a usable history, apply still works; rollback and revert do not. */
+		pc_fwm_init(&d->fwm, &env);
+		d->fwm_on = true;
+		d->alerts.observer = pc_fwm_alert;
+		d->alerts.observer_ctx = &d->fwm;
+		if (d->fwm_on && d->changes_on)
+			pc_fwm_check_offline(&d->fwm, &d->changes, wall_now(), mono_now());
+		pc_fwm_resume(&d->fwm, wall_now(), mono_now());
+		if (opts->revert_blocking)
+			pc_info("firewall: unvetted changes that block a monitored port are rolled "
+				"back (--revert-blocking-changes)");
+	}
 	/* Everything that needed more than CAP_BPF and CAP_NET_ADMIN is done. */
 	err = pc_privs_drop(pc_loader_exit_needs_admin(&d->ld));
 	{
@@ -590,6 +672,9 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	}
 	sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
+	if (d->fwm_on)
+		pc_fwm_stop(&d->fwm);
+	pc_clients_detach(&d->clients);
 	if (pc_loader_exit_needs_admin(&d->ld))
 		pc_privs_raise_for_exit();
 	pc_loader_detach(&d->ld);

@@ -29,6 +29,7 @@ struct pc_run_opts {
 	enum pc_xdp_req xdp_mode;
 	int verbose;
 	double fw_window;      /* seconds a firewall change is blamed for after it */
+	bool revert_blocking;  /* roll back unvetted changes that block a monitored port */
 	struct pc_det_cfg det; /* detector thresholds ([detector] in the config) */
 	/* Where the options came from, for SIGHUP: the file is read again and the
 	 * command line, which wins over it, applied on top. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* loader.c: the skeleton's lifecycle: pinned maps, XDP via libxdp (or TC ingress), TC egress, adoption. */
+/* loader.c: pinned maps, XDP (libxdp) or TC ingress per interface, TC egress, adoption. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 
 #include "portcanary.h"
 #include "portcanary.skel.h"
+#include "linkfacts.h"
 #include "loader.h"
 #include "log.h"
 
@@ -177,7 +178,9 @@ static int pin_maps(struct pc_loader *ld)
 int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	bool xdp = opts->ingress == PC_INGRESS_XDP;
+	/* XDP may be needed unless TC is asked for; TC ingress unless XDP is. */
+	bool xdp = opts->ingress != PC_INGRESS_TC;
+	bool tc_in = opts->ingress != PC_INGRESS_XDP && opts->xdp_mode == PC_XDP_AUTO;
 	int err;
 
 	memset(ld, 0, sizeof(*ld));
@@ -209,7 +212,7 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 	}
 	ld->skel->rodata->pc_cfg.netns_ino = opts->netns_ino;
 	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, xdp);
-	bpf_program__set_autoload(ld->skel->progs.pc_tc_ingress, !xdp);
+	bpf_program__set_autoload(ld->skel->progs.pc_tc_ingress, tc_in);
 	err = pin_maps(ld);
 	if (err) {
 		pc_err("cannot set pin paths under %s: %s", ld->pin_dir, strerror(-err));
@@ -350,44 +353,42 @@ static int xdp_inspect(const struct pc_loader *ld, int ifindex, unsigned int map
 	return 1;
 }
 
-static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned int map_id)
-{
-	int modes[2], n = 0, i, err = 0, cur_mode = 0;
-	char foreign[256], ebuf[128];
-	unsigned int ours = 0;
-	bool legacy = false;
+static void detach_old_ingress(struct pc_loader *ld, struct pc_iface *ifc);
 
-	if (xdp_inspect(ld, ifc->ifindex, map_id, &ours, &cur_mode, &legacy, foreign,
-			sizeof(foreign)) &&
-	    ours) {
-		ifc->ingress_attached = ifc->adopted = true;
-		ifc->xdp_mode = cur_mode;
-		ifc->xdp_prog_id = ours;
-		ifc->xdp_legacy = legacy;
-		ifc->xdp_fd = bpf_prog_get_fd_by_id(ours);
-		pc_info("%s: adopted our XDP program (id %u, %s mode) left by an earlier daemon",
-			ifc->name, ours, pc_xdp_mode_name(cur_mode));
-		return 0;
-	}
-	if (ld->xdp_req != PC_XDP_GENERIC)
-		modes[n++] = XDP_MODE_NATIVE;
-	if (ld->xdp_req != PC_XDP_NATIVE)
-		modes[n++] = XDP_MODE_SKB;
-	for (i = 0; i < n; i++) {
-		err = xdp_program__attach(ld->xdp, ifc->ifindex, modes[i], 0);
+/* Try the choice's XDP modes in order. Under auto, a driver that refuses native XDP gets TC
+ * ingress instead (generic XDP would cost it more than TC); an explicit request fails. */
+static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc,
+			  const struct pc_hook_choice *c)
+{
+	const char *foreign = ifc->facts.foreign_xdp;
+	char ebuf[128] = "";
+	int i, err = -EINVAL;
+
+	/* Ours in another mode: one hook holds one program (native and generic cannot both be
+	 * active), so this switch goes off before on. */
+	if (ifc->old_xdp_id)
+		detach_old_ingress(ld, ifc);
+	for (i = 0; i < c->n_modes; i++) {
+		err = xdp_program__attach(ld->xdp, ifc->ifindex, c->modes[i], 0);
 		if (!err)
 			break;
 		libxdp_strerror(err, ebuf, sizeof(ebuf));
-		if (foreign[0] && (err == -EBUSY || err == -EEXIST)) {
+		if (foreign[0] && (err == -EBUSY || err == -EEXIST) && !c->tc_if_refused) {
 			pc_err("%s: XDP program %s is attached %s and cannot be shared; portcanary "
 			       "will not replace it: use --ingress-hook tc to count ingress at TC",
 			       ifc->name, foreign,
-			       legacy ? "without libxdp's dispatcher"
-				      : "in a dispatcher that refused another program");
+			       ifc->facts.foreign_unshared
+				       ? "without libxdp's dispatcher"
+				       : "in a dispatcher that refused another program");
 			return err;
 		}
-		pc_info("%s: XDP %s mode failed: %s%s", ifc->name, pc_xdp_mode_name(modes[i]), ebuf,
-			i + 1 < n ? "; trying generic" : "");
+		pc_info("%s: XDP %s mode failed: %s%s", ifc->name, pc_xdp_mode_name(c->modes[i]),
+			ebuf, i + 1 < c->n_modes ? "; trying generic" : "");
+	}
+	if (err && c->tc_if_refused) {
+		ifc->hook = PC_INGRESS_TC;
+		ifc->why = foreign[0] ? PC_WHY_FOREIGN_XDP : PC_WHY_NATIVE_REFUSED;
+		return 0;
 	}
 	if (err) {
 		pc_err("%s: cannot attach the XDP program: %s%s", ifc->name, ebuf,
@@ -395,7 +396,7 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 		return err;
 	}
 	ifc->ingress_attached = true;
-	ifc->xdp_mode = modes[i];
+	ifc->xdp_mode = c->modes[i];
 	ifc->xdp_prog_id = xdp_program__id(ld->xdp);
 	ifc->xdp_fd = fcntl(xdp_program__fd(ld->xdp), F_DUPFD_CLOEXEC, 0);
 	{
@@ -405,7 +406,7 @@ static int xdp_attach_one(struct pc_loader *ld, struct pc_iface *ifc, unsigned i
 
 		xdp_inspect(ld, ifc->ifindex, 0, &id, &mode, &ifc->xdp_legacy, f, sizeof(f));
 	}
-	pc_info("%s: XDP attached in %s mode%s", ifc->name, pc_xdp_mode_name(modes[i]),
+	pc_info("%s: XDP attached in %s mode%s", ifc->name, pc_xdp_mode_name(c->modes[i]),
 		foreign[0] ? " beside other programs in libxdp's dispatcher" : "");
 	return 0;
 }
@@ -452,11 +453,24 @@ static int xdp_detach_one(struct pc_loader *ld, struct pc_iface *ifc)
 	return err;
 }
 
+/* Our TC filter (fixed handle and priority) at pt: 1 when it is our program `name` using our
+ * maps, 0 when the slot is free (or the interface has no clsact), -EEXIST when someone else's
+ * filter holds it (its name in pname). */
+static int tc_find(const struct pc_iface *ifc, enum bpf_tc_attach_point pt, const char *name,
+		   unsigned int map_id, char *pname, size_t plen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = pt);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO);
+
+	if (bpf_tc_query(&hook, &q))
+		return 0;
+	return prog_is_ours(q.prog_id, name, map_id, pname, plen) ? 1 : -EEXIST;
+}
+
 static int tc_attach_one(struct pc_loader *ld, struct pc_iface *ifc, enum bpf_tc_attach_point pt,
 			 struct bpf_program *prog, unsigned int map_id, bool *attached)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = pt);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO);
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = PC_TC_HANDLE, .priority = PC_TC_PRIO,
 		    .prog_fd = bpf_program__fd(prog));
 	const char *where = pt == BPF_TC_INGRESS ? "ingress" : "egress";
@@ -471,19 +485,20 @@ static int tc_attach_one(struct pc_loader *ld, struct pc_iface *ifc, enum bpf_tc
 		pc_err("%s: cannot create the clsact qdisc: %s", ifc->name, strerror(-err));
 		return err;
 	}
-	if (bpf_tc_query(&hook, &q) == 0) {
-		if (prog_is_ours(q.prog_id, bpf_program__name(prog), map_id, pname,
-				 sizeof(pname))) {
-			pc_info("%s: adopted our TC %s program (id %u)", ifc->name, where,
-				q.prog_id);
-			*attached = true;
-			ifc->adopted = true;
-			return 0;
-		}
+	err = tc_find(ifc, pt, bpf_program__name(prog), map_id, pname, sizeof(pname));
+	if (err > 0) {
+		pc_info("%s: adopted our TC %s program left by an earlier daemon", ifc->name,
+			where);
+		*attached = true;
+		ifc->adopted = true;
+		ifc->ingress_adopted |= pt == BPF_TC_INGRESS;
+		return 0;
+	}
+	if (err < 0) {
 		pc_err("%s: TC %s filter handle 0x%x priority %d is taken by '%s'; portcanary "
 		       "will not replace it",
 		       ifc->name, where, PC_TC_HANDLE, PC_TC_PRIO, pname);
-		return -EEXIST;
+		return err;
 	}
 	err = bpf_tc_attach(&hook, &o);
 	if (err) {
@@ -507,15 +522,44 @@ static void tc_detach_one(struct pc_iface *ifc, enum bpf_tc_attach_point pt)
 			pt == BPF_TC_INGRESS ? "ingress" : "egress", strerror(-err));
 }
 
+/* The earlier daemon's ingress program on the hook this one does not use: taken off only
+ * after ours runs, so a hook switch across a restart loses no packet (the two may count the
+ * same packet for the moment both are attached). */
+static void detach_old_ingress(struct pc_loader *ld, struct pc_iface *ifc)
+{
+	if (ifc->old_xdp_id) {
+		struct pc_iface old = {.ifindex = ifc->ifindex,
+				       .xdp_prog_id = ifc->old_xdp_id,
+				       .xdp_mode = ifc->old_xdp_mode,
+				       .xdp_fd = -1};
+
+		snprintf(old.name, sizeof(old.name), "%s", ifc->name);
+		xdp_detach_one(ld, &old);
+		pc_info("%s: took off the XDP program (%s mode) an earlier daemon left: this one "
+			"counts at %s",
+			ifc->name, pc_xdp_mode_name(ifc->old_xdp_mode),
+			ifc->hook == PC_INGRESS_XDP ? "XDP in another mode" : "TC ingress");
+		ifc->old_xdp_id = 0;
+	}
+	if (ifc->old_tc) {
+		tc_detach_one(ifc, BPF_TC_INGRESS);
+		pc_info("%s: took off the TC ingress program an earlier daemon left: this one "
+			"counts at XDP",
+			ifc->name);
+		ifc->old_tc = false;
+	}
+}
+
 static void detach_iface(struct pc_loader *ld, struct pc_iface *ifc)
 {
 	if (ifc->ingress_attached) {
-		if (ld->ingress == PC_INGRESS_XDP)
+		if (ifc->hook == PC_INGRESS_XDP)
 			xdp_detach_one(ld, ifc);
 		else
 			tc_detach_one(ifc, BPF_TC_INGRESS);
 		ifc->ingress_attached = false;
 	}
+	detach_old_ingress(ld, ifc);
 	if (ifc->egress_attached) {
 		tc_detach_one(ifc, BPF_TC_EGRESS);
 		ifc->egress_attached = false;
@@ -530,8 +574,8 @@ static void detach_iface(struct pc_loader *ld, struct pc_iface *ifc)
 	pc_info("%s: detached", ifc->name);
 }
 
-/* The state file remembers which interfaces carry our programs and whether
- * we created their clsact qdisc, for the next daemon (after a crash). */
+/* The state file remembers which interfaces carry our programs, on which ingress hook, and
+ * whether we created their clsact qdisc, for the next daemon (after a crash). */
 static void save_state(const struct pc_loader *ld)
 {
 	char path[512], tmp[520];
@@ -549,7 +593,7 @@ static void save_state(const struct pc_loader *ld)
 	for (i = 0; i < ld->n_ifaces; i++)
 		if (ld->ifaces[i].ingress_attached || ld->ifaces[i].egress_attached)
 			fprintf(f, "%s %d %s %d\n", ld->ifaces[i].name, ld->ifaces[i].ifindex,
-				ld->ingress == PC_INGRESS_XDP ? "xdp" : "tc",
+				pc_ingress_hook_name(ld->ifaces[i].hook),
 				ld->ifaces[i].clsact_created);
 	if (fclose(f) || rename(tmp, path))
 		pc_warn("cannot write %s: %s", path, strerror(errno));
@@ -583,13 +627,15 @@ static int load_state(const struct pc_loader *ld, struct saved_iface *out, int m
 	return n;
 }
 
-/* Interfaces an earlier daemon attached to and this one is not told to watch:
- * take our programs off them so nothing of ours is left behind. */
+/* Interfaces an earlier daemon attached to and this one is not told to watch: take our
+ * programs off them so nothing of ours is left behind. Each hook is looked at whatever the
+ * file says (a crash may come between an attach and the file's update), and only programs
+ * that are ours (by name and pinned map) are removed. */
 static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int nsaved,
 			  unsigned int map_id)
 {
 	int i, j, mode;
-	char foreign[256];
+	char foreign[256], pname[64];
 	bool legacy;
 
 	for (i = 0; i < nsaved; i++) {
@@ -601,27 +647,105 @@ static void cleanup_stale(struct pc_loader *ld, struct saved_iface *saved, int n
 			keep |= ld->ifaces[j].ifindex == saved[i].ifindex;
 		if (keep || if_indextoname(saved[i].ifindex, ifc.name) == NULL)
 			continue;
-		if (!strcmp(saved[i].hook, "xdp") &&
-		    xdp_inspect(ld, ifc.ifindex, map_id, &ours, &mode, &legacy, foreign,
+		pc_info("%s: removing programs left by an earlier daemon (ingress was %s)",
+			ifc.name, saved[i].hook);
+		if (xdp_inspect(ld, ifc.ifindex, map_id, &ours, &mode, &legacy, foreign,
 				sizeof(foreign)) &&
 		    ours) {
 			ifc.xdp_prog_id = ours;
 			ifc.xdp_mode = mode;
 			xdp_detach_one(ld, &ifc);
-		} else if (!strcmp(saved[i].hook, "tc")) {
-			tc_detach_one(&ifc, BPF_TC_INGRESS);
 		}
-		tc_detach_one(&ifc, BPF_TC_EGRESS);
+		if (tc_find(&ifc, BPF_TC_INGRESS, PC_PROG_TC_INGRESS, map_id, pname,
+			    sizeof(pname)) > 0)
+			tc_detach_one(&ifc, BPF_TC_INGRESS);
+		if (tc_find(&ifc, BPF_TC_EGRESS, PC_PROG_TC_EGRESS, map_id, pname, sizeof(pname)) >
+		    0)
+			tc_detach_one(&ifc, BPF_TC_EGRESS);
 		ifc.clsact_created = saved[i].clsact_created;
-		ifc.ingress_attached = ifc.egress_attached = false;
-		pc_info("%s: removing programs left by an earlier daemon", ifc.name);
 		detach_iface(ld, &ifc);
 	}
+}
+
+void pc_iface_why(const struct pc_iface *ifc, char *buf, size_t len)
+{
+	pc_hook_reason_text(ifc->why, &ifc->facts, buf, len);
+}
+
+/* What the interface is and holds, the rule's choice, and what of an earlier daemon's stays.
+ * Nothing is attached here. */
+static void plan_iface(struct pc_loader *ld, struct pc_iface *ifc, unsigned int map_id,
+		       struct pc_hook_choice *c)
+{
+	struct pc_link_facts *f = &ifc->facts;
+	unsigned int ours = 0;
+	char pname[64];
+	bool legacy = false, tc_ours;
+	int mode = 0, err;
+
+	err = pc_link_facts_read(ifc->name, ifc->ifindex, f);
+	if (err)
+		pc_warn("%s: cannot read the interface's driver and offloads (%s): treated as a "
+			"device of unknown driver",
+			ifc->name, strerror(-err));
+	xdp_inspect(ld, ifc->ifindex, map_id, &ours, &mode, &legacy, f->foreign_xdp,
+		    sizeof(f->foreign_xdp));
+	f->foreign_unshared = f->foreign_xdp[0] && legacy;
+	tc_ours = map_id && tc_find(ifc, BPF_TC_INGRESS, PC_PROG_TC_INGRESS, map_id, pname,
+				    sizeof(pname)) > 0;
+	*c = pc_hook_choose(ld->ingress, ld->xdp_req, f);
+	ifc->hook = c->hook;
+	ifc->why = c->why;
+
+	if (ours && pc_hook_keep_adopted(ld->ingress, ld->xdp_req, PC_INGRESS_XDP, mode)) {
+		ifc->hook = PC_INGRESS_XDP;
+		if (c->hook != PC_INGRESS_XDP)
+			ifc->why = PC_WHY_ADOPTED;
+		ifc->ingress_attached = ifc->adopted = ifc->ingress_adopted = true;
+		ifc->xdp_mode = mode;
+		ifc->xdp_prog_id = ours;
+		ifc->xdp_legacy = legacy;
+		ifc->xdp_fd = bpf_prog_get_fd_by_id(ours);
+		ifc->old_tc = tc_ours;
+		pc_info("%s: adopted our XDP program (id %u, %s mode) left by an earlier daemon",
+			ifc->name, ours, pc_xdp_mode_name(mode));
+		return;
+	}
+	if (ours) {
+		ifc->old_xdp_id = ours;
+		ifc->old_xdp_mode = mode;
+	}
+	if (tc_ours && pc_hook_keep_adopted(ld->ingress, ld->xdp_req, PC_INGRESS_TC, 0)) {
+		/* tc_attach_one() finds and adopts it. */
+		if (c->hook != PC_INGRESS_TC)
+			ifc->why = PC_WHY_ADOPTED;
+		ifc->hook = PC_INGRESS_TC;
+	} else {
+		ifc->old_tc = tc_ours;
+	}
+}
+
+static void log_choice(const struct pc_iface *ifc)
+{
+	char why[256];
+
+	pc_iface_why(ifc, why, sizeof(why));
+	pc_info("%s: ingress at %s%s%s (driver %s, reason %s%s) because %s", ifc->name,
+		ifc->hook == PC_INGRESS_XDP ? "XDP " : "TC",
+		ifc->hook == PC_INGRESS_XDP ? pc_xdp_mode_name(ifc->xdp_mode) : "",
+		ifc->hook == PC_INGRESS_XDP ? " mode" : "",
+		ifc->facts.driver[0] ? ifc->facts.driver : "unknown", pc_hook_reason_code(ifc->why),
+		ifc->ingress_adopted ? ", adopted" : "", why);
+	if (ifc->hook == PC_INGRESS_TC && ifc->facts.foreign_xdp[0])
+		pc_warn("%s: XDP program %s runs ahead of our TC ingress hook: what it drops or "
+			"redirects is never counted",
+			ifc->name, ifc->facts.foreign_xdp);
 }
 
 int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 {
 	struct saved_iface saved[PC_MAX_IFACES * 2];
+	struct pc_hook_choice choice[PC_MAX_IFACES];
 	unsigned int map_id;
 	int i, j, err = 0, nsaved;
 
@@ -651,45 +775,46 @@ int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 	ld->n_ifaces = n;
 	map_id = pinned_map_id(ld, PC_PIN_COUNTERS);
 	nsaved = load_state(ld, saved, PC_MAX_IFACES * 2);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		for (j = 0; j < nsaved; j++)
 			if (saved[j].ifindex == ld->ifaces[i].ifindex)
 				ld->ifaces[i].clsact_created = saved[j].clsact_created;
+		plan_iface(ld, &ld->ifaces[i], map_id, &choice[i]);
+	}
 
+	/* New XDP attaches first: the first one has libxdp load the whole object (the TC
+	 * programs with it), which cannot happen once the object is loaded without it. */
+	for (i = 0; i < n && !err; i++)
+		if (ld->ifaces[i].hook == PC_INGRESS_XDP && !ld->ifaces[i].ingress_attached)
+			err = xdp_attach_one(ld, &ld->ifaces[i], &choice[i]);
+	if (!err)
+		err = load_object(ld);
+	if (!err && !map_id)
+		map_id = pinned_map_id(ld, PC_PIN_COUNTERS);
 	for (i = 0; i < n && !err; i++) {
 		struct pc_iface *ifc = &ld->ifaces[i];
 
-		if (ld->ingress == PC_INGRESS_XDP) {
-			err = xdp_attach_one(ld, ifc, map_id);
-			if (err)
-				break;
-		}
-		/* The XDP attach loaded the object; an all-adopted or TC-only run loads it here. */
-		err = load_object(ld);
-		if (err)
-			break;
-		if (!map_id)
-			map_id = pinned_map_id(ld, PC_PIN_COUNTERS);
-		if (ld->ingress == PC_INGRESS_TC) {
+		if (ifc->hook == PC_INGRESS_TC)
 			err = tc_attach_one(ld, ifc, BPF_TC_INGRESS, ld->skel->progs.pc_tc_ingress,
 					    map_id, &ifc->ingress_attached);
-			if (err)
-				break;
-		}
-		err = tc_attach_one(ld, ifc, BPF_TC_EGRESS, ld->skel->progs.pc_tc_egress, map_id,
-				    &ifc->egress_attached);
+		if (!err)
+			err = tc_attach_one(ld, ifc, BPF_TC_EGRESS, ld->skel->progs.pc_tc_egress,
+					    map_id, &ifc->egress_attached);
 	}
-	if (!err && n == 0)
-		err = load_object(ld);
 	if (err) {
 		/* All or none: take back what this call attached (adoptions included, so the
 		 * interfaces are left as an operator would expect after a failed start). */
 		for (j = 0; j < n; j++)
 			if (ld->ifaces[j].ingress_attached || ld->ifaces[j].egress_attached ||
-			    ld->ifaces[j].clsact_created)
+			    ld->ifaces[j].clsact_created || ld->ifaces[j].old_xdp_id ||
+			    ld->ifaces[j].old_tc)
 				detach_iface(ld, &ld->ifaces[j]);
 		ld->n_ifaces = 0;
 		return err;
+	}
+	for (i = 0; i < n; i++) {
+		detach_old_ingress(ld, &ld->ifaces[i]);
+		log_choice(&ld->ifaces[i]);
 	}
 	cleanup_stale(ld, saved, nsaved, map_id);
 	save_state(ld);
@@ -772,7 +897,7 @@ bool pc_loader_exit_needs_admin(const struct pc_loader *ld)
 	int i;
 
 	for (i = 0; i < ld->n_ifaces; i++)
-		if (ld->ingress == PC_INGRESS_XDP && ld->ifaces[i].ingress_attached &&
+		if (ld->ifaces[i].hook == PC_INGRESS_XDP && ld->ifaces[i].ingress_attached &&
 		    !ld->ifaces[i].xdp_legacy)
 			return true;
 	return false;

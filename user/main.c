@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* main.c: the portcanary command table: run, status, preflight, version. */
+/* main.c: the portcanary command table: run, status, preflight, apply, firewall, version. */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +24,8 @@ static const struct pc_command commands[] = {
 	{"run", pc_cmd_run, "attach to interfaces and watch ports (the daemon)"},
 	{"status", pc_cmd_status, "show the live health of every monitored port"},
 	{"preflight", pc_cmd_preflight, "test a candidate firewall ruleset in a sandbox"},
+	{"apply", pc_cmd_apply, "change the firewall: preflight, one transaction, watch, rollback"},
+	{"firewall", pc_cmd_firewall, "the firewall's history; roll a change back"},
 	{"version", cmd_version, "print the version"},
 };
 

@@ -278,7 +278,8 @@ static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 
 	sb_family(sb, "portcanary_interface_info", "gauge",
-		  "Interfaces portcanary is attached to: ingress hook (xdp|tc) and XDP mode.");
+		  "Interfaces portcanary is attached to: ingress hook (xdp|tc), XDP mode, driver "
+		  "and why the hook was chosen.");
 	for (i = 0; i < in->n_ifaces; i++) {
 		const struct pc_iface_view *f = &in->ifaces[i];
 		bool xdp = f->ingress && !strcmp(f->ingress, "xdp");
@@ -287,6 +288,8 @@ static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_label(sb, true, "device", f->name);
 		sb_label(sb, false, "ingress_hook", f->ingress ? f->ingress : "");
 		sb_label(sb, false, "xdp_mode", xdp && f->xdp_mode ? f->xdp_mode : "");
+		sb_label(sb, false, "driver", f->driver ? f->driver : "");
+		sb_label(sb, false, "reason", f->reason ? f->reason : "");
 		sb_puts(sb, "} 1\n");
 	}
 }
@@ -486,9 +489,11 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 	int i, j;
 
 	sb_family(sb, "portcanary_firewall_changes_total", "counter",
-		  "Firewall ruleset changes seen, by source.");
+		  "Firewall ruleset changes seen, by source, and whether they went through "
+		  "portcanary apply or rollback (vetted).");
 	for (i = 0; i < in->n_fw; i++) {
 		const char *src = in->fw[i].source;
+		uint64_t vetted = in->fw[i].vetted;
 
 		if (!src)
 			continue;
@@ -498,15 +503,23 @@ static void fmt_firewall(struct sbuf *sb, const struct pc_metrics_input *in)
 		if (j < i) /* one series per source, even if the input repeats it */
 			continue;
 		have_default |= !strcmp(src, PC_METRICS_FW_DEFAULT_SOURCE);
+		if (vetted > in->fw[i].changes)
+			vetted = in->fw[i].changes;
+		/* Both from the start, so increase() sees the first of each. */
 		sb_puts(sb, "portcanary_firewall_changes_total{");
 		sb_label(sb, true, "source", src);
-		sb_printf(sb, "} %" PRIu64 "\n", in->fw[i].changes);
+		sb_printf(sb, ",vetted=\"false\"} %" PRIu64 "\n", in->fw[i].changes - vetted);
+		sb_puts(sb, "portcanary_firewall_changes_total{");
+		sb_label(sb, true, "source", src);
+		sb_printf(sb, ",vetted=\"true\"} %" PRIu64 "\n", vetted);
 	}
 	/* Present from the start, so increase() sees the first change. */
 	if (!have_default)
 		sb_puts(sb,
 			"portcanary_firewall_changes_total{source=\"" PC_METRICS_FW_DEFAULT_SOURCE
-			"\"} 0\n");
+			"\",vetted=\"false\"} 0\n"
+			"portcanary_firewall_changes_total{source=\"" PC_METRICS_FW_DEFAULT_SOURCE
+			"\",vetted=\"true\"} 0\n");
 
 	sb_family(sb, "portcanary_firewall_last_change_timestamp_seconds", "gauge",
 		  "Time of the latest firewall ruleset change, by source, since unix epoch in "
@@ -567,6 +580,18 @@ char *pc_metrics_format(const struct pc_metrics_input *in)
 		fmt_global(&sb, in->global);
 	fmt_firewall(&sb, in);
 	fmt_fw_last(&sb, in->fw_last);
+	if (in->rollbacks) {
+		sb_family(&sb, "portcanary_firewall_rollbacks_total", "counter",
+			  "Rulesets the daemon restored, by reason: a port down or degraded by the "
+			  "firewall, a change that blocks a monitored port, or on request.");
+		sb_printf(&sb,
+			  "portcanary_firewall_rollbacks_total{reason=\"port_down\"} %" PRIu64 "\n"
+			  "portcanary_firewall_rollbacks_total{reason=\"firewall_blocks_port\"} "
+			  "%" PRIu64 "\n"
+			  "portcanary_firewall_rollbacks_total{reason=\"requested\"} %" PRIu64 "\n",
+			  in->rollbacks->port_down, in->rollbacks->firewall_blocks_port,
+			  in->rollbacks->requested);
+	}
 	if (sb.oom) {
 		free(sb.p);
 		return NULL;

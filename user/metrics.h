@@ -22,6 +22,12 @@ struct pc_metrics_fw {
 	const char *source;
 	uint64_t changes;
 	double last_change; /* unix time of the latest change; 0 = none */
+	uint64_t vetted;    /* of changes, those made through apply / rollback */
+};
+
+/* Rollbacks the daemon made, by reason (the firewall_rollback event's). */
+struct pc_metrics_rollbacks {
+	uint64_t port_down, firewall_blocks_port, requested;
 };
 
 /* The latest firewall change, as one info series (labels truncated to
@@ -50,7 +56,8 @@ struct pc_metrics_input {
 	const struct pc_global *global; /* PC_HOOK_MAX entries, or NULL */
 	const struct pc_metrics_fw *fw;
 	int n_fw;
-	const struct pc_metrics_fw_last *fw_last; /* NULL: no change heard yet */
+	const struct pc_metrics_fw_last *fw_last;     /* NULL: no change heard yet */
+	const struct pc_metrics_rollbacks *rollbacks; /* NULL: not exported */
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
 };

@@ -153,6 +153,11 @@ static struct json_object *port_json(const struct pc_port_view *v)
 	return o;
 }
 
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
 static struct json_object *global_json(const struct pc_global *g)
 {
 	static const char *const hooks[PC_HOOK_MAX] = {"xdp", "tc_ingress", "tc_egress", "drops"};
@@ -202,10 +207,14 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 		json_object_object_add(o, "name", json_object_new_string(f->name));
 		json_object_object_add(o, "ifindex", json_object_new_int(f->ifindex));
 		json_object_object_add(o, "ingress", json_object_new_string(f->ingress));
-		json_object_object_add(o, "xdp_mode",
-				       f->xdp_mode ? json_object_new_string(f->xdp_mode) : NULL);
+		json_object_object_add(o, "xdp_mode", jstr_or_null(f->xdp_mode));
 		json_object_object_add(o, "egress", json_object_new_string("tc"));
 		json_object_object_add(o, "adopted", json_object_new_boolean(f->adopted));
+		json_object_object_add(o, "driver", jstr_or_null(f->driver));
+		json_object_object_add(o, "kind", jstr_or_null(f->kind));
+		json_object_object_add(o, "reason", jstr_or_null(f->reason));
+		json_object_object_add(o, "why", jstr_or_null(f->why));
+		json_object_object_add(o, "xdp_ahead", jstr_or_null(f->xdp_ahead));
 		json_object_array_add(ifs, o);
 	}
 	json_object_object_add(doc, "interfaces", ifs);
@@ -216,6 +225,8 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 	json_object_object_add(doc, "ports", arr);
 	if (m->firewall_changes)
 		json_object_object_add(doc, "firewall_changes", m->firewall_changes);
+	if (m->firewall_operation)
+		json_object_object_add(doc, "firewall_operation", m->firewall_operation);
 	return doc;
 }
 
@@ -296,15 +307,27 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		return -EINVAL;
 	if (json_object_object_get_ex(doc, "interfaces", &ifs) &&
 	    json_object_is_type(ifs, json_type_array)) {
-		fprintf(out, "interfaces:");
+		/* One line per interface: they may differ (XDP on a NIC, TC ingress on veth). */
+		fprintf(out, "interfaces:%s\n", json_object_array_length(ifs) ? "" : " none");
 		for (i = 0; i < json_object_array_length(ifs); i++) {
 			struct json_object *f = json_object_array_get_idx(ifs, i);
-			const char *mode = jstr(f, "xdp_mode", NULL);
+			const char *mode = jstr(f, "xdp_mode", NULL), *ahead;
+			struct json_object *a;
+			bool adopted = json_object_object_get_ex(f, "adopted", &a) &&
+				       json_object_get_boolean(a);
+			char hook[32];
 
-			fprintf(out, " %s (%s%s%s + tc egress)", jstr(f, "name", "?"),
-				jstr(f, "ingress", "?"), mode ? " " : "", mode ? mode : "");
+			snprintf(hook, sizeof(hook), "%s%s%s ingress", jstr(f, "ingress", "?"),
+				 mode ? " " : "", mode ? mode : "");
+			fprintf(out, "  %-15s %-19s + tc egress%s: %s\n", jstr(f, "name", "?"),
+				hook, adopted ? " (adopted)" : "", jstr(f, "why", "-"));
+			ahead = jstr(f, "xdp_ahead", NULL);
+			if (ahead)
+				fprintf(out,
+					"  %-15s XDP program %s runs ahead: what it drops is not "
+					"counted\n",
+					"", ahead);
 		}
-		fprintf(out, "%s\n", json_object_array_length(ifs) ? "" : " none");
 	}
 	n = json_object_array_length(ports);
 	fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", "PORT", "STATE",
@@ -389,6 +412,15 @@ void pc_report_fw_changes(FILE *out, struct json_object *doc)
 	struct json_object *arr, *c, *by, *v;
 	size_t i, n;
 
+	if (json_object_object_get_ex(doc, "firewall_operation", &c) && c) {
+		const char *left = jstr(c, "seconds_left", NULL);
+
+		fprintf(out, "\nfirewall: %s of %s under way (%s", jstr(c, "kind", "?"),
+			jstr(c, "file", "?"), jstr(c, "state", "?"));
+		if (left)
+			fprintf(out, " generation %s, %s s left", jstr(c, "generation", "?"), left);
+		fprintf(out, ")\n");
+	}
 	if (!json_object_object_get_ex(doc, "firewall_changes", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return;

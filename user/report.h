@@ -47,12 +47,19 @@ struct pc_port_view {
 	struct pc_counters total; /* raw counters since the slot was created */
 };
 
+#define PC_IFACE_WHY_LEN 256
+
 struct pc_iface_view {
 	const char *name;
 	int ifindex;
 	const char *ingress;  /* "xdp" or "tc" */
-	const char *xdp_mode; /* native|generic (xdp) */
+	const char *xdp_mode; /* native|generic (xdp), else NULL */
 	bool adopted;
+	const char *driver;    /* ethtool's driver name, or NULL */
+	const char *kind;      /* software device kind (veth, bridge ...), or NULL */
+	const char *reason;    /* why this hook: a code (pc_hook_reason_code) */
+	const char *why;       /* ... and a sentence */
+	const char *xdp_ahead; /* a foreign XDP program ahead of our TC ingress, or NULL */
 };
 
 struct pc_status_meta {
@@ -66,6 +73,8 @@ struct pc_status_meta {
 	/* The last few firewall changes, newest first (pc_fw_recent_json()), or NULL.
 	 * pc_report_status() takes it over. */
 	struct json_object *firewall_changes;
+	/* An apply or rollback under way (pc_fwm_status_json()), or NULL; taken over too. */
+	struct json_object *firewall_operation;
 };
 
 /* Request counters of a port in its direction (see struct pc_counters). */

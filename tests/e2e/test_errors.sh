@@ -31,6 +31,8 @@ expect_usage "reversed range" "is reversed" "$PC" run -i vs -p 9000-8000 "${R[@]
 expect_usage "trailing garbage" "not a number" "$PC" run -i vs -p 80x "${R[@]}"
 expect_usage "bad interval" "bad --interval" "$PC" run -i vs -p 80 --interval 0 "${R[@]}"
 expect_usage "bad xdp mode" "bad --xdp-mode" "$PC" run -i vs -p 80 --xdp-mode turbo "${R[@]}"
+expect_usage "bad ingress hook" "bad --ingress-hook 'nf': use auto, xdp or tc" "$PC" run -i vs -p 80 \
+	--ingress-hook nf "${R[@]}"
 expect_usage "unknown option" "unknown option" "$PC" run -i vs --frobnicate "${R[@]}"
 expect_usage "unknown command" "unknown command" "$PC" frobnicate
 expect_usage "not root" "permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -39,12 +41,12 @@ expect_usage "kernel without BTF" "kernel BTF not found" env PORTCANARY_KERNEL_B
 	"$PC" run -i vs -p 80 "${R[@]}"
 
 # All or none: the second interface cannot take our XDP program (a foreign one
-# holds it), so the first must be left as it was.
+# holds it), so the first must be left as it was. (test_hooks.sh: the same under the default.)
 ip -n "$NS_S" link add vx type veth peer name vy && ip -n "$NS_S" link set vx up &&
 	ip -n "$NS_S" link set vy up
 in_s ip link set dev vx xdpgeneric obj /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o sec xdp
 check "a foreign XDP program holds vx" bash -c "ip -n $NS_S -d link show vx | grep -q 'prog/xdp'"
-net_s "$PC" run -i vs -i vx -p 80 "${R[@]}" >"$STATE/out" 2>"$STATE/err"
+net_s "$PC" run -i vs -i vx -p 80 --ingress-hook xdp "${R[@]}" >"$STATE/out" 2>"$STATE/err"
 check_eq "attach to vs + vx fails" 2 "$?"
 check "the error names vx" grep -q "vx: XDP program 'xdpfilt_alw_all'" "$STATE/err"
 check_eq "vs was rolled back: nothing of ours attached" "" "$(ours_attached)"

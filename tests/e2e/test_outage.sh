@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # test_outage.sh: the outage replay: an nftables drop on 2 of 3 busy ports; exactly those go down
 # with netfilter_drop within 3 intervals, the third stays ok, rollback recovers both.
-# Over IPv4, IPv6, and 802.1Q-tagged frames on the wire (see vlan_up in lib.sh).
+# Over IPv4 (the default hook: TC ingress on veth), IPv6 and 802.1Q-tagged frames on the wire (see
+# vlan_up in lib.sh) with XDP: the tags are popped at TC ingress, so only XDP sees them.
 . "$(dirname "$0")/lib.sh"
 require_root
 MAX_DETECT_S=4.5	# 3 intervals of 1 s, plus the time for the rule to meet a SYN and be logged
@@ -10,13 +11,16 @@ MAX_DETECT_S=4.5	# 3 intervals of 1 s, plus the time for the rule to meet a SYN 
 sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8001 8002 8003 || { fail "listener"; finish; exit 1; }
 
-outage() { # outage NAME HOST
-	local name=$1 host=$2 p
+outage() { # outage NAME HOST INGRESS [RUN ARGS...]
+	local name=$1 host=$2 ingress=$3 p
+	shift 3
 	rm -f "$STATE/events.jsonl"
 	rm -f "$STATE"/hook.*
 	# A hook that takes 20 s per event: detection and sampling must not wait for it.
 	daemon_start -i vs -p tcp/8001-8003 --events "$STATE/events.jsonl" \
-		--exec "$E2E_DIR/hook.sh $STATE" || { fail "$name: daemon start"; return; }
+		--exec "$E2E_DIR/hook.sh $STATE" "$@" || { fail "$name: daemon start"; return; }
+	check_eq "$name: ingress hook" "$ingress" "$(status_json | python3 -c 'import json,sys
+f = json.load(sys.stdin)["interfaces"][0]; print(f["ingress"], f["xdp_mode"])')"
 	steady 10 "$host" 8001 8002 8003
 	for p in 8001 8002 8003; do
 		check "$name: tcp/$p learns a baseline and is ok" wait_state $p in ok 25
@@ -92,10 +96,10 @@ outage() { # outage NAME HOST
 	daemon_stop TERM
 }
 
-outage ipv4 "$S_IP"
-outage ipv6 "$S_IP6"
+outage ipv4 "$S_IP" "tc None"
+outage ipv6 "$S_IP6" "xdp native" --ingress-hook xdp
 vlan_up || fail "802.1Q tagging on the wire"
-outage vlan "$S_IP"
+outage vlan "$S_IP" "xdp native" --ingress-hook xdp
 check "the server received 802.1Q-tagged frames" test "$(vlan_popped)" -gt 100
 vlan_down
 finish

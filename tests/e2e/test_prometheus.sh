@@ -193,12 +193,12 @@ if [ "$(id -u)" -eq 0 ]; then
 		"$(sed -n 's/^portcanary_synack_total{proto="tcp",port="8080",direction="in"} //p' "$STATE/live.prom")"
 	check_eq "the udp port has a state series" 1 \
 		"$(grep -c '^portcanary_port_up{proto="udp",port="5353",direction="in"}' "$STATE/live.prom")"
-	check "firewall changes start at 0" grep -q '^portcanary_firewall_changes_total{source="nftables"} 0' \
+	check "firewall changes start at 0" grep -q '^portcanary_firewall_changes_total{source="nftables",vetted="false"} 0' \
 		"$STATE/live.prom"
 	nft_s add table inet pctest
 	sleep 1.2
 	scrape >"$STATE/live2.prom" 2>&1
-	check "a firewall change is counted" grep -q '^portcanary_firewall_changes_total{source="nftables"} 1' \
+	check "a firewall change is counted" grep -q '^portcanary_firewall_changes_total{source="nftables",vetted="false"} 1' \
 		"$STATE/live2.prom"
 	daemon_stop TERM
 else

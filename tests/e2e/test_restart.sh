@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # test_restart.sh: SYNs before, during and after a SIGKILL and restart are all counted; SIGTERM detaches.
+# With the default hook (TC ingress on veth); test_hooks.sh does the same with XDP and both mixed.
 . "$(dirname "$0")/lib.sh"
 require_root
 sandbox_up || { fail "sandbox"; finish; exit 1; }
@@ -8,21 +9,23 @@ serve 8080 || { fail "listener"; finish; exit 1; }
 daemon_start -i vs -p tcp/8080 || { fail "daemon start"; finish; exit 1; }
 
 check_eq "before the crash" "ok=5 fail=0" "$(connect 5 8080)"
-xdp_id=$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')
+ingress_id=$(in_s tc filter show dev vs ingress | grep 'pc_tc_ingress' | grep -o ' id [0-9]*')
+check "the default put TC ingress on the veth" test -n "$ingress_id"
 daemon_stop KILL
-check_eq "SIGKILL leaves the XDP program attached" "$xdp_id" \
-	"$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')"
+check_eq "SIGKILL leaves the TC ingress program attached" "$ingress_id" \
+	"$(in_s tc filter show dev vs ingress | grep 'pc_tc_ingress' | grep -o ' id [0-9]*')"
 check "SIGKILL leaves the TC egress program attached" \
 	bash -c "ip netns exec $NS_S tc filter show dev vs egress | grep -q pc_tc_egress"
 check_eq "while no daemon runs" "ok=6 fail=0" "$(connect 6 8080)"
 
 daemon_start -i vs -p tcp/8080 || { fail "daemon restart"; finish; exit 1; }
-check "the restarted daemon adopted the XDP program" grep -q "adopted our XDP program" "$STATE/daemon.log"
-check "the restarted daemon adopted the TC program" grep -q "adopted our TC egress program" "$STATE/daemon.log"
-check_eq "still the same single XDP program" "$xdp_id" \
-	"$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')"
+check "the restarted daemon adopted the TC ingress program" grep -q "adopted our TC ingress program" "$STATE/daemon.log"
+check "the restarted daemon adopted the TC egress program" grep -q "adopted our TC egress program" "$STATE/daemon.log"
+check_eq "still the same single TC ingress program" "$ingress_id" \
+	"$(in_s tc filter show dev vs ingress | grep 'pc_tc_ingress' | grep -o ' id [0-9]*')"
 check_eq "exactly one TC egress filter of ours" 1 \
 	"$(in_s tc filter show dev vs egress | grep -c 'pc_tc_egress')"
+check_eq "no XDP program" "" "$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')"
 check_eq "after the restart" "ok=7 fail=0" "$(connect 7 8080)"
 check_eq "every SYN counted: 5 + 6 + 7" 18 "$(port_field 8080 in syn_total)"
 check_eq "every SYN-ACK counted" 18 "$(port_field 8080 in synack_total)"

@@ -132,7 +132,8 @@ check_eq "it mounted nothing: the bpffs handed over is the only mount there" 1 \
 	"$(grep -c " $STATE/run/bpf " /proc/self/mountinfo)"
 check "its maps are pinned on the bpffs handed over" test -e "$BPFFS_DIR/pc_counters"
 check "the control socket is 0600" test "$(stat -c %a "$STATE/run/portcanary.sock")" = 600
-check "XDP attached" bash -c "ip netns exec $NS_S ip -d link show vs | grep -q 'prog/xdp'"
+check "TC ingress attached (the default on veth)" \
+	bash -c "ip netns exec $NS_S tc filter show dev vs ingress | grep -q pc_tc_ingress"
 check "TC egress attached" bash -c "ip netns exec $NS_S tc filter show dev vs egress | grep -q pc_tc_egress"
 check "the drop tracer attached (CAP_PERFMON)" grep -q "kfree_skb drop tracer attached" \
 	"$STATE/daemon.log"
@@ -159,8 +160,11 @@ daemon_stop TERM
 check_eq "SIGTERM exits 0" 0 "$DAEMON_RC"
 check_eq "SIGTERM detaches everything of ours" "" "$(ours_attached)"
 check "the pinned counters stay for the next start" test -e "$BPFFS_DIR/pc_counters"
-svc_daemon_start -i vs -p tcp/8080 || { fail "daemon restart with the unit's capabilities"; finish; exit 1; }
+# The second run on XDP: attach, and detach with only CAP_BPF and CAP_NET_ADMIN left.
+svc_daemon_start -i vs -p tcp/8080 --ingress-hook xdp ||
+	{ fail "daemon restart with the unit's capabilities"; finish; exit 1; }
 ok "the daemon starts again with the unit's capabilities"
+check "XDP attached (--ingress-hook xdp)" bash -c "ip netns exec $NS_S ip -d link show vs | grep -q 'prog/xdp'"
 check_eq "connections after the restart" "ok=3 fail=0" "$(connect 3 8080)"
 check_eq "the counters continue: 5 + 3" 8 "$(wait_field 8080 in syn_total 8 5)"
 daemon_stop TERM

@@ -24,7 +24,7 @@ static const char full[] = "# portcanary.conf\n"
 			   "exec = /usr/local/bin/page --team net\n"
 			   "listen = 127.0.0.1:9464\n"
 			   "xdp_mode = generic\n"
-			   "ingress_hook = tc\n"
+			   "ingress_hook = xdp\n"
 			   "verbose = 1\n"
 			   "\n"
 			   "[ports]\n"
@@ -53,7 +53,7 @@ static void test_full_file(void **state)
 	assert_string_equal(o.exec_cmd, "/usr/local/bin/page --team net");
 	assert_string_equal(o.listen_addr, "127.0.0.1:9464");
 	assert_int_equal(o.xdp_mode, PC_XDP_GENERIC);
-	assert_int_equal(o.ingress, PC_INGRESS_TC);
+	assert_int_equal(o.ingress, PC_INGRESS_XDP);
 	assert_int_equal(o.verbose, 1);
 	assert_int_equal(o.n_specs, 3);
 	assert_int_equal(o.specs[1].first, 8000);
@@ -101,23 +101,77 @@ static void test_refused(void **state)
 	expect_refused("[daemon]\ninterval = 0\ninterval = 1s\n", "bad.conf:2: interval '0'");
 }
 
+/* A command line that reads a config file of this text (path: a mkstemp template). */
+static void cli_with_file(struct pc_run_opts *cli, char *path, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	pc_run_opts_default(cli);
+	snprintf(cli->config_path, sizeof(cli->config_path), "%s", path);
+	cli->config_required = true;
+}
+
+/* Resolve a file's text (plus a command line hook option, if any) and return the result. */
+static int resolve_text(const char *text, int cli_hook, struct pc_run_opts *out, char *err,
+			size_t errlen)
+{
+	char path[] = "/tmp/pc-test-config-XXXXXX";
+	struct pc_run_opts cli;
+	int r;
+
+	cli_with_file(&cli, path, text);
+	if (cli_hook >= 0) {
+		cli.ingress = cli_hook;
+		cli.cli_set = PC_OPT_INGRESS;
+	}
+	r = pc_config_resolve(&cli, out, err, errlen);
+	unlink(path);
+	return r;
+}
+
+static void test_hook_options(void **state)
+{
+	static struct pc_run_opts o;
+	char err[256];
+
+	(void)state;
+	pc_run_opts_default(&o);
+	assert_int_equal(o.ingress, PC_INGRESS_AUTO); /* the default chooses per interface */
+	assert_int_equal(o.xdp_mode, PC_XDP_AUTO);
+	assert_int_equal(resolve_text("[daemon]\ningress_hook = auto\n", -1, &o, err, sizeof(err)),
+			 0);
+	assert_int_equal(o.ingress, PC_INGRESS_AUTO);
+	assert_int_equal(resolve_text("[daemon]\nxdp_mode = native\n", -1, &o, err, sizeof(err)),
+			 0);
+	assert_int_equal(o.xdp_mode, PC_XDP_NATIVE);
+	/* tc with an XDP mode cannot both be honoured: refused, wherever each comes from */
+	assert_int_equal(resolve_text("[daemon]\ningress_hook = tc\nxdp_mode = native\n", -1, &o,
+				      err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "ingress hook tc and XDP mode native contradict each other"));
+	assert_int_equal(
+		resolve_text("[daemon]\nxdp_mode = generic\n", PC_INGRESS_TC, &o, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "XDP mode generic"));
+	assert_int_equal(resolve_text("[daemon]\nxdp_mode = generic\n", PC_INGRESS_XDP, &o, err,
+				      sizeof(err)),
+			 0);
+	expect_refused("[daemon]\ningress_hook = nf\n", "use auto, xdp or tc");
+}
+
 static void test_cli_wins(void **state)
 {
 	struct pc_run_opts cli, out;
 	char path[] = "/tmp/pc-test-config-XXXXXX", err[256];
-	FILE *f;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	fputs(full, f);
-	fclose(f);
-
-	pc_run_opts_default(&cli);
-	snprintf(cli.config_path, sizeof(cli.config_path), "%s", path);
-	cli.config_required = true;
+	cli_with_file(&cli, path, full);
 	assert_int_equal(pc_opt_port("tcp/22", &cli, err, sizeof(err)), 0);
 	cli.interval = 2;
 	cli.cli_set = PC_OPT_PORTS | PC_OPT_INTERVAL;
@@ -145,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_cli_wins),
+		cmocka_unit_test(test_hook_options),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -131,6 +131,42 @@ static void test_parse_multiline_elements(void **state)
 	pc_nft_listing_free(&l);
 }
 
+/* A stored listing (with counter values) against a live stateless one: no change. */
+static void test_state_is_not_a_change(void **state)
+{
+	static const char stateful[] =
+		"table inet t {\n"
+		"\tcounter c {\n"
+		"\t\tpackets 12 bytes 3400\n"
+		"\t}\n"
+		"\tquota q {\n"
+		"\t\t100 mbytes used 5 mbytes\n"
+		"\t}\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\ttcp dport 22 counter packets 5 bytes 300 accept\n"
+		"\t}\n"
+		"}\n";
+	static const char stateless[] =
+		"table inet t { # handle 4\n"
+		"\tcounter c { # handle 1\n"
+		"\t}\n"
+		"\tquota q { # handle 2\n"
+		"\t\t100 mbytes\n"
+		"\t}\n"
+		"\tchain input { # handle 3\n"
+		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\ttcp dport 22 counter accept # handle 5\n"
+		"\t}\n"
+		"}\n";
+	struct pc_fw_diff d;
+
+	(void)state;
+	diff(stateful, stateless, &d);
+	assert_string_equal(d.summary, "no rule changes");
+	pc_fw_diff_free(&d);
+}
+
 static void test_no_change(void **state)
 {
 	struct pc_fw_diff d;
@@ -447,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_multiline_elements),
 		cmocka_unit_test(test_no_change),
+		cmocka_unit_test(test_state_is_not_a_change),
 		cmocka_unit_test(test_rule_added),
 		cmocka_unit_test(test_rule_replaced_and_removed),
 		cmocka_unit_test(test_one_place_summary),

@@ -28,7 +28,12 @@ static const char *const zero[] = {
 	"TCP_LISTEN_OVERFLOW",
 };
 static struct pc_iface_view ifaces[1] = {
-	{.name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native"},
+	{.name = "eth0",
+	 .ifindex = 2,
+	 .ingress = "xdp",
+	 .xdp_mode = "native",
+	 .driver = "ice",
+	 .reason = "native_xdp"},
 };
 static struct pc_metrics_input in;
 
@@ -160,7 +165,7 @@ static void test_exact_document_without_ports(void **state)
 		"# TYPE portcanary_start_time_seconds gauge\n"
 		"portcanary_start_time_seconds 1795000000.5\n"
 		"# HELP portcanary_interface_info Interfaces portcanary is attached to: ingress "
-		"hook (xdp|tc) and XDP mode.\n"
+		"hook (xdp|tc), XDP mode, driver and why the hook was chosen.\n"
 		"# TYPE portcanary_interface_info gauge\n"
 		"# HELP portcanary_port_up 1 unless the port is down (ok, idle, degraded, unknown: "
 		"1; down: 0).\n"
@@ -206,9 +211,10 @@ static void test_exact_document_without_ports(void **state)
 		"per second; absent while learning.\n"
 		"# TYPE portcanary_syn_baseline_per_second gauge\n"
 		"# HELP portcanary_firewall_changes_total Firewall ruleset changes seen, by "
-		"source.\n"
+		"source, and whether they went through portcanary apply or rollback (vetted).\n"
 		"# TYPE portcanary_firewall_changes_total counter\n"
-		"portcanary_firewall_changes_total{source=\"nftables\"} 0\n"
+		"portcanary_firewall_changes_total{source=\"nftables\",vetted=\"false\"} 0\n"
+		"portcanary_firewall_changes_total{source=\"nftables\",vetted=\"true\"} 0\n"
 		"# HELP portcanary_firewall_last_change_timestamp_seconds Time of the latest "
 		"firewall ruleset change, by source, since unix epoch in seconds.\n"
 		"# TYPE portcanary_firewall_last_change_timestamp_seconds gauge\n"
@@ -281,7 +287,7 @@ static void test_exact_port_lines(void **state)
 	assert_line(text, "portcanary_last_sample_timestamp_seconds 1795000100.5");
 	assert_line(text, "portcanary_sample_interval_seconds 1");
 	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"xdp\",xdp_mode="
-			  "\"native\"} 1");
+			  "\"native\",driver=\"ice\",reason=\"native_xdp\"} 1");
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
@@ -386,8 +392,10 @@ static void test_escaping(void **state)
 	assert_non_null(text);
 	assert_line(text, "portcanary_build_info{version=\"1.0 \\\"rc\\\\1\\\"\\nbuild\"} 1");
 	assert_line(text, "portcanary_interface_info{device=\"we\\\"ird\",ingress_hook=\"xdp\",xdp_"
-			  "mode=\"native\"} 1");
-	assert_line(text, "portcanary_firewall_changes_total{source=\"ipt\\\\ables\"} 2");
+			  "mode=\"native\",driver=\"ice\",reason=\"native_xdp\"} 1");
+	assert_line(
+		text,
+		"portcanary_firewall_changes_total{source=\"ipt\\\\ables\",vetted=\"false\"} 2");
 	free(text);
 	ifaces[0].name = "eth0";
 	in.fw = NULL;
@@ -577,6 +585,25 @@ static void test_rule_info(void **state)
 	free(text);
 }
 
+static void test_rollbacks(void **state)
+{
+	struct pc_metrics_rollbacks rb = {.port_down = 2, .firewall_blocks_port = 1};
+	char *text;
+
+	(void)state;
+	text = pc_metrics_format(&in);
+	assert_null(strstr(text, "portcanary_firewall_rollbacks_total"));
+	free(text);
+	in.rollbacks = &rb;
+	text = pc_metrics_format(&in);
+	assert_line(text, "# TYPE portcanary_firewall_rollbacks_total counter");
+	assert_line(text, "portcanary_firewall_rollbacks_total{reason=\"port_down\"} 2");
+	assert_line(text, "portcanary_firewall_rollbacks_total{reason=\"firewall_blocks_port\"} 1");
+	assert_line(text, "portcanary_firewall_rollbacks_total{reason=\"requested\"} 0");
+	free(text);
+	in.rollbacks = NULL;
+}
+
 static void test_label_types(void **state)
 {
 	char *text, *p;
@@ -609,7 +636,7 @@ static void test_global_and_firewall(void **state)
 {
 	struct pc_metrics_fw fw[] = {
 		{"iptables-legacy", 4, 1795000001.5},
-		{"nftables", 9, 1795000002},
+		{"nftables", 9, 1795000002, 3},
 		{"nftables", 1, 5}, /* repeated: the first one counts */
 	};
 	char *text;
@@ -628,8 +655,11 @@ static void test_global_and_firewall(void **state)
 	assert_line(text, "portcanary_datapath_icmp_unreachable_packets_total{hook=\"xdp\"} 60");
 	assert_line(text, "portcanary_datapath_foreign_netns_drops_total 73");
 	/* No firewall input: nftables is there, at 0, and has no last-change time. */
-	assert_line(text, "portcanary_firewall_changes_total{source=\"nftables\"} 0");
-	assert_int_equal(count(text, "portcanary_firewall_changes_total{"), 1);
+	assert_line(text,
+		    "portcanary_firewall_changes_total{source=\"nftables\",vetted=\"false\"} 0");
+	assert_line(text,
+		    "portcanary_firewall_changes_total{source=\"nftables\",vetted=\"true\"} 0");
+	assert_int_equal(count(text, "portcanary_firewall_changes_total{"), 2);
 	assert_int_equal(count(text, "portcanary_firewall_last_change_timestamp_seconds{"), 0);
 	free(text);
 
@@ -638,9 +668,14 @@ static void test_global_and_firewall(void **state)
 	in.n_fw = 3;
 	text = pc_metrics_format(&in);
 	assert_null(strstr(text, "portcanary_datapath_"));
-	assert_line(text, "portcanary_firewall_changes_total{source=\"iptables-legacy\"} 4");
-	assert_line(text, "portcanary_firewall_changes_total{source=\"nftables\"} 9");
-	assert_int_equal(count(text, "portcanary_firewall_changes_total{"), 2);
+	assert_line(
+		text,
+		"portcanary_firewall_changes_total{source=\"iptables-legacy\",vetted=\"false\"} 4");
+	assert_line(text,
+		    "portcanary_firewall_changes_total{source=\"nftables\",vetted=\"false\"} 6");
+	assert_line(text,
+		    "portcanary_firewall_changes_total{source=\"nftables\",vetted=\"true\"} 3");
+	assert_int_equal(count(text, "portcanary_firewall_changes_total{"), 4);
 	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"iptables-"
 			  "legacy\"} 1795000001.5");
 	assert_line(text, "portcanary_firewall_last_change_timestamp_seconds{source=\"nftables\"} "
@@ -654,8 +689,12 @@ static void test_global_and_firewall(void **state)
 static void test_interfaces(void **state)
 {
 	struct pc_iface_view two[] = {
-		{.name = "eth0", .ingress = "tc", .xdp_mode = "native"},
-		{.name = "eth1", .ingress = "xdp", .xdp_mode = "generic"},
+		{.name = "eth0",
+		 .ingress = "tc",
+		 .xdp_mode = "native",
+		 .driver = "veth",
+		 .reason = "veth"},
+		{.name = "eth1", .ingress = "xdp", .xdp_mode = "generic", .reason = "option"},
 	};
 	char *text;
 
@@ -666,11 +705,11 @@ static void test_interfaces(void **state)
 	in.interval = 0;
 	text = pc_metrics_format(&in);
 	/* The XDP mode only means something with an XDP ingress hook. */
-	assert_line(
-		text,
-		"portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode=\"\"} 1");
+	assert_line(text, "portcanary_interface_info{device=\"eth0\",ingress_hook=\"tc\",xdp_mode="
+			  "\"\",driver=\"veth\",reason=\"veth\"} 1");
+	/* Interfaces of one daemon may differ; an unknown driver is an empty label. */
 	assert_line(text, "portcanary_interface_info{device=\"eth1\",ingress_hook=\"xdp\",xdp_mode="
-			  "\"generic\"} 1");
+			  "\"generic\",driver=\"\",reason=\"option\"} 1");
 	/* 0 means "not known": no series. */
 	assert_null(strstr(text, "portcanary_last_sample_timestamp_seconds"));
 	assert_null(strstr(text, "portcanary_sample_interval_seconds"));
@@ -709,6 +748,7 @@ int main(void)
 		cmocka_unit_test_setup(test_label_types, setup),
 		cmocka_unit_test_setup(test_firewall_last_change_info, setup),
 		cmocka_unit_test_setup(test_rule_info, setup),
+		cmocka_unit_test_setup(test_rollbacks, setup),
 		cmocka_unit_test_setup(test_global_and_firewall, setup),
 		cmocka_unit_test_setup(test_interfaces, setup),
 		cmocka_unit_test_setup(test_dump_sample, setup),

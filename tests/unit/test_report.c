@@ -73,8 +73,13 @@ static struct json_object *get(struct json_object *o, const char *key)
 
 static void test_status_document(void **state)
 {
-	struct pc_iface_view ifs[1] = {
-		{.name = "eth0", .ifindex = 2, .ingress = "xdp", .xdp_mode = "native"}};
+	struct pc_iface_view ifs[1] = {{.name = "eth0",
+					.ifindex = 2,
+					.ingress = "xdp",
+					.xdp_mode = "native",
+					.driver = "ice",
+					.reason = "native_xdp",
+					.why = "ice has native XDP"}};
 	struct pc_status_meta m = {.interval = 1, .ifaces = ifs, .n_ifaces = 1};
 	struct json_object *doc, *ports, *p, *q;
 
@@ -118,13 +123,32 @@ static void test_status_document(void **state)
 
 	p = json_object_array_get_idx(get(doc, "interfaces"), 0);
 	assert_string_equal(json_object_get_string(get(p, "xdp_mode")), "native");
+	assert_string_equal(json_object_get_string(get(p, "ingress")), "xdp");
+	assert_string_equal(json_object_get_string(get(p, "driver")), "ice");
+	assert_string_equal(json_object_get_string(get(p, "reason")), "native_xdp");
+	assert_string_equal(json_object_get_string(get(p, "why")), "ice has native XDP");
+	assert_null(get(p, "kind"));
+	assert_null(get(p, "xdp_ahead"));
+	assert_false(json_object_get_boolean(get(p, "adopted")));
 	assert_non_null(strstr(json_object_to_json_string(doc), "\"ports\""));
 	json_object_put(doc);
 }
 
 static void test_table(void **state)
 {
-	struct pc_status_meta m = {.interval = 1};
+	/* Interfaces of one daemon may differ: one line each, with its hook and why. */
+	struct pc_iface_view ifs[2] = {
+		{.name = "eth0",
+		 .ingress = "xdp",
+		 .xdp_mode = "native",
+		 .why = "ice has native XDP"},
+		{.name = "veth7",
+		 .ingress = "tc",
+		 .adopted = true,
+		 .why = "native XDP on veth would take TSO/GSO off its peer",
+		 .xdp_ahead = "'xdpfilt_alw_all' (id 7)"},
+	};
+	struct pc_status_meta m = {.interval = 1, .ifaces = ifs, .n_ifaces = 2};
 	struct json_object *doc;
 	char *buf = NULL;
 	size_t len = 0;
@@ -142,6 +166,13 @@ static void test_table(void **state)
 	assert_non_null(strstr(buf, "4.0%"));
 	assert_non_null(strstr(buf, "nftables dropped 48 of 50 SYNs (drop)"));
 	assert_non_null(strstr(buf, "tcp/5432:out    unknown"));
+	assert_non_null(strstr(
+		buf, "interfaces:\n"
+		     "  eth0            xdp native ingress  + tc egress: ice has native XDP\n"
+		     "  veth7           tc ingress          + tc egress (adopted): native XDP "
+		     "on veth would take TSO/GSO off its peer\n"
+		     "                  XDP program 'xdpfilt_alw_all' (id 7) runs ahead: "
+		     "what it drops is not counted\n"));
 	free(buf);
 	json_object_put(doc);
 

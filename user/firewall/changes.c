@@ -125,8 +125,16 @@ static void tell(struct pc_fw_changes *ch, struct pc_fw_change *c, const struct 
 			     user,
 			     summary,
 			     NULL};
-	struct json_object *o = pc_fw_change_json(c, d);
+	struct json_object *o = pc_fw_change_json(c, d), *extra;
 
+	extra = ch->cb ? ch->cb(ch->cb_ctx, c, d, before, after) : NULL;
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+		{
+			json_object_object_add(o, k, json_object_get(v));
+		}
+		json_object_put(extra);
+	}
 	snprintf(gen, sizeof(gen), "PORTCANARY_GENERATION=%u", c->generation);
 	snprintf(vetted, sizeof(vetted), "PORTCANARY_VETTED=%s", c->vetted ? "true" : "false");
 	snprintf(pid, sizeof(pid), "PORTCANARY_BY_PID=%u", c->by.pid);
@@ -136,8 +144,6 @@ static void tell(struct pc_fw_changes *ch, struct pc_fw_change *c, const struct 
 	pc_fw_change_line(c, line, sizeof(line));
 	pc_alerts_emit_event(ch->al, c->vetted ? PC_LOG_INFO : PC_LOG_WARN, line, o, env, mono);
 	json_object_put(o);
-	if (ch->cb)
-		ch->cb(ch->cb_ctx, c, d, before, after);
 }
 
 void pc_fw_changes_listed(struct pc_fw_changes *ch, double wall, double mono)

@@ -14,9 +14,11 @@
 struct json_object;
 
 /* A resolved change, for whoever keeps them (the history): the listings before and
- * after it (full, as `nft list ruleset`), NULL when unknown. */
-typedef void (*pc_fw_change_cb)(void *ctx, struct pc_fw_change *c, const struct pc_fw_diff *d,
-				const char *before, const char *after);
+ * after it (full, as `nft list ruleset`), NULL when unknown. Called before the event is
+ * written; what it returns (an object, or NULL) is added to the event's fields. */
+typedef struct json_object *(*pc_fw_change_cb)(void *ctx, struct pc_fw_change *c,
+					       const struct pc_fw_diff *d, const char *before,
+					       const char *after);
 
 struct pc_fw_changes {
 	struct pc_fwwatch *w;

@@ -112,6 +112,37 @@ static int brace_balance(const char *s)
 	return n;
 }
 
+/* Counter values and quota use, as a listing without -s prints them, are state, not
+ * rules: "counter packets 12 bytes 3400" is "counter", "used 5 mbytes" goes. A stored
+ * (stateful) listing then compares with a live stateless one. */
+static void strip_state(char *s)
+{
+	static const struct {
+		const char *word;
+		int numbers; /* "packets N bytes M": pairs of a word and a number */
+	} state[] = {{" packets ", 1}, {" bytes ", 1}, {" used ", 2}};
+	size_t i;
+
+	for (i = 0; i < sizeof(state) / sizeof(state[0]); i++) {
+		char *p = s;
+
+		while ((p = strstr(p, state[i].word))) {
+			char *q = p + strlen(state[i].word), *start = q;
+
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (q == start) {
+				p++;
+				continue;
+			}
+			if (state[i].numbers == 2 && *q == ' ') /* "used 5 mbytes": the unit too */
+				for (q++; *q && *q != ' ' && *q != ';'; q++)
+					;
+			memmove(p, q, strlen(q) + 1);
+		}
+	}
+}
+
 static size_t leading_tabs(const char *s)
 {
 	size_t n = 0;
@@ -267,6 +298,8 @@ static int parse_line(struct pc_nft_listing *l, struct parse_state *st, char *li
 		o.has_handle = has_handle;
 		o.handle = handle;
 		o.text = strdup(s);
+		if (o.text)
+			strip_state(o.text);
 		if (!o.text)
 			return -ENOMEM;
 		idx = add_obj(l, &o);
@@ -285,6 +318,10 @@ static int parse_line(struct pc_nft_listing *l, struct parse_state *st, char *li
 		st->elems_depth = brace_balance(s);
 		return st->elems_depth > 0 ? 0 : finish_elems(l, st);
 	}
+	/* A named counter's body is all state ("packets 0 bytes 0"); a quota's in part. */
+	if (!strncmp(s, "packets ", 8) && strstr(s, " bytes "))
+		return 0;
+	strip_state(s);
 	return append_text(&l->o[st->obj].text, s);
 }
 

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cli_stream.c: `apply` and `firewall rollback` show what the daemon does as it does it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "control.h"
+#include "log.h"
+
+/* The daemon answers within this; it sends a line every second while it works. */
+#define STREAM_TIMEOUT_S 20.0
+
+struct stream {
+	FILE *out; /* progress: stdout, or stderr with --json */
+	bool tty;
+	bool ticking; /* a "\r  N s left" line is open */
+	bool applied;
+	double seconds;
+	struct json_object *final; /* --json: the result, with what came before it */
+};
+
+static const char *jstr(struct json_object *o, const char *k, const char *dflt)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : dflt;
+}
+
+static int64_t jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_int64(v) : 0;
+}
+
+static void end_tick(struct stream *s)
+{
+	if (s->ticking)
+		fputc('\n', s->out);
+	s->ticking = false;
+}
+
+static void port_name(struct json_object *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s:%s", jstr(p, "proto", "?"), jstr(p, "port", "?"),
+		 jstr(p, "direction", "?"));
+}
+
+static void rule_line(struct json_object *r, char *buf, size_t len)
+{
+	struct json_object *h;
+
+	if (!r) {
+		snprintf(buf, len, "(rule not known)");
+		return;
+	}
+	if (json_object_object_get_ex(r, "handle", &h) && h)
+		snprintf(buf, len, "%s %s %s handle %s: %s", jstr(r, "family", "?"),
+			 jstr(r, "table", "?"), jstr(r, "chain", "?"), json_object_get_string(h),
+			 jstr(r, "text", ""));
+	else
+		snprintf(buf, len, "%s %s %s: %s", jstr(r, "family", "?"), jstr(r, "table", "?"),
+			 jstr(r, "chain", "?"), jstr(r, "text", ""));
+}
+
+static void show_preflight(struct stream *s, struct json_object *pf)
+{
+	struct json_object *ports, *p, *rule;
+	char name[64], rl[700];
+	size_t i;
+
+	if (!pf || !json_object_object_get_ex(pf, "ports", &ports))
+		return;
+	for (i = 0; i < json_object_array_length(ports); i++) {
+		p = json_object_array_get_idx(ports, i);
+		port_name(p, name, sizeof(name));
+		if (!strcmp(jstr(p, "verdict", ""), "blocked")) {
+			json_object_object_get_ex(p, "rule", &rule);
+			rule_line(rule, rl, sizeof(rl));
+			fprintf(s->out, "  %-16s BLOCKED from %s: %s\n", name,
+				jstr(p, "from", "the sandbox"), rl);
+		} else {
+			fprintf(s->out, "  %-16s %s%s\n", name,
+				jstr(p, "already_blocked", "false")[0] == 't' ? "blocked already"
+									      : "reachable",
+				"");
+		}
+	}
+	if (jint(pf, "newly_blocked"))
+		fprintf(s->out, "preflight: %lld monitored port%s newly blocked\n",
+			(long long)jint(pf, "newly_blocked"),
+			jint(pf, "newly_blocked") == 1 ? "" : "s");
+	else
+		fprintf(s->out, "preflight: no monitored port newly blocked\n");
+	if (jstr(pf, "error", NULL))
+		fprintf(s->out, "preflight: %s\n", jstr(pf, "error", ""));
+}
+
+static void show_groups(struct stream *s, struct json_object *o)
+{
+	struct json_object *g, *e;
+	size_t i;
+
+	fprintf(s->out, "preflight: trying it on %lld monitored port%s",
+		(long long)jint(o, "ports"), jint(o, "ports") == 1 ? "" : "s");
+	if (json_object_object_get_ex(o, "groups", &g))
+		for (i = 0; i < json_object_array_length(g); i++) {
+			e = json_object_array_get_idx(g, i);
+			if (jstr(e, "from", NULL))
+				fprintf(s->out, "%s from %s to %s (%lld)", i ? "," : ":",
+					jstr(e, "from", ""), jstr(e, "to", "?"),
+					(long long)jint(e, "ports"));
+			else
+				fprintf(s->out, "%s from the sandbox's addresses (%lld)",
+					i ? "," : ":", (long long)jint(e, "ports"));
+		}
+	fprintf(s->out, "\n");
+}
+
+static void show_entries(FILE *out, struct json_object *arr, const char *sign, int max)
+{
+	size_t i, n = arr ? json_object_array_length(arr) : 0;
+
+	for (i = 0; i < n && (int)i < max; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i), *h;
+
+		if (json_object_object_get_ex(e, "handle", &h) && h)
+			fprintf(out, "    %s %s %s %s handle %s: %s\n", sign, jstr(e, "family", ""),
+				jstr(e, "table", ""), jstr(e, "chain", ""),
+				json_object_get_string(h), jstr(e, "text", ""));
+		else
+			fprintf(out, "    %s %s\n", sign, jstr(e, "text", ""));
+	}
+	if (n > (size_t)max)
+		fprintf(out, "    ... and %zu more\n", n - max);
+}
+
+/* The result: what a person needs to read, and the exit code. */
+static int show_result(struct stream *s, struct json_object *o)
+{
+	const char *outcome = jstr(o, "outcome", "error");
+	struct json_object *port, *arr, *rule;
+	char name[64], rl[700];
+	size_t i;
+
+	end_tick(s);
+	if (!strcmp(outcome, "kept")) {
+		fprintf(s->out, "KEPT: generation %lld, no monitored port hurt in %.0f s\n",
+			(long long)jint(o, "generation"), s->seconds);
+	} else if (!strcmp(outcome, "refused")) {
+		fprintf(s->out, "REFUSED: nothing was changed; it blocks:\n");
+		if (json_object_object_get_ex(o, "blocked", &arr))
+			for (i = 0; i < json_object_array_length(arr); i++)
+				fprintf(s->out, "  %s\n",
+					json_object_get_string(json_object_array_get_idx(arr, i)));
+		fprintf(s->out, "(--force goes ahead all the same)\n");
+	} else if (!strcmp(outcome, "rolled_back") && s->applied) {
+		fprintf(s->out, "ROLLED BACK");
+		if (json_object_object_get_ex(o, "port", &port) && port) {
+			port_name(port, name, sizeof(name));
+			fprintf(s->out, ": %s %s (%s)", name,
+				!strcmp(jstr(port, "event", ""), "firewall_blocks_port")
+					? "is blocked by the change"
+				: !strcmp(jstr(port, "state", ""), "degraded") ? "went degraded"
+									       : "went down",
+				jstr(port, "cause", "?"));
+			if (*jstr(port, "detail", ""))
+				fprintf(s->out, ": %s", jstr(port, "detail", ""));
+			if (json_object_object_get_ex(port, "rule", &rule) && rule) {
+				rule_line(rule, rl, sizeof(rl));
+				fprintf(s->out, "; rule %s", rl);
+			}
+		} else {
+			fprintf(s->out, " on request");
+		}
+		fprintf(s->out,
+			"\n  the ruleset of generation %lld is live again, as generation "
+			"%lld (one transaction)\n",
+			(long long)jint(o, "restored_generation"),
+			(long long)jint(o, "to_generation"));
+		if (json_object_object_get_ex(o, "change_added", &arr) &&
+		    json_object_array_length(arr)) {
+			fprintf(s->out, "  the change had added:\n");
+			show_entries(s->out, arr, "+", 5);
+		}
+	} else if (!strcmp(outcome, "rolled_back")) {
+		fprintf(s->out,
+			"ROLLED BACK: generation %lld undone; the ruleset from before it is live "
+			"as generation %lld (one transaction)\n",
+			(long long)jint(o, "undid_generation"),
+			(long long)jint(o, "to_generation"));
+	} else if (!strcmp(outcome, "unchanged")) {
+		fprintf(s->out, "nothing to do: the ruleset is already as it was\n");
+	} else {
+		pc_err("%s", jstr(o, "error", "the daemon gave up (see its log)"));
+	}
+	return (int)jint(o, "exit");
+}
+
+static int on_line(struct stream *s, struct json_object *o)
+{
+	const char *st = jstr(o, "step", "");
+	struct json_object *v, *arr;
+	size_t i;
+
+	if (!strcmp(st, "tick")) {
+		if (strcmp(jstr(o, "state", ""), "watching"))
+			return -1;
+		if (s->tty) {
+			fprintf(s->out, "\r  %3lld s left ", (long long)jint(o, "left"));
+			s->ticking = true;
+		} else if (jint(o, "left") % 10 == 0) {
+			fprintf(s->out, "  %lld s left\n", (long long)jint(o, "left"));
+		}
+		fflush(s->out);
+		return -1;
+	}
+	end_tick(s);
+	if (!strcmp(st, "received")) {
+		fprintf(s->out, "sent %lld bytes to the daemon\n", (long long)jint(o, "bytes"));
+	} else if (!strcmp(st, "loads")) {
+		fprintf(s->out, "it loads (nft -c against the live ruleset)\n");
+	} else if (!strcmp(st, "rollback")) {
+		struct json_object *undo = json_object_object_get_ex(o, "undo", &v) ? v : NULL;
+
+		fprintf(s->out, "rolling back generation %lld (%s) to the ruleset from before it\n",
+			(long long)jint(undo, "generation"), jstr(undo, "summary", "?"));
+	} else if (!strcmp(st, "preflight")) {
+		show_groups(s, o);
+	} else if (!strcmp(st, "preflight_done")) {
+		show_preflight(s, json_object_object_get_ex(o, "preflight", &v) ? v : NULL);
+	} else if (!strcmp(st, "applied")) {
+		s->applied = true;
+		fprintf(s->out, "applied: generation %lld (was %lld), in one transaction\n",
+			(long long)jint(o, "generation"),
+			(long long)jint(o, "previous_generation"));
+	} else if (!strcmp(st, "watching")) {
+		s->seconds =
+			json_object_object_get_ex(o, "seconds", &v) ? json_object_get_double(v) : 0;
+		fprintf(s->out,
+			"watching for %.0f s (the daemon keeps watching if this command "
+			"dies):",
+			s->seconds);
+		if (json_object_object_get_ex(o, "ports", &arr))
+			for (i = 0; i < json_object_array_length(arr); i++) {
+				char name[64];
+
+				port_name(json_object_array_get_idx(arr, i), name, sizeof(name));
+				fprintf(s->out, " %s", name);
+			}
+		fprintf(s->out, "\n");
+	} else if (!strcmp(st, "waiting")) {
+		fprintf(s->out, "  %s: waiting for it\n", jstr(o, "why", ""));
+	} else if (!strcmp(st, "foreign_change")) {
+		struct json_object *c = json_object_object_get_ex(o, "change", &v) ? v : NULL, *by;
+		const char *cmd = c && json_object_object_get_ex(c, "by", &by) && by
+					  ? jstr(by, "command", NULL) ?: jstr(by, "comm", "?")
+					  : "?";
+
+		fprintf(s->out,
+			"WARNING: generation %lld by %s changed the ruleset during the window "
+			"(%s): "
+			"a rollback now undoes it too\n",
+			(long long)jint(c, "generation"), cmd, jstr(c, "summary", "?"));
+	} else if (!strcmp(st, "result")) {
+		return show_result(s, o);
+	}
+	fflush(s->out);
+	return -1;
+}
+
+int pc_cli_stream(const char *dir, const char *header, const char *body, size_t len, bool json)
+{
+	struct pc_line_reader *r = calloc(1, sizeof(*r));
+	struct stream s = {.out = json ? stderr : stdout};
+	int fd, ret = PC_EXIT_USAGE, err;
+	char *line;
+
+	if (!r)
+		return PC_EXIT_USAGE;
+	s.tty = isatty(fileno(s.out));
+	fd = pc_control_connect(dir, STREAM_TIMEOUT_S);
+	if (fd < 0) {
+		pc_control_explain(dir, -fd);
+		free(r);
+		return PC_EXIT_USAGE;
+	}
+	if (send(fd, header, strlen(header), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0 ||
+	    (len && send(fd, body, len, MSG_NOSIGNAL) < (ssize_t)len)) {
+		pc_err("cannot send the request to the daemon in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		struct json_object *o;
+		int rc;
+
+		err = pc_control_read_line(r, fd, &line);
+		if (err) {
+			end_tick(&s);
+			pc_err("the connection to the daemon was lost (%s)%s", strerror(-err),
+			       s.applied ? ": the change is in, and the daemon owns the watch and "
+					   "any "
+					   "rollback; see `portcanary firewall history`"
+					 : "");
+			break;
+		}
+		o = json_tokener_parse(line);
+		if (!o)
+			continue;
+		rc = on_line(&s, o);
+		if (rc >= 0) {
+			ret = rc;
+			if (json)
+				printf("%s\n", json_object_to_json_string_ext(
+						       o, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_SPACED));
+			json_object_put(o);
+			break;
+		}
+		json_object_put(o);
+	}
+out:
+	close(fd);
+	free(r);
+	return ret;
+}
