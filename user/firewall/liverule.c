@@ -224,7 +224,8 @@ static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struc
 		    now - s->answered_at < PC_LIVERULE_REFRESH_S)
 			continue;
 		s->reasked = 0;
-		ask_slot(lr, slot, s, now, !dropping);
+		/* Asked because of a commit: its samples were dropped before it. */
+		ask_slot(lr, slot, s, now, changed);
 	}
 }
 
