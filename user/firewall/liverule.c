@@ -178,11 +178,17 @@ static void ask_slot(struct pc_liverule *lr, int slot, struct pc_lr_slot *s, dou
 	const struct pc_drops *d = lr->drops;
 	long nf = d && d->names ? pc_dropreason_value(d->names, "NETFILTER_DROP") : -1;
 	struct pc_drop_sample all[PC_DROP_SAMPLES], pick[PC_DROP_SAMPLES];
-	uint64_t since = now > PC_LIVERULE_SAMPLE_S ? (now - PC_LIVERULE_SAMPLE_S) * 1e9 : 0;
+	double from = now > PC_LIVERULE_SAMPLE_S ? now - PC_LIVERULE_SAMPLE_S : 0;
+	uint64_t since;
 	int n;
 
 	if (nf < 0)
 		return;
+	/* The packets dropped under the ruleset asked about: since the last commit heard of.
+	 * A question because of a commit asks about older ones, and answers quietly. */
+	if (!for_change && lr->changed_at > from)
+		from = lr->changed_at;
+	since = from * 1e9;
 	n = pc_drops_samples(lr->samples_fd, slot, all);
 	n = n > 0 ? pc_drops_samples_pick(all, n, (uint32_t)nf, since, pick) : 0;
 	if (!n || send_request(lr, slot, s, pick, n))
@@ -238,6 +244,7 @@ void pc_liverule_tick(struct pc_liverule *lr, const struct pc_portset *ps, const
 void pc_liverule_changed(struct pc_liverule *lr, const struct pc_portset *ps,
 			 const struct pc_drops *d, uint32_t generation, double now)
 {
+	lr->changed_at = now;
 	ask(lr, ps, d, generation, now, true);
 }
 
@@ -336,10 +343,11 @@ static void on_result(struct pc_liverule *lr, const struct pc_portset *ps, struc
 	s->replayed = res.replayed;
 	lr->answers++;
 	lr->found += res.rule.known;
-	/* Packets dropped before a change, replayed after it: a rule found is news; none found
-	 * says little (the change may have let them through), so it is kept quietly and the next
-	 * interval that still has drops asks again, with its own packets. */
-	if (s->asked_for_change && !res.rule.known) {
+	/* Packets dropped before a change (asked because of it, or before it was heard of),
+	 * replayed after it: a rule found is news; none found says little (the change may have
+	 * let them through), so it is kept quietly and the next interval that still has drops
+	 * asks again, with packets of its own. */
+	if ((s->asked_for_change || lr->changed_at >= s->asked) && !res.rule.known) {
 		s->answered_at = 0;
 		if (res.outcome == PC_REPLAY_PASSED)
 			snprintf(s->why, sizeof(s->why),

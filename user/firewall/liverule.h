@@ -46,6 +46,7 @@ struct pc_liverule {
 	int samples_fd;
 	const struct pc_drops *drops; /* the daemon's, as of the last interval */
 	uint32_t generation;	      /* the latest the daemon heard of */
+	double changed_at;	      /* CLOCK_MONOTONIC: when the daemon heard of it */
 	uint32_t next_id;
 	double started; /* CLOCK_MONOTONIC, of the running children */
 	int failures;	/* starts that ended early */
