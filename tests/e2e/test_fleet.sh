@@ -4,7 +4,8 @@
 #
 # One LAN (a bridge in its own namespace) joins a client, three hosts and a monitor:
 #   client  $NS_C        198.51.100.1    steady connections to 8001-8003 on every host
-#   hosts   ${TAG}h1..3  198.51.100.11-13  listeners on 8001-8003, the daemon (--listen :9464)
+#   hosts   ${TAG}h1..3  198.51.100.11-13  listeners on 8001-8003, the daemon (--listen on its own
+#                                        address, :9464)
 #   monitor ${TAG}mon    198.51.100.2    Prometheus (scrapes every 1 s, evaluates every 1 s,
 #                                        the shipped rule file as it is), Alertmanager (the
 #                                        shipped routing; only the receiver URL replaced) and
