@@ -31,7 +31,8 @@ PROM=http://127.0.0.1:9090
 AM=http://127.0.0.1:9093
 HOOK_PORT=9095
 FLEET=PortcanaryPortDownFleetWide
-MAX_PAGE_S=60	# rule to page, phase 1: detection ~2 s + scrape/eval 1 s each + for 15 s + group_wait 10 s
+# Rule to fleet page: detection ~2 s, scrape and evaluation 1 s each, `for` 15 s, group_wait 10 s.
+MAX_PAGE_S=60
 HOST_PIDS=()
 MON_PIDS=()
 HOST_RULESET=$(nft list ruleset 2>&1 | sha256sum)
@@ -54,15 +55,17 @@ webhook_count() { alerting count "$(hook_file)" "$@"; }
 json_field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1])
 for k in sys.argv[2].split("."): v = v.get(k, "") if isinstance(v, dict) else ""
 print(v)' "$1" "$2"; }
+# fields JSON SECTION KEY...: several fields of one section, on one line.
+fields() {
+	local json=$1 section=$2 k
+	shift 2
+	for k in "$@"; do json_field "$json" "$section.$k"; done | xargs
+}
 
-fleet_cleanup() {
-	local p i f
-	if [ "$FAILED" -ne 0 ] && [ -n "$STATE" ] && [ -z "${LOGS_SHOWN:-}" ]; then
-		LOGS_SHOWN=1
-		for f in "$STATE"/h*/daemon.log "$STATE"/prometheus.log "$STATE"/alertmanager.log; do
-			[ -s "$f" ] && echo "# ${f#"$STATE"/} (last 10 lines):" && tail -10 "$f" | sed 's/^/#   /'
-		done
-	fi
+# Stop what the test started: daemons, monitor, listeners and traffic (each PID is the
+# program itself: nsenter execs it).
+fleet_stop() {
+	local p i
 	for p in "${HOST_PIDS[@]}" "${MON_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${HOST_PIDS[@]}" "${MON_PIDS[@]}"; do
 		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -74,10 +77,28 @@ fleet_cleanup() {
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	BG_PIDS=()
-	for i in $HOSTS; do ip netns del "$(host_ns "$i")" 2>/dev/null; done
-	ip netns del "$MON_NS" 2>/dev/null
-	ip netns del "$NS_C" 2>/dev/null
-	ip netns del "$LAN_NS" 2>/dev/null
+}
+test_namespaces() { echo "$NS_C" "$MON_NS" "$LAN_NS"; for i in $HOSTS; do host_ns "$i"; done; }
+# PIDs of processes still in the test's namespaces (none once fleet_stop is done).
+leftovers() {
+	local ns
+	for ns in $(test_namespaces); do ip netns pids "$ns" 2>/dev/null; done | xargs
+}
+
+fleet_cleanup() {
+	local i f left
+	if [ "$FAILED" -ne 0 ] && [ -n "$STATE" ] && [ -z "${LOGS_SHOWN:-}" ]; then
+		LOGS_SHOWN=1
+		for f in "$STATE"/h*/daemon.log "$STATE"/prometheus.log "$STATE"/alertmanager.log; do
+			[ -s "$f" ] && echo "# ${f#"$STATE"/} (last 10 lines):" && tail -10 "$f" | sed 's/^/#   /'
+		done
+	fi
+	fleet_stop
+	# Last resort on a failure path: anything left runs in a namespace this test made.
+	left=$(leftovers)
+	# shellcheck disable=SC2086
+	[ -z "$left" ] || kill -KILL $left 2>/dev/null
+	for i in $(test_namespaces); do ip netns del "$i" 2>/dev/null; done
 	if [ -n "$STATE" ]; then
 		for i in $HOSTS; do umount "$STATE/h$i/run/bpf" 2>/dev/null; done
 	fi
@@ -131,15 +152,17 @@ host_up() {
 	return 1
 }
 
+# ports_ok I: how many ports are `ok` in host I's status.
+ports_ok() {
+	"$PC" status --state-dir "$STATE/h$1/run" --json 2>/dev/null | python3 -c 'import json, sys
+print(sum(p["state"] == "ok" for p in json.load(sys.stdin)["ports"]))' 2>/dev/null || echo 0
+}
 # all_ok: every port of every host is `ok` in its daemon's status (bounded, 30 s).
 all_ok() {
 	local i end=$(($(date +%s) + 30)) n
 	while [ "$(date +%s)" -le "$end" ]; do
 		n=0
-		for i in $HOSTS; do
-			n=$((n + $("$PC" status --state-dir "$STATE/h$i/run" --json 2>/dev/null |
-				python3 -c 'import json,sys; print(sum(p["state"] == "ok" for p in json.load(sys.stdin)["ports"]))' 2>/dev/null || echo 0)))
-		done
+		for i in $HOSTS; do n=$((n + $(ports_ok "$i"))); done
 		[ "$n" -eq 9 ] && return 0
 		sleep 0.5
 	done
@@ -166,15 +189,18 @@ monitor_up() {
 		>"$STATE/alertmanager.yml"
 	check_eq "the routing is the shipped one but for the receiver URL (lines changed)" 2 \
 		"$(diff "$AM_SHIPPED" "$STATE/alertmanager.yml" | grep -c '^[<>]')"
-	in_mon python3 "$ALERTING" webhook 127.0.0.1 "$HOOK_PORT" "$(hook_file)" \
-		>"$STATE/webhook.log" 2>&1 &
+	# nsenter itself, not a shell function, in the background: $! is then the program.
+	nsenter --net="/var/run/netns/$MON_NS" python3 "$ALERTING" webhook 127.0.0.1 "$HOOK_PORT" \
+		"$(hook_file)" >"$STATE/webhook.log" 2>&1 &
 	MON_PIDS+=($!)
-	in_mon prometheus-alertmanager --config.file="$STATE/alertmanager.yml" \
-		--storage.path="$STATE/am" --web.listen-address=127.0.0.1:9093 \
+	nsenter --net="/var/run/netns/$MON_NS" prometheus-alertmanager \
+		--config.file="$STATE/alertmanager.yml" --storage.path="$STATE/am" \
+		--web.listen-address=127.0.0.1:9093 \
 		--cluster.listen-address= --log.level=warn >"$STATE/alertmanager.log" 2>&1 &
 	MON_PIDS+=($!)
-	in_mon prometheus --config.file="$STATE/prometheus.yml" --storage.tsdb.path="$STATE/prom" \
-		--web.listen-address=127.0.0.1:9090 --log.level=warn >"$STATE/prometheus.log" 2>&1 &
+	nsenter --net="/var/run/netns/$MON_NS" prometheus --config.file="$STATE/prometheus.yml" \
+		--storage.tsdb.path="$STATE/prom" --web.listen-address=127.0.0.1:9090 \
+		--log.level=warn >"$STATE/prometheus.log" 2>&1 &
 	MON_PIDS+=($!)
 	mon_alerting ready "$PROM/-/ready" 30 || { tail -5 "$STATE/prometheus.log"; return 1; }
 	mon_alerting ready "$AM/-/ready" 30 || { tail -5 "$STATE/alertmanager.log"; return 1; }
@@ -221,7 +247,7 @@ for i in $HOSTS; do steady 10 "$(host_ip "$i")" 8001 8002 8003; done
 monitor_up || { fail "Prometheus, Alertmanager and the webhook receiver in $MON_NS"; finish; exit 1; }
 ok "Prometheus, Alertmanager (clustering off) and the webhook receiver run in the monitor namespace"
 check "every port of every host learns a baseline and is ok" all_ok
-check "Prometheus sees 3 hosts judging each of the 3 ports (job_port:portcanary_hosts_reporting:count)" \
+check "Prometheus sees 3 hosts judging each of the 3 ports (hosts_reporting:count)" \
 	mon_alerting wait-count "$PROM" 'job_port:portcanary_hosts_reporting:count == 3' 3 20
 
 # --- phase 1: a drop of 8001 and 8002 on every host --------------------------------------
@@ -244,9 +270,9 @@ for p in 8001 8002; do
 		check "tcp/$p: paged fleet-wide within $MAX_PAGE_S s ($page_s s)" \
 			awk "BEGIN { exit !($page_s <= $MAX_PAGE_S) }"
 		check_eq "tcp/$p: its labels" "netfilter_drop tcp in portcanary critical" \
-			"$(for k in cause proto direction job severity; do json_field "$alert" labels.$k; done | xargs)"
+			"$(fields "$alert" labels cause proto direction job severity)"
 		check_eq "tcp/$p: hosts down, reporting, share" "3 3 1" \
-			"$(for k in hosts_down hosts_reporting hosts_down_ratio; do json_field "$alert" annotations.$k; done | xargs)"
+			"$(fields "$alert" annotations hosts_down hosts_reporting hosts_down_ratio)"
 		check_eq "tcp/$p: summary" "tcp/$p (in) is down on 3 of 3 hosts, cause netfilter_drop" \
 			"$(json_field "$alert" annotations.summary)"
 		check_eq "tcp/$p: the hosts' firewall changes (timestamps every daemon exports)" \
@@ -265,16 +291,18 @@ check_eq "fleet pages: exactly one per blocked port, none for 8003" "1 1 0" \
 	"$(for p in 8001 8002 8003; do webhook_count firing "$FLEET" port="$p"; done | xargs)"
 # The hosts' alerts cross their 30 s `for` after the fleet alert's 15 s: they reach
 # Alertmanager, which holds them inhibited by the fleet alert of their port and cause.
+host_alerts_held() { # the host alerts of 8001/8002 that Alertmanager holds, one a line
+	for p in 8001 8002; do mon_alerting am-alerts "$AM" PortcanaryPortDown port="$p"; done
+}
 held() {
 	local end=$(($(date +%s) + 30)) n
 	while [ "$(date +%s)" -le "$end" ]; do
-		n=$(for p in 8001 8002; do mon_alerting am-alerts "$AM" PortcanaryPortDown port="$p"; done |
-			grep -c '^suppressed 1 .*"cause": "netfilter_drop"')
+		n=$(host_alerts_held | grep -c '^suppressed 1 .*"cause": "netfilter_drop"')
 		[ "$n" -eq 6 ] && return 0
 		sleep 0.5
 	done
 	echo "# Alertmanager holds $n of 6 host alerts inhibited:"
-	for p in 8001 8002; do mon_alerting am-alerts "$AM" PortcanaryPortDown port="$p"; done | sed 's/^/#   /'
+	host_alerts_held | sed 's/^/#   /'
 	return 1
 }
 check "Alertmanager holds all 6 host alerts of 8001/8002 (3 hosts x 2), each inhibited" held
@@ -285,7 +313,8 @@ webhook_payload "$FLEET" port=8001 | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 a = [x for x in d["alerts"] if x["labels"]["port"] == "8001"][0]
 print(json.dumps({"receiver": d["receiver"], "status": d["status"], "groupKey": d["groupKey"],
-                  "alerts": [{k: a[k] for k in ("status", "labels", "annotations", "startsAt")}]}, indent=2))' |
+                  "alerts": [{k: a[k] for k in ("status", "labels", "annotations", "startsAt")}]},
+                 indent=2))' |
 	sed 's/^/#   /'
 
 # --- phase 2: the same kind of rule on one host only -------------------------------------
@@ -295,11 +324,12 @@ check "the drop of 8001, 8002 removed from all three" undrop_on pcfleet $HOSTS
 check "8001/8002 recover: no host down in Prometheus within 15 s" \
 	mon_alerting wait-count "$PROM" 'job_port:portcanary_hosts_down:count{port=~"8001|8002"} == 0' 2 15
 check_eq "... and both fleet alerts still fire (keep_firing_for: 1m)" 2 \
-	"$(mon_alerting query "$PROM" 'count(ALERTS{alertname="PortcanaryPortDownFleetWide",alertstate="firing"})' |
+	"$(mon_alerting query "$PROM" "count(ALERTS{alertname=\"$FLEET\",alertstate=\"firing\"})" |
 		awk '{print $NF}')"
 T1=$(date +%s.%N)
 check "a drop of tcp 8003 committed on host 1 only" drop_on pcone "8003" 1
-if hit=$(alerting wait "$(hook_file)" 75 firing PortcanaryPortDown port=8003 instance="$(host_ip 1):9464"); then
+if hit=$(alerting wait "$(hook_file)" 75 firing PortcanaryPortDown port=8003 \
+	instance="$(host_ip 1):9464"); then
 	alert=${hit#* }
 	page_s=$(since "$T1" "${hit%% *}")
 	echo "# tcp/8003 on host 1: the rule to the host page: $page_s s"
@@ -313,16 +343,17 @@ else
 fi
 check_eq "no fleet page for 8003" 0 "$(webhook_count any "$FLEET" port=8003)"
 check_eq "Prometheus never had a fleet alert for 8003, not even pending" "" \
-	"$(mon_alerting query "$PROM" 'max_over_time(ALERTS{alertname="PortcanaryPortDownFleetWide",port="8003"}[5m])')"
+	"$(mon_alerting query "$PROM" "max_over_time(ALERTS{alertname=\"$FLEET\",port=\"8003\"}[5m])")"
 check_eq "it saw 1 of 3 hosts down for 8003 (the share recorded)" "0.333" \
-	"$(mon_alerting query "$PROM" 'job_port:portcanary_hosts_down:ratio{port="8003"}' | awk '{printf "%.3f", $NF}')"
+	"$(mon_alerting query "$PROM" 'job_port:portcanary_hosts_down:ratio{port="8003"}' |
+		awk '{printf "%.3f", $NF}')"
 undrop_on pcone 1
 
 # --- the end of the fleet incident: one resolution per fleet page, nothing about the hosts ---
 # After keep_firing_for's minute, at the group's next group_interval tick.
 for p in 8001 8002; do
 	if hit=$(alerting wait "$(hook_file)" 80 resolved "$FLEET" port="$p"); then
-		ok "tcp/$p: the fleet page is resolved ($(since "$T0" "${hit%% *}") s after the rule went in)"
+		ok "tcp/$p: the fleet page is resolved ($(since "$T0" "${hit%% *}") s after the rule)"
 	else
 		fail "tcp/$p: no resolution of the fleet page"
 	fi
@@ -331,6 +362,8 @@ check_eq "the receiver never got a host alert of 8001 or 8002, firing or resolve
 	"$(for p in 8001 8002; do webhook_count any PortcanaryPortDown port="$p"; done | xargs)"
 
 # --- teardown, then the host's own ruleset ---------------------------------------------------
+fleet_stop
+check_eq "no process is left in the test's namespaces" "" "$(leftovers)"
 fleet_cleanup
 check_eq "every namespace of the test is gone" "" \
 	"$(ip netns list | grep -E "^${TAG}(c|lan|mon|h[123])( |$)")"
