@@ -160,7 +160,8 @@ static int lock_state_dir(struct pc_loader *ld)
 static int pin_maps(struct pc_loader *ld)
 {
 	struct bpf_map *maps[] = {ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
-				  ld->skel->maps.pc_global, ld->skel->maps.pc_drops};
+				  ld->skel->maps.pc_global, ld->skel->maps.pc_drops,
+				  ld->skel->maps.pc_drop_samples};
 	char path[600];
 	size_t i;
 	int err;
@@ -920,4 +921,9 @@ int pc_loader_global_fd(const struct pc_loader *ld)
 int pc_loader_drops_fd(const struct pc_loader *ld)
 {
 	return bpf_map__fd(ld->skel->maps.pc_drops);
+}
+
+int pc_loader_samples_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_drop_samples);
 }
