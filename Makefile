@@ -162,6 +162,7 @@ DATADIR    ?= $(PREFIX)/share/portcanary
 PC_CONFDIR  = $(DESTDIR)$(SYSCONFDIR)/portcanary
 PROM_FILES := $(wildcard deploy/prometheus/*)
 GRAF_FILES := $(wildcard deploy/grafana/*)
+AM_FILES   := $(wildcard deploy/alertmanager/*)
 
 install: all
 	install -D -m 0755 $(BUILD)/portcanary $(DESTDIR)$(PREFIX)/sbin/portcanary
@@ -176,6 +177,7 @@ install: all
 		install -m 0644 deploy/portcanary.conf.example $(PC_CONFDIR)/portcanary.conf
 	$(if $(PROM_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/prometheus $(PROM_FILES))
 	$(if $(GRAF_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/grafana $(GRAF_FILES))
+	$(if $(AM_FILES),install -D -m 0644 -t $(DESTDIR)$(DATADIR)/alertmanager $(AM_FILES))
 
 # Leaves portcanary.conf (the operator's) and the pinned counters alone.
 uninstall:

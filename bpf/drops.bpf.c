@@ -27,7 +27,17 @@ struct pc_drop_pkt {
 	__u8 proto; /* enum pc_proto */
 	__u16 sport;
 	__u16 dport;
+	/* Where the headers are, for a sample (offsets from skb->head). */
+	bool v6;
+	__u16 nh;
+	__u32 l4off;
+	__u32 end;
 };
+
+static __always_inline bool l4proto_is_v6(__u16 eth_proto, __u8 first)
+{
+	return eth_proto == ETH_P_IPV6 || (!eth_proto && first >> 4 == 6);
+}
 
 /* The L4 ports of a dropped skb, read from its network header. 0 on success; -1 when it
  * is not TCP/UDP over IP, or the bytes are not there (counted by the caller). */
@@ -119,6 +129,10 @@ static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p
 		goto malformed;
 	p->sport = bpf_ntohs(ports[0]);
 	p->dport = bpf_ntohs(ports[1]);
+	p->v6 = l4proto_is_v6(eth_proto, first);
+	p->nh = nh;
+	p->l4off = l4off;
+	p->end = end;
 	return 0;
 malformed:
 	g->malformed++;
@@ -157,10 +171,81 @@ static __always_inline void count_drop(__u16 slot, __u32 reason)
 	}
 }
 
+/* pc_drop_samples: slot → the last dropped packets, one bucket per peer (see portcanary.h);
+ * this tracer writes under the value's lock, the daemon reads them (BPF_F_LOCK) to replay. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pc_drop_samples);
+} pc_drop_samples SEC(".maps");
+
+/* The dropped packet as a sample: addresses, ports, TCP flags, interface, reason, time. */
+static __always_inline void sample_fill(struct sk_buff *skb, const struct pc_drop_pkt *p,
+					__u32 reason, bool received, struct pc_drop_sample *s)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	struct net_device *dev;
+
+	s->time_ns = bpf_ktime_get_ns();
+	s->reason = reason;
+	s->sport = p->sport;
+	s->dport = p->dport;
+	s->proto = p->proto;
+	s->flags = (received ? PC_SAMPLE_RX : 0) | (p->v6 ? PC_SAMPLE_IPV6 : 0);
+	/* drop_ports() checked the fixed IP header against the linear end already. */
+	if (p->v6) {
+		bpf_probe_read_kernel(s->saddr, 32, head + p->nh + 8);
+	} else {
+		bpf_probe_read_kernel(s->saddr, 4, head + p->nh + 12);
+		bpf_probe_read_kernel(s->daddr, 4, head + p->nh + 16);
+	}
+	if (p->proto == PC_PROTO_TCP && p->l4off + 14 <= p->end)
+		bpf_probe_read_kernel(&s->tcp_flags, 1, head + p->l4off + 13);
+	if (received) {
+		s->ifindex = BPF_CORE_READ(skb, skb_iif);
+	} else {
+		dev = BPF_CORE_READ(skb, dev);
+		s->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	}
+}
+
+/* How telling a sample is: a firewall's drop over other drops, a connection's opening (a
+ * TCP SYN) over its other packets. */
+static __always_inline int sample_rank(const struct pc_drop_sample *s, __u32 nf)
+{
+	return (s->reason == nf ? 2 : 0) +
+	       ((s->tcp_flags & (PC_TCP_SYN | PC_TCP_ACK)) == PC_TCP_SYN);
+}
+
+/* Store a sample in the bucket of its peer, under the slot's lock (see portcanary.h). */
+static __always_inline void sample_store(__u16 slot, const struct pc_drop_sample *s)
+{
+	__u32 nf = bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NETFILTER_DROP);
+	const __u8 *peer = s->flags & PC_SAMPLE_RX ? s->saddr : s->daddr;
+	int rank = sample_rank(s, nf);
+	struct pc_drop_samples *v;
+	struct pc_drop_sample *old;
+	__u32 key = slot, addr[4];
+
+	__builtin_memcpy(addr, peer, sizeof(addr));
+	v = bpf_map_lookup_elem(&pc_drop_samples, &key);
+	if (!v)
+		return;
+	old = &v->s[pc_sample_bucket(addr) & (PC_DROP_SAMPLES - 1)];
+	bpf_spin_lock(&v->lock);
+	/* No helper calls in here (the verifier's rule): plain loads and stores. */
+	if (!old->time_ns || s->time_ns - old->time_ns >= PC_DROP_SAMPLE_HOLD_NS ||
+	    rank >= sample_rank(old, nf))
+		*old = *s;
+	bpf_spin_unlock(&v->lock);
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	__u32 hook = PC_HOOK_DROP, ino;
+	struct pc_drop_sample smp = {};
 	struct pc_drop_pkt p;
 	struct pc_hook_stats *g;
 	bool received;
@@ -194,5 +279,12 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 		count_drop(s_out, reason);
 	if (s_in || s_out)
 		g->monitored++;
+	/* The packet itself, for the replay that names the rule (see pc_drop_samples). */
+	if ((s_in && s_in < PC_MAX_SLOTS) || (s_out && s_out < PC_MAX_SLOTS))
+		sample_fill(skb, &p, reason, received, &smp);
+	if (s_in && s_in < PC_MAX_SLOTS)
+		sample_store(s_in, &smp);
+	if (s_out && s_out < PC_MAX_SLOTS)
+		sample_store(s_out, &smp);
 	return 0;
 }

@@ -4,8 +4,9 @@
 #define PORTCANARY_H
 
 #ifdef __BPF__
-/* BPF side: vmlinux.h already defines __u8..__u64. */
+/* BPF side: vmlinux.h already defines __u8..__u64 and struct bpf_spin_lock. */
 #else
+#include <linux/bpf.h>
 #include <linux/types.h>
 #endif
 
@@ -126,6 +127,69 @@ struct pc_drop_key {
 };
 _Static_assert(sizeof(struct pc_drop_key) == 8, "pc_drop_key size");
 #define PC_MAX_DROP_KEYS 16384
+
+/* ---- drop samples: which packets of a port were dropped (the live rule in the alert) ----
+ *
+ * Beside the counts, the drop tracer keeps per slot a few of the dropped packets
+ * themselves, so that user space can replay exactly those packets against a copy of the
+ * live ruleset and name the rule that dropped the port's real clients. Written only on
+ * the drop path, never by XDP or TC.
+ *
+ * The bound: PC_DROP_SAMPLES buckets per slot, chosen by a hash of the peer's address
+ * (the source of a received packet, the destination of a sent one). A peer, however many
+ * packets and ports it floods with, only ever rewrites its own bucket: it can crowd out
+ * the peers that share that bucket (1 in PC_DROP_SAMPLES of them), never every other
+ * client. Within a bucket the latest drop wins, except that a sample younger than
+ * PC_DROP_SAMPLE_HOLD_NS is replaced only by one at least as telling: a NETFILTER_DROP
+ * over any other reason, then a connection's opening (a TCP SYN) over its other packets.
+ * So a client's teardown frees do not wipe the evidence of a firewall, and the packet
+ * kept is the one a replay reproduces best.
+ */
+#define PC_DROP_SAMPLES	       8 /* a power of two */
+#define PC_DROP_SAMPLE_HOLD_NS 2000000000ULL
+
+/* struct pc_drop_sample.flags */
+#define PC_SAMPLE_RX   0x01 /* received (skb_iif set); else sent by this host */
+#define PC_SAMPLE_IPV6 0x02 /* addresses are IPv6; else IPv4 in the first 4 bytes */
+
+/* One dropped packet, as the tracer saw it. */
+struct pc_drop_sample {
+	__u64 time_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the drop; 0: empty */
+	__u8 saddr[16]; /* network order */
+	__u8 daddr[16]; /* network order */
+	__u32 ifindex;	/* received: the ingress interface; sent: skb->dev, or 0 */
+	__u32 reason;	/* the running kernel's enum skb_drop_reason */
+	__u16 sport;	/* host order */
+	__u16 dport;	/* host order */
+	__u8 proto;	/* enum pc_proto */
+	__u8 tcp_flags; /* byte 13 of the TCP header; 0 for UDP or when out of reach */
+	__u8 flags;	/* PC_SAMPLE_* */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct pc_drop_sample) == 56, "pc_drop_sample size");
+
+/* Value of the pc_drop_samples map (BPF_MAP_TYPE_ARRAY, key: slot). The lock makes a
+ * sample whole: the tracer writes under it, user space reads with BPF_F_LOCK. */
+struct pc_drop_samples {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	struct pc_drop_sample s[PC_DROP_SAMPLES];
+};
+_Static_assert(sizeof(struct pc_drop_samples) == 8 + PC_DROP_SAMPLES * 56, "pc_drop_samples size");
+
+/* The bucket of a peer address (16 bytes, IPv4 in the first 4, the rest zero): shared by
+ * the tracer and the tests, so they agree on who shares a bucket with whom. */
+static inline __u32 pc_sample_bucket(const __u32 addr[4])
+{
+	__u32 h = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
+
+	h *= 0x9E3779B1U; /* Fibonacci hashing: the top bits mix every input bit */
+	return h >> (32 - 3);
+}
+_Static_assert(PC_DROP_SAMPLES == 1 << 3, "pc_sample_bucket takes the top 3 bits");
+
+#define PC_PIN_DROP_SAMPLES "pc_drop_samples"
+/* ---- end of drop samples ---- */
 
 /* Options fixed at load time (const volatile in the BPF object). */
 struct pc_bpf_cfg {

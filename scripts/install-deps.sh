@@ -5,7 +5,7 @@ set -eu
 
 PKGS="clang llvm make gcc pkg-config bpftool libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 libcmocka-dev libjson-c-dev libmnl-dev libnftnl-dev libnftables-dev libmicrohttpd-dev libcap-dev libinih-dev
-nftables iptables iproute2 procps python3 python3-yaml util-linux prometheus
+nftables iptables iproute2 procps python3 python3-yaml util-linux prometheus prometheus-alertmanager
 systemd libcap2-bin groff-base man-db iperf3"
 
 missing=""

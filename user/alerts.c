@@ -72,15 +72,13 @@ struct json_object *pc_fw_block_json(const struct pc_fw_block_alert *b)
 	json_object_object_add(o, "proto", json_object_new_string(pc_proto_name(b->proto)));
 	json_object_object_add(o, "port", json_object_new_int(b->port));
 	json_object_object_add(o, "direction", json_object_new_string(pc_dir_name(b->dir)));
-	if (b->rule_known) {
-		r = json_object_new_object();
-		json_object_object_add(r, "family", json_object_new_string(b->family ?: ""));
-		json_object_object_add(r, "table", json_object_new_string(b->table ?: ""));
-		json_object_object_add(r, "chain", json_object_new_string(b->chain ?: ""));
-		json_object_object_add(r, "handle",
-				       b->has_handle ? json_object_new_uint64(b->handle) : NULL);
-		json_object_object_add(r, "text", json_object_new_string(b->text ?: ""));
-	}
+	if (b->rule_known)
+		r = pc_rule_view_json(&(struct pc_rule_view){.family = b->family,
+							     .table = b->table,
+							     .chain = b->chain,
+							     .has_handle = b->has_handle,
+							     .handle = b->handle,
+							     .text = b->text});
 	json_object_object_add(o, "rule", r);
 	json_object_object_add(o, "firewall_change", firewall_json(b->firewall));
 	return o;
@@ -130,6 +128,12 @@ struct json_object *pc_alert_json(const struct pc_alert *a)
 				       json_object_new_uint64(a->drops[i].count));
 	json_object_object_add(o, "drops", drops);
 	json_object_object_add(o, "firewall_change", firewall_json(a->firewall));
+	if (a->has_rule) {
+		json_object_object_add(o, "rule", pc_rule_view_json(a->rule));
+		if (!a->rule && a->rule_note)
+			json_object_object_add(o, "rule_note",
+					       json_object_new_string(a->rule_note));
+	}
 	return o;
 }
 
@@ -164,6 +168,15 @@ void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 			      a->firewall->what ? a->firewall->what : "");
 	if (a->firewall && n < len)
 		fw_who_summary(a->firewall, buf + n, len - n);
+	n = strlen(buf);
+	if (a->has_rule && a->rule && n < len) {
+		char rl[700];
+
+		pc_rule_view_line(a->rule, rl, sizeof(rl));
+		snprintf(buf + n, len - n, "; dropped by %s", rl);
+	} else if (a->has_rule && n < len) {
+		snprintf(buf + n, len - n, "; rule unknown: %s", a->rule_note ?: "not found");
+	}
 }
 
 int pc_alerts_open(struct pc_alerts *al, const char *events_path, const char *exec_cmd)
@@ -216,6 +229,12 @@ static void exec_hook(const char *cmd, const struct pc_alert *a, int stdin_fd)
 	setenv_num("PORTCANARY_SYN_RATE", a->syn_rate, "%.3f");
 	setenv_num("PORTCANARY_BASELINE_RATE", a->baseline_rate, "%.3f");
 	setenv_num("PORTCANARY_ANSWERED_RATIO", a->answered_ratio, "%.3f");
+	if (a->rule) {
+		char rl[700];
+
+		pc_rule_view_line(a->rule, rl, sizeof(rl));
+		setenv("PORTCANARY_RULE", rl, 1);
+	}
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(127);
 }
@@ -278,7 +297,7 @@ void pc_alerts_emit(struct pc_alerts *al, const struct pc_alert *a, double now)
 {
 	struct json_object *o = pc_alert_json(a);
 	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	char line[1024];
+	char line[2048];
 
 	pc_alert_line(a, line, sizeof(line));
 	pc_log(!strcmp(a->event, "port_recovered") ? PC_LOG_INFO : PC_LOG_WARN, "%s", line);

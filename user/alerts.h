@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#include "report.h"
+
 #define PC_ALERT_MAX_DROPS	8
 #define PC_ALERT_MAX_HOOKS	8    /* hooks running at once; more are skipped, with a warning */
 #define PC_ALERT_HOOK_TIMEOUT_S 30.0 /* a hook still running then is killed */
@@ -49,6 +51,11 @@ struct pc_alert {
 	int n_drops;
 	struct pc_alert_drop drops[PC_ALERT_MAX_DROPS];
 	const struct pc_firewall_ref *firewall; /* NULL: no change within the window */
+	/* A port down or degraded with cause netfilter_drop carries "rule": the live rule
+	 * that drops its real clients, or null with rule_note saying why. */
+	bool has_rule;
+	const struct pc_rule_view *rule;
+	const char *rule_note;
 };
 
 /* A firewall change that would block a monitored port (found in the preflight sandbox). */

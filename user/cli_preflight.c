@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "firewall/check.h"
+#include "firewall/nft.h"
 #include "log.h"
 #include "portspec.h"
 #include "preflight/preflight.h"
@@ -197,7 +198,7 @@ int pc_cmd_preflight(int argc, char **argv)
 			return PC_EXIT_USAGE;
 		}
 		/* Read only: the host's ruleset is listed, never loaded or changed. */
-		live = pc_nft_list_ruleset();
+		live = pc_nft_list(0);
 		if (!live) {
 			pc_err("cannot list this host's nftables ruleset for --baseline current: "
 			       "%s "

@@ -23,6 +23,7 @@
 #include "exporter.h"
 #include "firewall/changes.h"
 #include "firewall/check.h"
+#include "firewall/liverule.h"
 #include "firewall/manage.h"
 #include "firewall/watch.h"
 #include "health.h"
@@ -61,6 +62,8 @@ struct pc_daemon {
 	struct pc_clients clients; /* recent working clients per port (connection sampler) */
 	struct pc_fw_manager fwm;  /* apply, history, rollback, reverts */
 	bool fwm_on;
+	struct pc_liverule liverule; /* the live rule that drops a port's clients */
+	bool liverule_on;
 	struct pc_exporter *exporter; /* --listen, or NULL */
 	bool auto_ports;
 	double started;
@@ -122,6 +125,13 @@ static void sample(struct pc_daemon *d)
 	if (pc_sampler_read(&d->sampler, pc_portset_span(&d->ps), now))
 		return;
 	pc_drops_read(&d->drops);
+	/* Ask for the rule on the first interval with firewall drops: the answer is back
+	 * long before the detector's second bad interval makes the port down. */
+	if (d->liverule_on) {
+		const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
+
+		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
+	}
 	d->n_views =
 		pc_health_update(&d->health, &d->ps, &d->sampler,
 				 d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
@@ -404,6 +414,11 @@ static int setup_fds(struct pc_daemon *d)
 /* Commits were heard: list the ruleset (the check follows once the change is known). */
 static void fw_heard(struct pc_daemon *d)
 {
+	const struct pc_fw_change *last = pc_fw_history_last(&d->fw.hist);
+
+	/* The live rule is asked again at once: the answers for the last ruleset are stale. */
+	if (d->liverule_on && last)
+		pc_liverule_changed(&d->liverule, &d->ps, &d->drops, last->generation, mono_now());
 	if (d->changes_on)
 		pc_fw_changes_heard(&d->changes);
 	else if (d->fwcheck_on)
@@ -440,13 +455,14 @@ static struct json_object *fw_resolved(void *ctx, struct pc_fw_change *c,
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[9] = {
+	struct pollfd pfd[10] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
 		{.fd = d->fw.fd, .events = POLLIN}, /* -1 (ignored by poll) when not watching */
 		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
 		{.fd = -1, .events = POLLIN},	    /* a ruleset listed after a change */
+		{.fd = -1, .events = POLLIN},	    /* the live-rule replayer's answers */
 		/* a scrape wants the last sample formatted (-1 without --listen) */
 		{.fd = pc_exporter_want_fd(d->exporter), .events = POLLIN},
 	};
@@ -462,14 +478,15 @@ static int loop(struct pc_daemon *d)
 		}
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
 		pfd[5].fd = d->changes_on ? pc_fw_changes_fd(&d->changes) : -1;
-		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[7], 2) : 0;
+		pfd[6].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
+		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[8], 2) : 0;
 		if (d->fwm_on) {
 			int t = pc_fwm_timeout_ms(&d->fwm, mono_now());
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
 		}
-		if (poll(pfd, 7 + nm, timeout) < 0) {
+		if (poll(pfd, 8 + nm, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -494,7 +511,7 @@ static int loop(struct pc_daemon *d)
 			if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 				timed_sample(d);
 		}
-		if ((pfd[6].revents & POLLIN) && pc_exporter_take_want(d->exporter))
+		if ((pfd[7].revents & POLLIN) && pc_exporter_take_want(d->exporter))
 			publish_metrics(d);
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
@@ -513,10 +530,12 @@ static int loop(struct pc_daemon *d)
 			pc_fwcheck_changed(&d->fwcheck, &d->fwcheck_next, mono_now());
 			d->fwcheck_next_set = false;
 		}
+		if (pfd[6].revents & (POLLIN | POLLHUP))
+			pc_liverule_read(&d->liverule, &d->ps, mono_now());
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
 		if (d->fwm_on)
-			pc_fwm_poll(&d->fwm, &pfd[7], nm, wall_now(), mono_now());
+			pc_fwm_poll(&d->fwm, &pfd[8], nm, wall_now(), mono_now());
 	}
 }
 
@@ -664,6 +683,19 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		else
 			pc_info("privileges dropped; holding: %s", caps[0] ? caps : "none");
 	}
+	/* The live rule's processes start with only the capabilities kept (the lister needs
+	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own),
+	 * and before any thread: a fork copies only the calling thread. */
+	if (d->fw.fd >= 0 && d->drops.fd >= 0) {
+		err = pc_liverule_start(&d->liverule, names, n_ifaces,
+					pc_loader_samples_fd(&d->ld));
+		if (err)
+			pc_warn("cannot start the sandbox replayer (%s): alerts will not name the "
+				"rule that drops a port's clients",
+				strerror(-err));
+		d->liverule_on = !err;
+		d->health.liverule = d->liverule_on ? &d->liverule : NULL;
+	}
 	/* A thread inherits its creator's capabilities: started only now. */
 	if (d->changes_on && pc_fw_changes_start(&d->changes)) {
 		pc_warn("cannot start the ruleset lister: changes will not say what they added "
@@ -698,6 +730,8 @@ out_close:
 		pc_fwcheck_free(&d->fwcheck);
 	if (d->changes_on)
 		pc_fw_changes_free(&d->changes);
+	if (d->liverule_on)
+		pc_liverule_stop(&d->liverule);
 	pc_exporter_stop(d->exporter);
 out_free:
 	pc_dropreasons_free(d->reasons);

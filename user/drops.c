@@ -256,3 +256,47 @@ void pc_drops_forget_slot(int fd, int slot)
 			bpf_map_delete_elem(fd, &doomed[i]);
 	} while (n == 64);
 }
+
+int pc_drops_samples(int fd, int slot, struct pc_drop_sample out[PC_DROP_SAMPLES])
+{
+	struct pc_drop_samples v;
+	__u32 key = slot;
+	int i, n = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	/* BPF_F_LOCK: the copy is taken under the value's spin lock, so no sample is torn. */
+	if (bpf_map_lookup_elem_flags(fd, &key, &v, BPF_F_LOCK))
+		return -errno;
+	for (i = 0; i < PC_DROP_SAMPLES; i++)
+		if (v.s[i].time_ns)
+			out[n++] = v.s[i];
+	return n;
+}
+
+static bool sample_is_syn(const struct pc_drop_sample *s)
+{
+	return s->proto == PC_PROTO_TCP && (s->tcp_flags & 0x12) == 0x02;
+}
+
+static int sample_order(const void *a, const void *b)
+{
+	const struct pc_drop_sample *x = a, *y = b;
+
+	if (sample_is_syn(x) != sample_is_syn(y))
+		return sample_is_syn(x) ? -1 : 1;
+	return x->time_ns > y->time_ns ? -1 : x->time_ns < y->time_ns ? 1 : 0;
+}
+
+int pc_drops_samples_pick(const struct pc_drop_sample *in, int n, uint32_t reason,
+			  uint64_t since_ns, struct pc_drop_sample *out)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (in[i].time_ns && in[i].reason == reason && in[i].time_ns >= since_ns)
+			out[k++] = in[i];
+	/* A replayed opening meets the rules as the live one did; see user/preflight/replay.c. */
+	qsort(out, k, sizeof(*out), sample_order);
+	return k;
+}

@@ -48,6 +48,13 @@ int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert
 			     int max);
 /* All-time totals of a slot by reason (for status/metrics), most first. */
 int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max);
+/* The drop samples of a slot (pc_drop_samples), read whole under the tracer's lock: the
+ * non-empty ones into out. Returns how many, or -errno. */
+int pc_drops_samples(int fd, int slot, struct pc_drop_sample out[PC_DROP_SAMPLES]);
+/* Pure: the samples worth replaying, into out: of `reason`, dropped at or after since_ns,
+ * connection openings (TCP SYN) first, then newest first. Returns how many. */
+int pc_drops_samples_pick(const struct pc_drop_sample *in, int n, uint32_t reason,
+			  uint64_t since_ns, struct pc_drop_sample *out);
 /* Delete every entry of a slot from the map (the slot goes to another port). */
 void pc_drops_forget_slot(int fd, int slot);
 

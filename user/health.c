@@ -69,6 +69,37 @@ static bool same_port(const struct pc_slot_info *a, const struct pc_slot_info *b
 	return a->used && b->used && a->port == b->port && a->proto == b->proto && a->dir == b->dir;
 }
 
+/*
+ * The live rule of a port the firewall drops (down or degraded with cause netfilter_drop):
+ * *rule points at it, or is NULL with *note saying why. False for any other port.
+ */
+static bool live_rule(struct pc_health *h, const struct pc_slot_info *si, int slot,
+		      enum pc_state state, enum pc_cause cause, const struct pc_rule_view **rule,
+		      const char **note)
+{
+	const struct pc_fw_change *last = h->fw ? pc_fw_history_last(h->fw) : NULL;
+	const struct pc_rule_ref *r;
+
+	*rule = NULL;
+	*note = NULL;
+	if ((state != PC_STATE_DOWN && state != PC_STATE_DEGRADED) ||
+	    cause != PC_CAUSE_NETFILTER_DROP)
+		return false;
+	if (!h->liverule) {
+		*note = "rules are named only with the drop tracer and nftables";
+		return true;
+	}
+	r = pc_liverule_get(h->liverule, slot, si, last ? last->generation : 0, note);
+	if (!r) {
+		if (!*note)
+			*note = "no dropped packet of the port was sampled yet";
+		return true;
+	}
+	pc_liverule_view(r, &h->rule[slot]);
+	*rule = &h->rule[slot];
+	return true;
+}
+
 static void emit(struct pc_health *h, const struct pc_slot_info *si, int slot,
 		 const struct pc_det_event *ev, const struct pc_drops *d, struct pc_alerts *al,
 		 double mono_now)
@@ -102,6 +133,7 @@ static void emit(struct pc_health *h, const struct pc_slot_info *si, int slot,
 
 	if (d)
 		a.n_drops = pc_drops_recent(d, slot, a.drops, PC_ALERT_MAX_DROPS);
+	a.has_rule = live_rule(h, si, slot, ev->new_state, ev->cause, &a.rule, &a.rule_note);
 	/* A port that got worse: was there a firewall change just before? */
 	if (h->fw && ev->new_state > ev->old_state && ev->new_state >= PC_STATE_DEGRADED) {
 		c = pc_fw_history_before(h->fw, a.time, h->fw_window);
@@ -204,6 +236,7 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 			v->top_drop_reason = h->top_drop[slot].reason;
 			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * s->dt);
 		}
+		live_rule(h, si, slot, det->state, det->cause, &v->rule, &v->rule_note);
 		v->history = h->history[slot];
 		v->n_history = h->n_history[slot];
 		v->history_head = h->history_head[slot];

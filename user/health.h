@@ -5,6 +5,7 @@
 
 #include "alerts.h"
 #include "detector.h"
+#include "firewall/liverule.h"
 #include "firewall/watch.h"
 #include "drops.h"
 #include "portset.h"
@@ -29,6 +30,8 @@ struct pc_health {
 	double wall_minus_mono;			 /* to print monotonic times as UTC */
 	const struct pc_fw_history *fw;		 /* firewall changes, or NULL */
 	double fw_window;			 /* how long a change is blamed */
+	const struct pc_liverule *liverule;	 /* the live rule per port, or NULL */
+	struct pc_rule_view rule[PC_MAX_SLOTS];	 /* what views and events point at */
 };
 
 void pc_health_init(struct pc_health *h, const struct pc_det_cfg *cfg, double mono_now,

@@ -179,6 +179,7 @@ static int pin_maps(struct pc_loader *ld)
 		{ld->skel->maps.pc_counters, PC_PIN_COUNTERS},
 		{ld->skel->maps.pc_global, PC_PIN_GLOBAL},
 		{ld->skel->maps.pc_drops, PC_PIN_DROPS},
+		{ld->skel->maps.pc_drop_samples, PC_PIN_DROP_SAMPLES},
 	};
 	char path[600];
 	size_t i;
@@ -1046,4 +1047,9 @@ int pc_loader_global_fd(const struct pc_loader *ld)
 int pc_loader_drops_fd(const struct pc_loader *ld)
 {
 	return bpf_map__fd(ld->skel->maps.pc_drops);
+}
+
+int pc_loader_samples_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_drop_samples);
 }

@@ -83,6 +83,7 @@ int pc_loader_ports_fd(const struct pc_loader *ld);
 int pc_loader_counters_fd(const struct pc_loader *ld);
 int pc_loader_global_fd(const struct pc_loader *ld);
 int pc_loader_drops_fd(const struct pc_loader *ld);
+int pc_loader_samples_fd(const struct pc_loader *ld); /* pc_drop_samples */
 
 const char *pc_xdp_mode_name(int xdp_attach_mode);
 /* One sentence: why ifc got its hook. */

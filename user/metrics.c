@@ -163,10 +163,9 @@ static void sb_family(struct sbuf *sb, const char *name, const char *type, const
 	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{proto="tcp",port="443",direction="in"[,extra="value"]}: the fixed labels need no
- * escaping (names and digits) and are copied, not printed. */
-static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_port_view *v,
-			   const char *extra, const char *extra_value)
+/* name{proto="tcp",port="443",direction="in" — the labels of a port, the set left open. The
+ * fixed labels need no escaping (names and digits): copied, not printed. */
+static void sb_port_labels(struct sbuf *sb, const char *name, const struct pc_port_view *v)
 {
 	sb_puts(sb, name);
 	sb_puts(sb, "{proto=\"");
@@ -176,6 +175,13 @@ static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_po
 	sb_puts(sb, "\",direction=\"");
 	sb_puts(sb, pc_dir_name(v->dir));
 	sb_putn(sb, "\"", 1);
+}
+
+/* name{proto="tcp",port="443",direction="in"[,extra="value"]} */
+static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_port_view *v,
+			   const char *extra, const char *extra_value)
+{
+	sb_port_labels(sb, name, v);
 	if (extra)
 		sb_label(sb, false, extra, extra_value);
 	sb_putn(sb, "} ", 2);
@@ -382,6 +388,28 @@ static void fmt_drops(struct sbuf *sb, const struct pc_metrics_input *in)
 	}
 }
 
+static void sb_label_cut(struct sbuf *sb, const char *name, const char *value);
+
+/* portcanary_port_rule_info{proto,port,direction,family,table,chain,handle,rule} 1 */
+static void fmt_rule_info(struct sbuf *sb, const struct pc_port_view *v)
+{
+	const char *state = view_state(v);
+	char handle[24] = "";
+
+	if (!v->rule || !v->cause || strcmp(v->cause, "netfilter_drop") ||
+	    (strcmp(state, "down") && strcmp(state, "degraded")))
+		return;
+	if (v->rule->has_handle)
+		snprintf(handle, sizeof(handle), "%" PRIu64, v->rule->handle);
+	sb_port_labels(sb, "portcanary_port_rule_info", v);
+	sb_label(sb, false, "family", v->rule->family);
+	sb_label(sb, false, "table", v->rule->table);
+	sb_label(sb, false, "chain", v->rule->chain);
+	sb_label(sb, false, "handle", handle);
+	sb_label_cut(sb, "rule", v->rule->text);
+	sb_puts(sb, "} 1\n");
+}
+
 static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 {
 	size_t c;
@@ -414,6 +442,12 @@ static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_port_series(sb, "portcanary_port_cause", v, "cause", v->cause);
 		sb_puts(sb, "1\n");
 	}
+
+	sb_family(sb, "portcanary_port_rule_info", "gauge",
+		  "The live nftables rule that drops the clients of a port down or degraded by "
+		  "the firewall (1, present only while it is and the rule is known).");
+	for (i = 0; i < in->n_ports; i++)
+		fmt_rule_info(sb, in->ports[i].view);
 
 	sb_family(sb, "portcanary_port_state_change_timestamp_seconds", "gauge",
 		  "When the port entered its current state, since unix epoch in seconds.");

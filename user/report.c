@@ -63,6 +63,31 @@ static struct json_object *u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+struct json_object *pc_rule_view_json(const struct pc_rule_view *r)
+{
+	struct json_object *o;
+
+	if (!r)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "family", json_object_new_string(r->family ?: ""));
+	json_object_object_add(o, "table", json_object_new_string(r->table ?: ""));
+	json_object_object_add(o, "chain", json_object_new_string(r->chain ?: ""));
+	json_object_object_add(o, "handle", r->has_handle ? u64(r->handle) : NULL);
+	json_object_object_add(o, "text", json_object_new_string(r->text ?: ""));
+	return o;
+}
+
+void pc_rule_view_line(const struct pc_rule_view *r, char *buf, size_t len)
+{
+	char h[32] = "";
+
+	if (r->has_handle)
+		snprintf(h, sizeof(h), " handle %llu", (unsigned long long)r->handle);
+	snprintf(buf, len, "%s %s %s%s: %s", r->family ?: "", r->table ?: "", r->chain ?: "", h,
+		 r->text ?: "");
+}
+
 static struct json_object *port_json(const struct pc_port_view *v)
 {
 	struct json_object *o = json_object_new_object();
@@ -90,6 +115,10 @@ static struct json_object *port_json(const struct pc_port_view *v)
 						  : NULL);
 	json_object_object_add(o, "top_drop_rate",
 			       v->top_drop_reason ? pc_json_num(v->top_drop_rate) : NULL);
+	/* The live rule dropping the clients of a port down or degraded by the firewall. */
+	json_object_object_add(o, "rule", pc_rule_view_json(v->rule));
+	if (!v->rule && v->rule_note)
+		json_object_object_add(o, "rule_note", json_object_new_string(v->rule_note));
 	if (v->n_history) {
 		struct json_object *h = json_object_new_array();
 		int i;
@@ -260,6 +289,29 @@ void pc_sparkline(const double *v, int n, int max, char *buf, size_t len)
 	}
 }
 
+/* Under a port dropped by the firewall: the rule, or why it is not known. */
+static void table_rule(FILE *out, struct json_object *p)
+{
+	struct json_object *r, *h;
+	char line[700];
+
+	if (json_object_object_get_ex(p, "rule", &r) && r) {
+		struct pc_rule_view v = {
+			.family = jstr(r, "family", "?"),
+			.table = jstr(r, "table", "?"),
+			.chain = jstr(r, "chain", "?"),
+			.has_handle = json_object_object_get_ex(r, "handle", &h) && h,
+			.handle = h ? json_object_get_uint64(h) : 0,
+			.text = jstr(r, "text", ""),
+		};
+
+		pc_rule_view_line(&v, line, sizeof(line));
+		fprintf(out, "    rule: %s\n", line);
+	} else if (jstr(p, "rule_note", NULL)) {
+		fprintf(out, "    rule: unknown: %s\n", jstr(p, "rule_note", ""));
+	}
+}
+
 int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 {
 	struct json_object *ports, *ifs;
@@ -337,6 +389,7 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		s = jstr(p, "detail", NULL);
 		if (s && json_object_object_get_ex(p, "detail", &v))
 			fprintf(out, "    %s\n", s);
+		table_rule(out, p);
 	}
 	if (!n)
 		fprintf(out, "(no monitored ports)\n");

@@ -13,6 +13,19 @@
 
 #define PC_VIEW_HISTORY 60 /* intervals of SYN-rate history per port, for status --watch */
 
+/* A firewall rule as the outputs show it (DESIGN.md's RULE). Strings are borrowed. */
+struct pc_rule_view {
+	const char *family, *table, *chain;
+	bool has_handle; /* false: the chain's policy */
+	uint64_t handle;
+	const char *text; /* "policy drop" for a policy */
+};
+
+/* RULE as JSON: {"family","table","chain","handle","text"}, handle null for a policy. */
+struct json_object *pc_rule_view_json(const struct pc_rule_view *r);
+/* "inet filter input handle 7: tcp dport 8001 drop" */
+void pc_rule_view_line(const struct pc_rule_view *r, char *buf, size_t len);
+
 /* One monitored port as the daemon sees it at the last sample. */
 struct pc_port_view {
 	uint16_t slot; /* counter slot (internal) */
@@ -28,8 +41,10 @@ struct pc_port_view {
 	double baseline_rate;  /* learned SYN rate; NAN while unknown */
 	double drops_rate;
 	uint64_t drops_total;
-	const char *top_drop_reason; /* most frequent recent drop reason, or NULL */
-	double top_drop_rate;	     /* its drops per second over the recent window */
+	const char *top_drop_reason;	 /* most frequent recent drop reason, or NULL */
+	double top_drop_rate;		 /* its drops per second over the recent window */
+	const struct pc_rule_view *rule; /* down/degraded by netfilter: the rule, or NULL */
+	const char *rule_note;		 /* ... why it is not known (NULL: not such a port) */
 	const float *history; /* SYN/s of the last intervals: a ring of PC_VIEW_HISTORY */
 	int n_history;	      /* values in it */
 	int history_head;     /* where the oldest is: value i is history[(head + i) % size] */

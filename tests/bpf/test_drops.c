@@ -23,6 +23,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
+#include <nftables/libnftables.h>
+#include <time.h>
 
 #include "portcanary.h"
 #include "portcanary.skel.h"
@@ -79,6 +81,7 @@ static struct pc_port_table *ports; /* its .bss, mapped by the skeleton */
 static struct pc_dropreasons *reasons;
 static unsigned int r_unspec; /* NOT_SPECIFIED: the test run's kfree_skb() */
 static unsigned int r_nosock; /* NO_SOCKET: a SYN or datagram to a closed port */
+static unsigned int r_nf;     /* NETFILTER_DROP */
 static int ncpus;
 static int ns_main = -1, ns_quiet = -1; /* fds of M and of a second, idle namespace Q */
 static unsigned int ino_main, ino_quiet;
@@ -154,12 +157,25 @@ static uint64_t local_examined(struct portcanary_bpf *s)
 
 static uint64_t base_main; /* local_examined(skel) after the reset */
 
+/* The samples of the slots the tests use, emptied. */
+static void clear_samples(struct portcanary_bpf *s)
+{
+	struct pc_drop_samples zero = {0};
+	uint32_t k;
+
+	for (k = 0; k < 16; k++)
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.pc_drop_samples), &k,
+						     &zero, BPF_ANY),
+				 0);
+}
+
 static int reset(void **state)
 {
 	(void)state;
 	memset(ports, 0, sizeof(*ports));
 	watch_defaults(ports);
 	clear_drops(skel);
+	clear_samples(skel);
 	clear_global(skel);
 	base_main = local_examined(skel);
 	return 0;
@@ -868,6 +884,268 @@ static void test_real_udp_no_socket(void **state)
 	expect_global(&(struct glob_exp){.packets = 2, .monitored = 2});
 }
 
+/* ---- samples: the dropped packets themselves, for the replay that names the rule ---- */
+
+/* A slot's samples, read whole under the tracer's lock; the non-empty ones, in bucket order. */
+static int samples_of(uint16_t slot, struct pc_drop_sample out[PC_DROP_SAMPLES])
+{
+	struct pc_drop_samples v;
+	uint32_t key = slot;
+	int i, n = 0;
+
+	assert_int_equal(bpf_map_lookup_elem_flags(bpf_map__fd(skel->maps.pc_drop_samples), &key,
+						   &v, BPF_F_LOCK),
+			 0);
+	for (i = 0; i < PC_DROP_SAMPLES; i++)
+		if (v.s[i].time_ns)
+			out[n++] = v.s[i];
+	return n;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Build a frame and give it another source address (IPv4 10.0.0.1 by default). */
+static size_t frame_from(const struct pkt_spec *s, const char *src, uint8_t *pkt)
+{
+	size_t len = pkt_build(s, pkt, PKT_MAX);
+
+	assert_true(len > 14);
+	if (src)
+		assert_int_equal(inet_pton(s->ip == 4 ? AF_INET : AF_INET6, src,
+					   pkt + 14 + (s->ip == 4 ? 12 : 8)),
+				 1);
+	return len;
+}
+
+static uint32_t bucket_of(int family, const char *a)
+{
+	uint32_t addr[4] = {0};
+
+	assert_int_equal(inet_pton(family, a, addr), 1);
+	return pc_sample_bucket(addr);
+}
+
+static void test_sample_fields(void **state)
+{
+	struct pkt_spec s4 = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	struct pkt_spec s6 = pkt_udp6(P_CLIENT, P_DNS);
+	struct pkt_spec out = pkt_tcp4(P_CLIENT, P_API, PKT_SYN);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX], a[16];
+	uint64_t t0, t1;
+
+	(void)state;
+	t0 = mono_ns();
+	run_frame(pkt, frame_from(&s4, NULL, pkt), IIF_RX);
+	run_frame(pkt, frame_from(&s6, NULL, pkt), 7);
+	run_frame(pkt, frame_from(&out, NULL, pkt), IIF_LOCAL);
+	t1 = mono_ns();
+
+	/* A received IPv4 SYN to our server. */
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	inet_pton(AF_INET, "10.0.0.1", a);
+	assert_memory_equal(got[0].saddr, a, 4);
+	inet_pton(AF_INET, "10.0.0.2", a);
+	assert_memory_equal(got[0].daddr, a, 4);
+	assert_int_equal(got[0].saddr[4] | got[0].daddr[4], 0);
+	assert_int_equal(got[0].sport, P_CLIENT);
+	assert_int_equal(got[0].dport, P_WEB);
+	assert_int_equal(got[0].proto, PC_PROTO_TCP);
+	assert_int_equal(got[0].tcp_flags, PKT_SYN);
+	assert_int_equal(got[0].flags, PC_SAMPLE_RX);
+	assert_int_equal(got[0].ifindex, IIF_RX);
+	assert_int_equal(got[0].reason, r_unspec);
+	assert_true(got[0].time_ns >= t0 && got[0].time_ns <= t1);
+	assert_int_equal(got[0].pad, 0);
+
+	/* IPv6, UDP, from interface 7. */
+	assert_int_equal(samples_of(S_DNS_IN, got), 1);
+	inet_pton(AF_INET6, "2001:db8::1", a);
+	assert_memory_equal(got[0].saddr, a, 16);
+	inet_pton(AF_INET6, "2001:db8::2", a);
+	assert_memory_equal(got[0].daddr, a, 16);
+	assert_int_equal(got[0].proto, PC_PROTO_UDP);
+	assert_int_equal(got[0].tcp_flags, 0);
+	assert_int_equal(got[0].flags, PC_SAMPLE_RX | PC_SAMPLE_IPV6);
+	assert_int_equal(got[0].ifindex, 7);
+
+	/* Sent by this host (our SYN to a service we call): its device, lo here. */
+	assert_int_equal(samples_of(S_API_OUT, got), 1);
+	assert_int_equal(got[0].flags, 0);
+	assert_int_equal(got[0].ifindex, if_nametoindex("lo"));
+	assert_int_equal(got[0].dport, P_API);
+
+	/* Nothing for the other slots. */
+	assert_int_equal(samples_of(S_BOTH_IN, got), 0);
+	assert_int_equal(samples_of(S_SYSLOG_OUT, got), 0);
+}
+
+static void test_sample_both_slots_and_unmonitored(void **state)
+{
+	struct pkt_spec both = pkt_tcp4(P_BOTH, P_BOTH, PKT_SYN);
+	struct pkt_spec other = pkt_tcp4(P_CLIENT, P_OTHER, PKT_SYN);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX];
+	uint16_t slot;
+
+	(void)state;
+	run_frame(pkt, frame_from(&other, NULL, pkt), IIF_RX);
+	for (slot = 1; slot < 16; slot++)
+		assert_int_equal(samples_of(slot, got), 0);
+	run_frame(pkt, frame_from(&both, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_BOTH_IN, got), 1);
+	assert_int_equal(samples_of(S_BOTH_OUT, got), 1);
+	assert_int_equal(got[0].sport, P_BOTH);
+}
+
+/* A flood from one peer rewrites its own bucket only: every other peer's sample stays. */
+static void test_sample_flood_one_peer(void **state)
+{
+	char peers[PC_DROP_SAMPLES][32];
+	bool used[PC_DROP_SAMPLES] = {false};
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX], flooder[4];
+	int n = 0, i, x;
+
+	(void)state;
+	/* One peer per bucket, from the same hash the tracer uses. */
+	for (x = 1; x < 255 && n < PC_DROP_SAMPLES; x++) {
+		char a[32];
+		uint32_t b;
+
+		snprintf(a, sizeof(a), "10.9.%d.%d", x % 7, x);
+		b = bucket_of(AF_INET, a);
+		if (used[b])
+			continue;
+		used[b] = true;
+		snprintf(peers[n++], sizeof(peers[0]), "%s", a);
+	}
+	assert_int_equal(n, PC_DROP_SAMPLES);
+	for (i = 1; i < n; i++) {
+		struct pkt_spec s = pkt_tcp4(40000 + i, P_WEB, PKT_SYN);
+
+		run_frame(pkt, frame_from(&s, peers[i], pkt), IIF_RX);
+	}
+	/* 300 SYNs from peers[0], each from another port. */
+	for (i = 0; i < 300; i++) {
+		struct pkt_spec s = pkt_tcp4(20000 + i, P_WEB, PKT_SYN);
+
+		run_frame(pkt, frame_from(&s, peers[0], pkt), IIF_RX);
+	}
+	assert_int_equal(samples_of(S_WEB_IN, got), PC_DROP_SAMPLES);
+	inet_pton(AF_INET, peers[0], flooder);
+	for (i = 0; i < PC_DROP_SAMPLES; i++) {
+		if (!memcmp(got[i].saddr, flooder, 4)) {
+			assert_int_equal(got[i].sport, 20299); /* its latest */
+			continue;
+		}
+		assert_int_not_equal(got[i].sport / 10000, 2); /* never the flood's */
+		assert_true(got[i].sport > 40000 && got[i].sport < 40000 + PC_DROP_SAMPLES);
+	}
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 300 + PC_DROP_SAMPLES - 1}}, 1);
+}
+
+/* Within the hold time a sample gives way only to one as telling; after it, to any. */
+static void test_sample_rank_and_hold(void **state)
+{
+	struct pkt_spec syn = pkt_tcp4(40001, P_WEB, PKT_SYN);
+	struct pkt_spec ack = pkt_tcp4(40002, P_WEB, PKT_ACK);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX];
+
+	(void)state;
+	run_frame(pkt, frame_from(&syn, NULL, pkt), IIF_RX);
+	run_frame(pkt, frame_from(&ack, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 40001); /* the opening stays */
+	syn.sport = 40003;
+	run_frame(pkt, frame_from(&syn, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 40003); /* as telling: the latest */
+	/* Past the hold time the latest drop wins again. */
+	usleep(PC_DROP_SAMPLE_HOLD_NS / 1000 + 100000);
+	run_frame(pkt, frame_from(&ack, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 40002);
+}
+
+/* A real firewall drop (nftables on lo in M): reason NETFILTER_DROP, and it outranks what
+ * TCP frees of the same client. */
+static void nft_m(const char *cmd)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	assert_non_null(nft);
+	nft_ctx_buffer_error(nft);
+	if (nft_run_cmd_from_buffer(nft, cmd))
+		fail_msg("nft %s: %s", cmd, nft_ctx_get_error_buffer(nft));
+	nft_ctx_free(nft);
+}
+
+static void test_sample_netfilter(void **state)
+{
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(P_WEB)};
+	struct pkt_spec syn = pkt_tcp4(40009, P_WEB, PKT_SYN);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX], lo[4];
+	int fd;
+
+	(void)state;
+	nft_m("add table inet pctest\n"
+	      "add chain inet pctest in { type filter hook input priority 0; }\n"
+	      "add rule inet pctest in tcp dport 47080 drop\n");
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	usleep(50000);
+	close(fd);
+	nft_m("delete table inet pctest\n");
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].reason, r_nf);
+	assert_int_equal(got[0].flags, PC_SAMPLE_RX);
+	assert_int_equal(got[0].ifindex, if_nametoindex("lo"));
+	assert_int_equal(got[0].tcp_flags, PKT_SYN);
+	inet_pton(AF_INET, "127.0.0.1", lo);
+	assert_memory_equal(got[0].saddr, lo, 4);
+	assert_memory_equal(got[0].daddr, lo, 4);
+	assert_int_equal(got[0].dport, P_WEB);
+	/* A SYN of the same client freed for another reason does not replace it. */
+	run_frame(pkt, frame_from(&syn, "127.0.0.1", pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].reason, r_nf);
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_nf, 1}, {S_WEB_IN, r_unspec, 1}}, 2);
+}
+
+/* Only the drop path writes samples: the TC and XDP programs never do. */
+static void test_sample_not_from_datapath(void **state)
+{
+	struct pkt_spec s = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX], out[PKT_MAX];
+	size_t len = frame_from(&s, NULL, pkt);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	(void)state;
+	assert_int_equal(bpf_link__destroy(tracer), 0);
+	tracer = NULL;
+	run_frame(pkt, len, IIF_RX);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pc_xdp_ingress), &o),
+			 0);
+	assert_int_equal(o.retval, XDP_PASS);
+	tracer = bpf_program__attach(skel->progs.pc_kfree_skb);
+	assert_non_null(tracer);
+	assert_int_equal(samples_of(S_WEB_IN, got), 0);
+}
+
 /* ---- setup ---- */
 
 static unsigned int ns_ino(int fd)
@@ -923,6 +1201,8 @@ static int group_setup(void **state)
 	r_unspec = v;
 	if (v >= 0)
 		r_nosock = v = pc_dropreason_value(reasons, "NO_SOCKET");
+	if (v >= 0)
+		r_nf = v = pc_dropreason_value(reasons, "NETFILTER_DROP");
 	if (v < 0) {
 		fprintf(stderr, "test_drops: this kernel's BTF lacks NOT_SPECIFIED/NO_SOCKET\n");
 		return -1;
@@ -985,6 +1265,12 @@ int main(void)
 		cmocka_unit_test_setup(test_netns_foreign, reset),
 		cmocka_unit_test_setup(test_real_tcp_no_socket, reset),
 		cmocka_unit_test_setup(test_real_udp_no_socket, reset),
+		cmocka_unit_test_setup(test_sample_fields, reset),
+		cmocka_unit_test_setup(test_sample_both_slots_and_unmonitored, reset),
+		cmocka_unit_test_setup(test_sample_flood_one_peer, reset),
+		cmocka_unit_test_setup(test_sample_rank_and_hold, reset),
+		cmocka_unit_test_setup(test_sample_netfilter, reset),
+		cmocka_unit_test_setup(test_sample_not_from_datapath, reset),
 	};
 
 	libbpf_set_print(NULL);

@@ -49,7 +49,7 @@ def main():
             for e in load(path):
                 if (e["event"] == event and e["port"] == port and e["direction"] == direction
                         and ts(e["time"]) >= since):
-                    print(f"{ts(e['time']) - since:.1f} {json.dumps(e)}")
+                    print(f"{ts(e['time']) - since:.3f} {json.dumps(e)}")
                     return 0
             time.sleep(0.2)
         return 1
@@ -91,6 +91,16 @@ def main():
                     missing |= RULE_FIELDS - set(e["rule"])
             else:
                 missing = FIELDS - set(e)
+                # DESIGN.md: a port_down/port_degraded with cause netfilter_drop carries
+                # "rule": RULE or null.
+                if e["event"] in ("port_down", "port_degraded") and e["cause"] == "netfilter_drop":
+                    if "rule" not in e:
+                        missing |= {"rule"}
+                    elif e["rule"] is not None:
+                        missing |= RULE_FIELDS - set(e["rule"])
+                        if not isinstance(e["rule"]["handle"], (int, type(None))):
+                            print(f"rule handle is not a number or null in {e}")
+                            return 1
             if missing:
                 print(f"missing {sorted(missing)} in {e}")
                 return 1

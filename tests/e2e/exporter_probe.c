@@ -50,6 +50,16 @@ static char *make_sample(int nports, uint64_t tick)
 	static struct pc_metrics_port ports[MAX_PORTS];
 	static const char *const states[] = {"ok", "down", "unknown", "idle", "degraded"};
 	static const char *const zero[] = PC_METRICS_ZERO_REASONS;
+	/* The live rule of a port down by the firewall: its text needs escapes. */
+	static const struct pc_rule_view rule = {
+		.family = "inet",
+		.table = "filter",
+		.chain = "input",
+		.has_handle = true,
+		.handle = 7,
+		.text = "ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } counter drop comment \"no "
+			"\\\"x\\\"\"",
+	};
 	static const struct pc_alert_drop drops[] = {
 		{"NETFILTER_DROP", 40},
 		{"NO_SOCKET", 3},
@@ -106,6 +116,7 @@ static char *make_sample(int nports, uint64_t tick)
 			.syn_rate = 10,
 			.answered_ratio = !strcmp(st, "unknown") ? NAN : 0.25 * (i % 5),
 			.baseline_rate = !strcmp(st, "unknown") ? NAN : 9.75,
+			.rule = !strcmp(st, "down") ? &rule : NULL,
 		};
 		v->total.rx_syn = v->total.tx_syn = 100 + tick;
 		v->total.rx_synack = v->total.tx_synack = 90 + tick;

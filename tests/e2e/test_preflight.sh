@@ -178,6 +178,15 @@ check "drop rule: bounded time (${SECS} ms < 4000)" test "$SECS" -lt 4000
 check "drop rule: the -v log names the sandbox namespaces" grep -q 'host netns [0-9]' "$STATE/drop.err"
 check_eq "drop rule: no sandbox namespace left" "" "$(leftover_netns drop)"
 
+# --- 20 blocked ports: concluded from the trace, not from timeouts (default 1 s, 2 tries) ---
+printf 'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority 0;\n\t\ttcp dport 9000-9019 drop\n\t}\n}\n' \
+	>"$STATE/twenty.nft"
+pf twenty --nft "$STATE/twenty.nft" -p 9000-9019 --json
+echo "# preflight of 20 blocked ports: $SECS ms"
+check_eq "20 blocked ports: exit 1, all blocked by the rule" "1 20 True" \
+	"$RC $(jq_py twenty 'd["blocked"]') $(jq_py twenty 'all(p["evidence"]["rule"]["text"] == "tcp dport 9000-9019 drop" for p in d["ports"])')"
+check "20 blocked ports in under 2 s (${SECS} ms)" test "$SECS" -lt 2000
+
 pf table --nft "$STATE/drop.nft" -p 22 -p 8080 $T
 check_eq "table: exit 1" 1 "$RC"
 check "table: names the port, the reason and the rule" \
@@ -294,11 +303,22 @@ check_eq "caller's namespace: ruleset byte-identical" "$H1" "$(ip netns exec "$N
 check_eq "caller's namespace: no interface added" "$L1" "$(ip netns exec "$NS_H" ip -o link show | wc -l)"
 
 # --- killed half-way: nothing is left behind -------------------------------------------------
+# A run that stays alive to be killed: a netdev ingress chain drops before preflight's trace
+# marks the packets (prerouting), so these probes wait out their 10 s timeouts.
+cat >"$STATE/slow.nft" <<'EOF'
+table netdev slow {
+	chain ingress {
+		type filter hook ingress device "eth0" priority 0; policy accept;
+		tcp dport 8080 drop
+		udp dport 5353 drop
+	}
+}
+EOF
 kill_test() { # kill_test NAME SIGNAL
 	local pid i
 	# SIGINT as from a terminal: background jobs of a script ignore it unless reset.
 	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-		"$PC" preflight --nft "$STATE/drop.nft" -p 8080 -p udp/5353 -p tcp/9000:out --timeout 10 -v \
+		"$PC" preflight --nft "$STATE/slow.nft" -p 8080 -p udp/5353 -p tcp/9000:out --timeout 10 -v \
 		>"$STATE/$1.out" 2>"$STATE/$1.err" &
 	pid=$!
 	for i in $(seq 50); do grep -qs 'netns' "$STATE/$1.err" && break; sleep 0.1; done

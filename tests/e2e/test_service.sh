@@ -31,7 +31,7 @@ expected=(
 	etc/portcanary/portcanary.conf.example
 	etc/portcanary/portcanary.conf
 )
-for f in "$ROOT"/deploy/prometheus/* "$ROOT"/deploy/grafana/*; do
+for f in "$ROOT"/deploy/prometheus/* "$ROOT"/deploy/grafana/* "$ROOT"/deploy/alertmanager/*; do
 	[ -f "$f" ] || continue
 	d=$(basename "$(dirname "$f")")
 	expected+=("usr/local/share/portcanary/$d/$(basename "$f")")

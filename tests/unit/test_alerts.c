@@ -229,6 +229,66 @@ static void test_fw_block(void **state)
 	json_object_put(o);
 }
 
+/* A port down by the firewall carries "rule": the live rule, or null with a note. */
+static void test_event_rule(void **state)
+{
+	struct pc_rule_view rule = {.family = "inet",
+				    .table = "filter",
+				    .chain = "input",
+				    .has_handle = true,
+				    .handle = 7,
+				    .text = "ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } drop"};
+	struct pc_alert a = down_alert();
+	struct json_object *o, *r;
+	char line[2048];
+
+	(void)state;
+	/* Not an event with a rule (another cause, a recovery): no "rule" at all. */
+	o = pc_alert_json(&a);
+	assert_false(json_object_object_get_ex(o, "rule", NULL));
+	json_object_put(o);
+
+	a.has_rule = true;
+	a.rule = &rule;
+	o = pc_alert_json(&a);
+	r = get(o, "rule");
+	assert_string_equal(json_object_get_string(get(r, "family")), "inet");
+	assert_string_equal(json_object_get_string(get(r, "table")), "filter");
+	assert_string_equal(json_object_get_string(get(r, "chain")), "input");
+	assert_true(json_object_is_type(get(r, "handle"), json_type_int));
+	assert_int_equal(json_object_get_int64(get(r, "handle")), 7);
+	assert_string_equal(json_object_get_string(get(r, "text")),
+			    "ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } drop");
+	assert_int_equal(json_object_object_length(r), 5);
+	assert_false(json_object_object_get_ex(o, "rule_note", NULL));
+	json_object_put(o);
+	pc_alert_line(&a, line, sizeof(line));
+	assert_non_null(strstr(line, "; dropped by inet filter input handle 7: ip saddr 10.0.0.0/8 "
+				     "tcp dport { 8001, 8002 } drop"));
+
+	/* A chain's policy: handle null. */
+	rule = (struct pc_rule_view){
+		.family = "ip6", .table = "v6", .chain = "input", .text = "policy drop"};
+	o = pc_alert_json(&a);
+	r = get(o, "rule");
+	assert_null(get(r, "handle"));
+	assert_string_equal(json_object_get_string(get(r, "text")), "policy drop");
+	json_object_put(o);
+	pc_alert_line(&a, line, sizeof(line));
+	assert_non_null(strstr(line, "; dropped by ip6 v6 input: policy drop"));
+
+	/* Unknown: null, and why. */
+	a.rule = NULL;
+	a.rule_note = "its path reads a packet mark";
+	o = pc_alert_json(&a);
+	assert_null(get(o, "rule"));
+	assert_string_equal(json_object_get_string(get(o, "rule_note")),
+			    "its path reads a packet mark");
+	json_object_put(o);
+	pc_alert_line(&a, line, sizeof(line));
+	assert_non_null(strstr(line, "; rule unknown: its path reads a packet mark"));
+}
+
 static void test_json_num(void **state)
 {
 	struct json_object *o;
@@ -253,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_event_json),  cmocka_unit_test(test_log_line),
 		cmocka_unit_test(test_event_names), cmocka_unit_test(test_inputs),
 		cmocka_unit_test(test_fw_block),    cmocka_unit_test(test_json_num),
+		cmocka_unit_test(test_event_rule),
 	};
 
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);

@@ -179,6 +179,10 @@ static void test_exact_document_without_ports(void **state)
 		"# HELP portcanary_port_cause Why the port is degraded or down (1, present only "
 		"while it is).\n"
 		"# TYPE portcanary_port_cause gauge\n"
+		"# HELP portcanary_port_rule_info The live nftables rule that drops the clients "
+		"of a port down or degraded by the firewall (1, present only while it is and the "
+		"rule is known).\n"
+		"# TYPE portcanary_port_rule_info gauge\n"
 		"# HELP portcanary_port_state_change_timestamp_seconds When the port entered its "
 		"current state, since unix epoch in seconds.\n"
 		"# TYPE portcanary_port_state_change_timestamp_seconds gauge\n"
@@ -415,6 +419,7 @@ static void test_families(void **state)
 		{"portcanary_port_up", "gauge"},
 		{"portcanary_port_state", "gauge"},
 		{"portcanary_port_cause", "gauge"},
+		{"portcanary_port_rule_info", "gauge"},
 		{"portcanary_port_state_change_timestamp_seconds", "gauge"},
 		{"portcanary_syn_total", "counter"},
 		{"portcanary_synack_total", "counter"},
@@ -521,6 +526,68 @@ static void test_firewall_last_change_info(void **state)
 	assert_non_null(strstr(text, "vetted=\"true\",command=\"short\""));
 	free(text);
 	in.fw_last = NULL;
+}
+
+/* The live rule: one bounded info series while down or degraded by netfilter, exactly. */
+static void test_rule_info(void **state)
+{
+	struct pc_rule_view rule = {.family = "inet",
+				    .table = "filter",
+				    .chain = "input",
+				    .has_handle = true,
+				    .handle = 7,
+				    .text = "ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } drop"};
+	struct pc_rule_view policy = {
+		.family = "ip6", .table = "v6", .chain = "in \"x\"", .text = "policy drop"};
+	char *text, label[200], longtext[300];
+	size_t i;
+
+	(void)state;
+	views[0].rule = &rule;
+	text = pc_metrics_format(&in);
+	assert_line(text, "portcanary_port_rule_info{proto=\"tcp\",port=\"443\",direction=\"in\","
+			  "family=\"inet\",table=\"filter\",chain=\"input\",handle=\"7\",rule="
+			  "\"ip saddr 10.0.0.0/8 tcp dport { 8001, 8002 } drop\"} 1");
+	assert_int_equal(count(text, "portcanary_port_rule_info{"), 1);
+	free(text);
+
+	/* A policy: handle "", its text; label values escaped. */
+	views[0].rule = &policy;
+	views[0].state = "degraded";
+	text = pc_metrics_format(&in);
+	assert_line(text, "portcanary_port_rule_info{proto=\"tcp\",port=\"443\",direction=\"in\","
+			  "family=\"ip6\",table=\"v6\",chain=\"in \\\"x\\\"\",handle=\"\",rule="
+			  "\"policy drop\"} 1");
+	free(text);
+
+	/* Not while recovering, nor for another cause, nor with no rule. */
+	views[0].state = "ok";
+	text = pc_metrics_format(&in);
+	assert_int_equal(count(text, "portcanary_port_rule_info{"), 0);
+	free(text);
+	views[0].state = "down";
+	views[0].cause = "no_listener";
+	text = pc_metrics_format(&in);
+	assert_int_equal(count(text, "portcanary_port_rule_info{"), 0);
+	free(text);
+	views[0].cause = "netfilter_drop";
+	views[0].rule = NULL;
+	text = pc_metrics_format(&in);
+	assert_int_equal(count(text, "portcanary_port_rule_info{"), 0);
+	free(text);
+
+	/* The rule label: at most 120 bytes, never half a character. */
+	for (i = 0; i < sizeof(longtext) - 1; i++)
+		longtext[i] = 'a' + i % 26;
+	longtext[sizeof(longtext) - 1] = '\0';
+	memcpy(longtext + 119, "\xc3\xa9", 2); /* é across the cut: bytes 119 and 120 */
+	rule.text = longtext;
+	views[0].rule = &rule;
+	text = pc_metrics_format(&in);
+	snprintf(label, sizeof(label), "%.119s\"} 1", longtext);
+	assert_non_null(strstr(text, label));
+	assert_null(strstr(text, "\xc3\"} 1"));
+	free(text);
 }
 
 static void test_rollbacks(void **state)
@@ -688,6 +755,7 @@ int main(void)
 		cmocka_unit_test_setup(test_families, setup),
 		cmocka_unit_test_setup(test_label_types, setup),
 		cmocka_unit_test_setup(test_firewall_last_change_info, setup),
+		cmocka_unit_test_setup(test_rule_info, setup),
 		cmocka_unit_test_setup(test_rollbacks, setup),
 		cmocka_unit_test_setup(test_global_and_firewall, setup),
 		cmocka_unit_test_setup(test_interfaces, setup),

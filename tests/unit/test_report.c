@@ -184,6 +184,44 @@ static void test_table(void **state)
 	json_object_put(doc);
 }
 
+/* A port down by the firewall: its rule in the document and under its table row. */
+static void test_rule(void **state)
+{
+	struct pc_rule_view rule = {.family = "inet",
+				    .table = "filter",
+				    .chain = "input",
+				    .has_handle = true,
+				    .handle = 7,
+				    .text = "tcp dport 443 drop"};
+	struct pc_status_meta m = {.interval = 1};
+	struct json_object *doc, *p, *r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	sample_views[0].rule = &rule;
+	sample_views[1].rule_note = "its path reads a packet mark";
+	doc = pc_report_status(&m, sample_views, 2);
+	p = json_object_array_get_idx(get(doc, "ports"), 0);
+	r = get(p, "rule");
+	assert_int_equal(json_object_get_int64(get(r, "handle")), 7);
+	assert_string_equal(json_object_get_string(get(r, "text")), "tcp dport 443 drop");
+	assert_false(json_object_object_get_ex(p, "rule_note", NULL));
+	p = json_object_array_get_idx(get(doc, "ports"), 1);
+	assert_null(get(p, "rule"));
+	assert_string_equal(json_object_get_string(get(p, "rule_note")),
+			    "its path reads a packet mark");
+	f = open_memstream(&buf, &len);
+	assert_int_equal(pc_report_table(f, doc, false), 0);
+	fclose(f);
+	assert_non_null(
+		strstr(buf, "\n    rule: inet filter input handle 7: tcp dport 443 drop\n"));
+	assert_non_null(strstr(buf, "\n    rule: unknown: its path reads a packet mark\n"));
+	free(buf);
+	json_object_put(doc);
+}
+
 static void test_time_format(void **state)
 {
 	char buf[40];
@@ -201,6 +239,7 @@ int main(void)
 		cmocka_unit_test_setup(test_status_document, setup),
 		cmocka_unit_test_setup(test_table, setup),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test_setup(test_rule, setup),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -14,39 +14,17 @@
 #include <nftables/libnftables.h>
 
 #include "firewall/check.h"
+#include "firewall/nft.h"
 #include "log.h"
 #include "preflight/preflight.h"
 #include "spawn.h"
-
-char *pc_nft_list_ruleset(void)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	char *text = NULL;
-	int err;
-
-	if (!nft) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
-		err = EPERM;
-	} else {
-		text = strdup(nft_ctx_get_output_buffer(nft) ?: "");
-		err = text ? 0 : ENOMEM;
-	}
-	nft_ctx_free(nft);
-	errno = err;
-	return text;
-}
 
 int pc_fwcheck_init(struct pc_fwcheck *c, const char *iface)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : "eth0");
-	c->baseline = pc_nft_list_ruleset();
+	c->baseline = pc_nft_list(0);
 	return c->baseline ? 0 : -errno;
 }
 
@@ -99,6 +77,7 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 		.nspecs = n,
 		.iface = c->iface,
 		.flags = PC_PREFLIGHT_NO_BPF,
+		.candidate_is_live = true,
 	};
 	struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
 	struct pc_preflight_result r = {};
@@ -107,7 +86,8 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 	int i, err;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ruleset = pc_nft_list_ruleset();
+	/* With handles (comments to nft -f): the rules are named by their live handles. */
+	ruleset = pc_nft_list(PC_NFT_LIST_HANDLES);
 	if (!ruleset) {
 		json_object_object_add(doc, "error",
 				       json_object_new_string("cannot list the ruleset"));
@@ -190,7 +170,7 @@ void pc_fwcheck_tick(struct pc_fwcheck *c, const struct pc_portset *ps, double n
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	c->pid = pid;
 	c->fd = p[0];
-	c->len = 0;
+	pc_linebuf_free(&c->out);
 	c->checks++;
 	pc_info("firewall: checking the new ruleset against %d monitored port%s in a sandbox", n,
 		n == 1 ? "" : "s");
@@ -218,7 +198,7 @@ static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, doub
 	c->pid = 0;
 	close(c->fd);
 	c->fd = -1;
-	doc = c->len ? json_tokener_parse(c->out) : NULL;
+	doc = c->out.len ? json_tokener_parse(c->out.buf) : NULL;
 	if (!doc) {
 		c->failures++;
 		pc_warn("firewall: the ruleset check ended without a result");
@@ -265,30 +245,15 @@ static void finish(struct pc_fwcheck *c, struct pc_alerts *al, double wall, doub
 
 void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall, double mono)
 {
-	ssize_t n;
+	int r;
 
 	if (c->fd < 0)
 		return;
-	for (;;) {
-		if (c->cap - c->len < 65536) {
-			char *nb = realloc(c->out, c->cap * 2 + 65536);
-
-			if (!nb)
-				return;
-			c->out = nb;
-			c->cap = c->cap * 2 + 65536;
-		}
-		n = read(c->fd, c->out + c->len, c->cap - c->len - 1);
-		if (n > 0) {
-			c->len += n;
-			c->out[c->len] = '\0';
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		break; /* EOF: the child is done */
-	}
-	finish(c, al, wall, mono);
+	while ((r = pc_linebuf_fill(&c->out, c->fd)) > 0)
+		;
+	if (r == 0)
+		return;		   /* more to come */
+	finish(c, al, wall, mono); /* EOF: the child is done */
 }
 
 void pc_fwcheck_free(struct pc_fwcheck *c)
@@ -299,7 +264,7 @@ void pc_fwcheck_free(struct pc_fwcheck *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->out);
+	pc_linebuf_free(&c->out);
 	free(c->baseline);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;

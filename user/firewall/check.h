@@ -8,16 +8,16 @@
 
 #include "alerts.h"
 #include "firewall/watch.h"
+#include "linebuf.h"
 #include "portset.h"
 
 /* Changes closer together than this are checked once, as one. */
 #define PC_FWCHECK_SETTLE_S 0.3
 
 struct pc_fwcheck {
-	pid_t pid; /* the running check, 0 when none */
-	int fd;	   /* its result pipe, -1 when none */
-	char *out; /* what it wrote so far */
-	size_t len, cap;
+	pid_t pid;		    /* the running check, 0 when none */
+	int fd;			    /* its result pipe, -1 when none */
+	struct pc_linebuf out;	    /* what it wrote so far: one JSON document */
 	bool pending;		    /* a change came: check (again) at `due` */
 	double due;		    /* CLOCK_MONOTONIC */
 	char *baseline;		    /* the ruleset last checked (or seen at start) */
@@ -39,8 +39,5 @@ int pc_fwcheck_fd(const struct pc_fwcheck *c);
 void pc_fwcheck_read(struct pc_fwcheck *c, struct pc_alerts *al, double wall_now, double mono_now);
 void pc_fwcheck_free(struct pc_fwcheck *c);
 
-/* The current nftables ruleset of this network namespace as `nft list ruleset` prints
- * it (malloc'd), or NULL with errno set. */
-char *pc_nft_list_ruleset(void);
 
 #endif

@@ -164,6 +164,15 @@ static void header_words(const char *s, char *type, size_t tlen, char *name, siz
 	for (sp = buf + strlen(buf); sp > buf && sp[-1] == ' '; sp--)
 		sp[-1] = '\0';
 	sp = strrchr(buf, ' ');
+	/* A quoted name may hold blanks: "chain \"my chain\"" names "my chain", quoted. */
+	if (sp && sp > buf && sp[1] != '"' && buf[strlen(buf) - 1] == '"') {
+		char *q = sp;
+
+		while (q > buf && *q != '"')
+			q--;
+		if (q > buf && q[-1] == ' ')
+			sp = q - 1;
+	}
 	if (!sp) {
 		snprintf(type, tlen, "%s", buf);
 		name[0] = '\0';

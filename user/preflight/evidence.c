@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/trace.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "portcanary.h"
 #include "preflight/preflight.h"
+#include "preflight/ruleset.h"
 
 const char *pc_nfproto_name(int nfproto)
 {
@@ -66,6 +70,57 @@ int pc_trace_pkt_ports(const struct pc_trace_book *b, int nfproto, const uint8_t
 	from_client = !memcmp(saddr, b->client, alen);
 	*port = from_client ? (uint16_t)(th[2] << 8 | th[3]) : (uint16_t)(th[0] << 8 | th[1]);
 	return 0;
+}
+
+struct nftnl_trace *pc_trace_parse(const struct nlmsghdr *nlh, struct pc_trace_ev *ev)
+{
+	struct nftnl_trace *t;
+	uint32_t len;
+
+	memset(ev, 0, sizeof(*ev));
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_TRACE)
+		return NULL;
+	t = nftnl_trace_alloc();
+	if (!t)
+		return NULL;
+	if (nftnl_trace_nlmsg_parse(nlh, t) < 0) {
+		nftnl_trace_free(t);
+		return NULL;
+	}
+	ev->id = nftnl_trace_get_u32(t, NFTNL_TRACE_ID);
+	ev->type = nftnl_trace_get_u32(t, NFTNL_TRACE_TYPE);
+	if (ev->type == NFT_TRACETYPE_POLICY && nftnl_trace_is_set(t, NFTNL_TRACE_POLICY)) {
+		ev->has_verdict = true;
+		ev->verdict = (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_POLICY);
+	} else if (nftnl_trace_is_set(t, NFTNL_TRACE_VERDICT)) {
+		ev->has_verdict = true;
+		ev->verdict = (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_VERDICT);
+	}
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_RULE_HANDLE)) {
+		ev->has_handle = true;
+		ev->handle = nftnl_trace_get_u64(t, NFTNL_TRACE_RULE_HANDLE);
+	}
+	snprintf(ev->family, sizeof(ev->family), "%s",
+		 pc_nfproto_name(nftnl_trace_get_u32(t, NFTNL_TRACE_FAMILY)));
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_TABLE))
+		snprintf(ev->table, sizeof(ev->table), "%s",
+			 nftnl_trace_get_str(t, NFTNL_TRACE_TABLE));
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_CHAIN))
+		snprintf(ev->chain, sizeof(ev->chain), "%s",
+			 nftnl_trace_get_str(t, NFTNL_TRACE_CHAIN));
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_NETWORK_HEADER)) {
+		ev->nh = nftnl_trace_get_data(t, NFTNL_TRACE_NETWORK_HEADER, &len);
+		ev->nhlen = len;
+	}
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_TRANSPORT_HEADER)) {
+		ev->th = nftnl_trace_get_data(t, NFTNL_TRACE_TRANSPORT_HEADER, &len);
+		ev->thlen = len;
+	}
+	if (nftnl_trace_is_set(t, NFTNL_TRACE_NFPROTO))
+		ev->nfproto = nftnl_trace_get_u32(t, NFTNL_TRACE_NFPROTO);
+	else if (ev->nh && ev->nhlen)
+		ev->nfproto = ev->nh[0] >> 4 == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	return t;
 }
 
 static bool book_lookup(const struct pc_trace_book *b, uint32_t id, uint8_t *proto, uint16_t *port)
@@ -128,25 +183,6 @@ int pc_trace_feed(struct pc_trace_book *b, const struct pc_trace_ev *ev, uint8_t
 	return 1;
 }
 
-/* Copy a name token (possibly "quoted") from s into out; returns the rest of s. */
-static const char *take_name(const char *s, char *out, size_t len)
-{
-	size_t i = 0;
-	bool q;
-
-	while (*s == ' ')
-		s++;
-	q = *s == '"';
-	if (q)
-		s++;
-	while (*s && (q ? *s != '"' : (*s != ' ' && *s != '\t')) && i + 1 < len)
-		out[i++] = *s++;
-	out[i] = '\0';
-	if (q && *s == '"')
-		s++;
-	return s;
-}
-
 /* Copy with truncation (the text is for people; a cut rule text is still useful). */
 static void copy_str(char *dst, size_t len, const char *src)
 {
@@ -156,15 +192,6 @@ static void copy_str(char *dst, size_t len, const char *src)
 		n = len - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-static size_t leading_tabs(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] == '\t')
-		n++;
-	return n;
 }
 
 /* Copy the line at *p into line (cut to its size) and advance *p past it; false at the end. */
@@ -187,48 +214,22 @@ static bool next_line(const char **p, char *line, size_t size)
 
 int pc_nft_rule_text(const char *listing, struct pc_rule_ref *rule)
 {
-	char fam[16] = "", table[64] = "", chain[64] = "", line[1024];
-	const char *p = listing;
-	bool in_table = false;
+	const struct pc_nft_chain *c;
+	struct pc_nft_rules l;
+	int pos, ret = -ENOENT;
 
 	if (!rule->has_handle)
 		return rule->text[0] ? 0 : -ENOENT;
-	while (next_line(&p, line, sizeof(line))) {
-		size_t tabs;
-		const char *s;
-		char *h;
-
-		tabs = leading_tabs(line);
-		if (tabs == 0 && !strncmp(line, "table ", 6)) {
-			const char *rest = take_name(line + 6, fam, sizeof(fam));
-
-			take_name(rest, table, sizeof(table));
-			in_table = !strcmp(fam, rule->family) && !strcmp(table, rule->table);
-			chain[0] = '\0';
-			continue;
-		}
-		if (!in_table)
-			continue;
-		if (tabs == 1) {
-			/* Sets, maps, flowtables: their lines are not rules. */
-			if (!strncmp(line + 1, "chain ", 6))
-				take_name(line + 7, chain, sizeof(chain));
-			else
-				chain[0] = '\0';
-			continue;
-		}
-		if (tabs != 2 || strcmp(chain, rule->chain))
-			continue;
-		/* The last one: a comment "..." may hold the same words. */
-		for (h = NULL, s = line; (s = strstr(s, " # handle ")); s++)
-			h = (char *)s;
-		if (!h || strtoull(h + 10, NULL, 10) != rule->handle)
-			continue;
-		*h = '\0';
-		copy_str(rule->text, sizeof(rule->text), line + 2);
-		return 0;
+	if (pc_nft_rules_parse(listing, &l))
+		return -ENOMEM;
+	c = pc_nft_chain_find(&l, rule->family, rule->table, rule->chain);
+	pos = pc_nft_rule_pos(c, rule->handle);
+	if (pos >= 0) {
+		pc_nft_rule_display(c->rules[pos]->text, rule->text, sizeof(rule->text));
+		ret = 0;
 	}
-	return -ENOENT;
+	pc_nft_rules_free(&l);
+	return ret;
 }
 
 /* Does a port list ("80", "80,443", "8000:8010") of iptables contain port? */

@@ -27,11 +27,16 @@
 #include "log.h"
 #include "loader.h"
 #include "preflight/preflight.h"
+#include "preflight/replay.h"
+#include "preflight/ruleset.h"
 #include "preflight/sandbox.h"
 
 #define PF_DEFAULT_TIMEOUT_MS 1000
-#define PF_PEER_IFNAME	      "pcpeer0"
-#define PF_UDP_PAYLOAD	      "portcanary preflight probe"
+/* After the trace shows a probe dropped, how long its socket may still learn of a reject
+ * (a TCP reset or an ICMP error sent by the rule) before the probe is concluded. */
+#define PF_TRACE_GRACE_MS 50
+#define PF_PEER_IFNAME	  "pcpeer0"
+#define PF_UDP_PAYLOAD	  "portcanary preflight probe"
 
 /* Marks every TCP/UDP packet of the sandbox for nftables tracing, ahead of any chain the
  * ruleset may have (the lowest priority there is), without a verdict of its own. */
@@ -63,6 +68,7 @@ struct pf_probe {
 	uint64_t deadline;
 	bool done;
 	bool ok;
+	bool traced_drop; /* the trace showed a packet of it dropped: blocked, no retry */
 	enum pc_failure fail;
 };
 
@@ -277,22 +283,12 @@ out:
 
 static int trace_start(struct pf_phase *ph)
 {
-	int group = NFNLGRP_NFTRACE, rcvbuf = 8 << 20, ret;
 	char err[512];
+	int ret;
 
-	ret = pc_sandbox_enter(&ph->sb, PC_SB_HOST);
-	if (ret)
+	ph->trace = pc_sandbox_trace_socket(&ph->sb, &ret);
+	if (!ph->trace)
 		return ret;
-	ph->trace = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!ph->trace || mnl_socket_bind(ph->trace, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(ph->trace, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-		ret = -errno;
-	pc_sandbox_leave(&ph->sb);
-	if (ret)
-		return ret;
-	/* Every probe packet makes a few events: room for all of them between two reads. */
-	setsockopt(mnl_socket_get_fd(ph->trace), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		   sizeof(rcvbuf));
 	ret = nft_in(ph, NULL, trace_table, false, NULL, 0, err, sizeof(err));
 	if (ret)
 		pc_warn("cannot add the trace table to the sandbox (no rule evidence): %s", err);
@@ -312,64 +308,44 @@ static int probe_of(const struct pf_phase *ph, uint8_t proto, uint16_t port)
 	return -1;
 }
 
+/*
+ * The trace says a packet of this probe was dropped: a rule's verdict, not a slow network,
+ * so the probe is blocked without waiting out its timeout or retrying. It is concluded
+ * PF_TRACE_GRACE_MS later, time for the reset or ICMP error of a reject rule to reach the
+ * socket and tell "refused" from "dropped".
+ */
+static void traced_drop(struct pf_probe *p)
+{
+	uint64_t grace = now_ms() + PF_TRACE_GRACE_MS;
+
+	if (p->done || p->traced_drop)
+		return;
+	p->traced_drop = true;
+	if (p->deadline > grace)
+		p->deadline = grace;
+}
+
 static int trace_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct pf_phase *ph = data;
-	struct pc_trace_ev ev = {};
+	struct pc_trace_ev ev;
 	struct pc_rule_ref rule;
 	struct nftnl_trace *t;
-	uint32_t len;
 	uint8_t proto;
 	uint16_t port;
 	int i;
 
-	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_TRACE)
-		return MNL_CB_OK;
-	t = nftnl_trace_alloc();
+	t = pc_trace_parse(nlh, &ev);
 	if (!t)
 		return MNL_CB_OK;
-	if (nftnl_trace_nlmsg_parse(nlh, t) < 0)
-		goto out;
-	ev.id = nftnl_trace_get_u32(t, NFTNL_TRACE_ID);
-	ev.type = nftnl_trace_get_u32(t, NFTNL_TRACE_TYPE);
-	if (ev.type == NFT_TRACETYPE_POLICY && nftnl_trace_is_set(t, NFTNL_TRACE_POLICY)) {
-		ev.has_verdict = true;
-		ev.verdict = (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_POLICY);
-	} else if (nftnl_trace_is_set(t, NFTNL_TRACE_VERDICT)) {
-		ev.has_verdict = true;
-		ev.verdict = (int32_t)nftnl_trace_get_u32(t, NFTNL_TRACE_VERDICT);
-	}
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_RULE_HANDLE)) {
-		ev.has_handle = true;
-		ev.handle = nftnl_trace_get_u64(t, NFTNL_TRACE_RULE_HANDLE);
-	}
-	snprintf(ev.family, sizeof(ev.family), "%s",
-		 pc_nfproto_name(nftnl_trace_get_u32(t, NFTNL_TRACE_FAMILY)));
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_TABLE))
-		snprintf(ev.table, sizeof(ev.table), "%s",
-			 nftnl_trace_get_str(t, NFTNL_TRACE_TABLE));
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_CHAIN))
-		snprintf(ev.chain, sizeof(ev.chain), "%s",
-			 nftnl_trace_get_str(t, NFTNL_TRACE_CHAIN));
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_NETWORK_HEADER)) {
-		ev.nh = nftnl_trace_get_data(t, NFTNL_TRACE_NETWORK_HEADER, &len);
-		ev.nhlen = len;
-	}
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_TRANSPORT_HEADER)) {
-		ev.th = nftnl_trace_get_data(t, NFTNL_TRACE_TRANSPORT_HEADER, &len);
-		ev.thlen = len;
-	}
-	if (nftnl_trace_is_set(t, NFTNL_TRACE_NFPROTO))
-		ev.nfproto = nftnl_trace_get_u32(t, NFTNL_TRACE_NFPROTO);
-	else if (ev.nh && ev.nhlen)
-		ev.nfproto = ev.nh[0] >> 4 == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	if (pc_trace_feed(&ph->book, &ev, &proto, &port, &rule) == 1) {
 		i = probe_of(ph, proto, port);
 		/* The first drop is the one that counts: a retry meets the same rule. */
 		if (i >= 0 && !ph->rules[i].known)
 			ph->rules[i] = rule;
+		if (i >= 0)
+			traced_drop(&ph->pr[i]);
 	}
-out:
 	nftnl_trace_free(t);
 	return MNL_CB_OK;
 }
@@ -395,26 +371,6 @@ static void trace_drain(struct pf_phase *ph)
 }
 
 /* ---- probes ---- */
-
-static socklen_t sockaddr_of(int family, const union pc_sb_addr *a, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = a->v4;
-		sin->sin_port = htons(port);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_addr = a->v6;
-	sin6->sin6_port = htons(port);
-	return sizeof(*sin6);
-}
 
 static enum pc_failure failure_of(int err)
 {
@@ -450,7 +406,7 @@ static int listen_one(struct pf_phase *ph, struct pf_probe *p)
 		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* A wildcard bind, as a real service would have. */
-	sl = sockaddr_of(ph->c->family, &any, pp->port, &ss);
+	sl = pc_sb_sockaddr(ph->c->family, &any, pp->port, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, sl) || (tcp && listen(fd, 16))) {
 		int err = -errno;
 
@@ -481,8 +437,8 @@ static void attempt_start(struct pf_phase *ph, struct pf_probe *p)
 	}
 	p->cfd = fd;
 	/* The client's address is --from: source-address rules must see it. */
-	sl = sockaddr_of(ph->c->family, &ph->c->from, 0, &src);
-	dl = sockaddr_of(ph->c->family, &ph->c->to, pp->port, &dst);
+	sl = pc_sb_sockaddr(ph->c->family, &ph->c->from, 0, &src);
+	dl = pc_sb_sockaddr(ph->c->family, &ph->c->to, pp->port, &dst);
 	if (bind(fd, (struct sockaddr *)&src, sl)) {
 		attempt_fail(ph, p, failure_of(errno));
 		return;
@@ -502,7 +458,7 @@ static void attempt_fail(struct pf_phase *ph, struct pf_probe *p, enum pc_failur
 		close(p->cfd);
 	p->cfd = -1;
 	p->fail = f;
-	if (p->attempt < 2)
+	if (p->attempt < 2 && !p->traced_drop)
 		attempt_start(ph, p);
 	else
 		p->done = true;
@@ -623,6 +579,22 @@ static int probe_all(struct pf_phase *ph)
 
 /* ---- one phase: a ruleset in one direction ---- */
 
+/* The copy's rule as the live one: its live handle and text, by position in its chain;
+ * unknown when the copy does not line up (never another rule's handle). */
+static void live_rule(const char *live_text, const char *copy_text, struct pc_rule_ref *rule)
+{
+	struct pc_nft_rules live, copy;
+
+	if (pc_nft_rules_parse(live_text, &live))
+		return;
+	if (!pc_nft_rules_parse(copy_text, &copy)) {
+		if (pc_replay_live_rule(&live, &copy, rule))
+			rule->known = false;
+		pc_nft_rules_free(&copy);
+	}
+	pc_nft_rules_free(&live);
+}
+
 static void rule_texts(struct pf_phase *ph)
 {
 	struct pc_preflight_result *r = ph->c->r;
@@ -652,7 +624,10 @@ static void rule_texts(struct pf_phase *ph)
 		if (ph->pr[i].ok)
 			continue;
 		pp->rule = ph->rules[i];
-		if (pp->rule.known && listing)
+		if (pp->rule.known && listing && ph->rs == &ph->c->o->candidate &&
+		    ph->c->o->candidate_is_live)
+			live_rule(ph->rs->text, listing, &pp->rule);
+		else if (pp->rule.known && listing)
 			pc_nft_rule_text(listing, &pp->rule);
 		/* iptables rules read better in iptables syntax (and legacy tables have no
 		 * trace): the counters that moved name the rule. */
@@ -743,9 +718,9 @@ static int run_phase(struct pf_ctx *c, const struct pc_ruleset *rs, int dir, boo
 			r->bpf_evidence = false;
 		}
 	}
-	/* Legacy iptables has no nftables trace (and would log TRACE lines to the kernel log). */
-	if (!baseline && (rs->kind == PC_RULESET_NFT || !iptables_is_legacy(&ph)) &&
-	    trace_start(&ph)) {
+	/* Legacy iptables has no nftables trace (and would log TRACE lines to the kernel log).
+	 * The baseline is traced too: a drop there concludes its probe as early. */
+	if ((rs->kind == PC_RULESET_NFT || !iptables_is_legacy(&ph)) && trace_start(&ph)) {
 		if (ph.trace)
 			mnl_socket_close(ph.trace);
 		ph.trace = NULL;

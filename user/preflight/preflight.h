@@ -43,6 +43,9 @@ struct pc_preflight_opts {
 	const char *iface;	 /* the ruleset side's interface name; NULL: "eth0" */
 	unsigned int timeout_ms; /* per attempt (two attempts); 0: 1000 */
 	unsigned int flags;
+	/* candidate.text is a live ruleset as `nft -a list ruleset` printed it: name its rules
+	 * by their live handles, not the sandbox copy's (they differ once rules were deleted). */
+	bool candidate_is_live;
 };
 
 enum pc_verdict {
@@ -142,6 +145,12 @@ struct pc_trace_book {
 	unsigned int next;
 };
 
+/* One NFNLGRP_NFTRACE message as an event. Returns the parsed trace, which ev's header
+ * pointers point into (free it with nftnl_trace_free() when done with ev), or NULL when
+ * the message is not a trace event. */
+struct nlmsghdr;
+struct nftnl_trace;
+struct nftnl_trace *pc_trace_parse(const struct nlmsghdr *nlh, struct pc_trace_ev *ev);
 /* Family name of an NFPROTO_* value ("ip", "inet", ...). */
 const char *pc_nfproto_name(int nfproto);
 /* The probe (proto, service port) of a packet from its headers; 0, or -ENOENT when it

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,17 +18,23 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
 #include "preflight/sandbox.h"
 
-/* Locally administered, fixed: the static neighbour entries need them before the link exists. */
-static const unsigned char sb_mac[2][6] = {
-	{0x02, 0x70, 0x63, 0x00, 0x00, 0x02},
-	{0x02, 0x70, 0x63, 0x00, 0x00, 0x01},
-};
+void pc_sandbox_mac(enum pc_sb_side side, int pair, unsigned char mac[6])
+{
+	/* Locally administered, fixed: the static neighbour entries need them before the
+	 * link exists. */
+	static const unsigned char base[6] = {0x02, 0x70, 0x63, 0x00, 0x00, 0x00};
+
+	memcpy(mac, base, 6);
+	mac[4] = (unsigned char)pair;
+	mac[5] = side == PC_SB_HOST ? 0x02 : 0x01;
+}
 
 /* This thread's namespace: /proc/thread-self, not /proc/self, since setns is per thread. */
 static int open_own_netns(void)
@@ -108,29 +115,33 @@ static struct nlmsghdr *nl_msg(char *buf, int type, int flags, unsigned int *seq
 	return nlh;
 }
 
-static int nl_veth_create(struct mnl_socket *nl, const struct pc_sandbox *sb, unsigned int *seq)
+static int nl_veth_create(struct mnl_socket *nl, const struct pc_sandbox *sb, const char *host,
+			  const char *peer, int pair, unsigned int *seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
-	struct nlattr *linkinfo, *data, *peer;
+	struct nlattr *linkinfo, *data, *pnest;
 	struct ifinfomsg *ifm, *pifm;
+	unsigned char mac[2][6];
 
+	pc_sandbox_mac(PC_SB_HOST, pair, mac[PC_SB_HOST]);
+	pc_sandbox_mac(PC_SB_PEER, pair, mac[PC_SB_PEER]);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->cfg.ifname[PC_SB_HOST]);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, sb_mac[PC_SB_HOST]);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac[PC_SB_HOST]);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pnest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	/* The peer's attributes follow its own ifinfomsg header inside the nest. */
 	pifm = mnl_nlmsg_get_payload_tail(nlh);
 	memset(pifm, 0, sizeof(*pifm));
 	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->cfg.ifname[PC_SB_PEER]);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, sb_mac[PC_SB_PEER]);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac[PC_SB_PEER]);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, sb->ns_fd[PC_SB_PEER]);
-	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, pnest);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
 	return nl_talk(nl, nlh);
@@ -177,7 +188,7 @@ static int nl_route_add(struct mnl_socket *nl, int family, const union pc_sb_add
 			unsigned int *seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, seq);
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, seq);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
 	rtm->rtm_family = family;
@@ -206,67 +217,153 @@ static int nl_neigh_add(struct mnl_socket *nl, int family, const union pc_sb_add
 	return nl_talk(nl, nlh);
 }
 
-/* Everything one side needs, run while the thread is inside that side's namespace. */
-static int setup_side(const struct pc_sandbox *sb, enum pc_sb_side side, char *err, size_t errlen)
-{
-	enum pc_sb_side other = side == PC_SB_HOST ? PC_SB_PEER : PC_SB_HOST;
-	const struct pc_sandbox_cfg *c = &sb->cfg;
-	const char *step = "open rtnetlink";
-	struct mnl_socket *nl;
-	unsigned int seq = time(NULL);
-	int ret, ifindex, lo;
+/* What one rtnetlink step does, run inside a side's namespace. */
+enum sb_op {
+	SB_LOOPBACK_UP,
+	SB_VETH,
+	SB_LINK_UP,
+	SB_ADDR,
+	SB_ROUTE,
+	SB_NEIGH,
+};
 
+struct sb_step {
+	enum sb_op op;
+	const char *ifname; /* the interface (SB_VETH: the host end) */
+	const char *peer;   /* SB_VETH: the peer end */
+	int pair;	    /* SB_VETH: MACs; SB_NEIGH: the other end's MAC */
+	int family;
+	const union pc_sb_addr *addr;
+};
+
+static int sb_run(const struct pc_sandbox *sb, enum pc_sb_side side, const struct sb_step *st)
+{
+	unsigned int seq = time(NULL);
+	struct mnl_socket *nl;
+	unsigned char mac[6];
+	int ret, ifindex = 0;
+
+	ret = pc_sandbox_enter(sb, side);
+	if (ret)
+		return ret;
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto out;
 	}
-	if (side == PC_SB_HOST) {
-		step = "create the veth pair";
-		ret = nl_veth_create(nl, sb, &seq);
-		if (ret)
+	if (st->op != SB_VETH) {
+		ifindex = if_nametoindex(st->op == SB_LOOPBACK_UP ? "lo" : st->ifname);
+		if (!ifindex) {
+			ret = -ENODEV;
 			goto out;
+		}
 	}
-	step = "find the interfaces";
-	lo = if_nametoindex("lo");
-	ifindex = if_nametoindex(c->ifname[side]);
-	if (!lo || !ifindex) {
-		ret = -ENODEV;
-		goto out;
-	}
-	step = "bring the links up";
-	ret = nl_link_up(nl, lo, &seq);
-	if (!ret)
+	switch (st->op) {
+	case SB_LOOPBACK_UP:
+	case SB_LINK_UP:
 		ret = nl_link_up(nl, ifindex, &seq);
-	if (ret)
-		goto out;
-	step = "add the address";
-	ret = nl_addr_add(nl, c->family, &c->addr[side], ifindex, &seq);
-	if (ret)
-		goto out;
-	step = "add the route";
-	ret = nl_route_add(nl, c->family, &c->addr[other], ifindex, &seq);
-	if (ret)
-		goto out;
-	step = "add the neighbour entry";
-	ret = nl_neigh_add(nl, c->family, &c->addr[other], sb_mac[other], ifindex, &seq);
+		break;
+	case SB_VETH:
+		ret = nl_veth_create(nl, sb, st->ifname, st->peer, st->pair, &seq);
+		break;
+	case SB_ADDR:
+		ret = nl_addr_add(nl, st->family, st->addr, ifindex, &seq);
+		break;
+	case SB_ROUTE:
+		ret = nl_route_add(nl, st->family, st->addr, ifindex, &seq);
+		break;
+	case SB_NEIGH:
+		pc_sandbox_mac(side == PC_SB_HOST ? PC_SB_PEER : PC_SB_HOST, st->pair, mac);
+		ret = nl_neigh_add(nl, st->family, st->addr, mac, ifindex, &seq);
+		break;
+	}
 out:
-	if (ret)
-		snprintf(err, errlen, "sandbox: cannot %s in the %s namespace: %s", step,
-			 side == PC_SB_HOST ? "host" : "peer", strerror(-ret));
 	if (nl)
 		mnl_socket_close(nl);
+	pc_sandbox_leave(sb);
 	return ret;
 }
 
-int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, char *err,
-		      size_t errlen)
+int pc_sandbox_add_veth(const struct pc_sandbox *sb, const char *host, const char *peer, int pair)
+{
+	int ret = sb_run(
+		sb, PC_SB_HOST,
+		&(struct sb_step){.op = SB_VETH, .ifname = host, .peer = peer, .pair = pair});
+
+	if (!ret)
+		ret = sb_run(sb, PC_SB_HOST, &(struct sb_step){.op = SB_LINK_UP, .ifname = host});
+	if (!ret)
+		ret = sb_run(sb, PC_SB_PEER, &(struct sb_step){.op = SB_LINK_UP, .ifname = peer});
+	return ret;
+}
+
+/*
+ * An IPv6 address is in place when RTM_NEWADDR is acked, but its local route (table local)
+ * comes a moment later, from addrconf's work queue, even without DAD; until then a packet to
+ * it is not delivered, and no rule drops it (Ip6InAddrErrors). The main table's /128 route is
+ * there at once, so a route lookup says nothing: wait (at most 200 ms) until a datagram sent
+ * to the address comes back over loopback.
+ */
+static int addr_usable(const struct pc_sandbox *sb, enum pc_sb_side side, const union pc_sb_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = pc_sb_sockaddr(AF_INET6, a, 0, &ss);
+	int fd, i, ret = -ETIMEDOUT;
+	char c;
+
+	fd = pc_sandbox_socket(sb, side, AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < 200 && ret; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		sl = sizeof(ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) && errno != EINVAL) {
+			usleep(1000); /* not usable yet for a bind either */
+			continue;
+		}
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, sl);
+		if (poll(&p, 1, 1) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 1)
+			ret = 0;
+	}
+	close(fd);
+	return ret;
+}
+
+int pc_sandbox_add_addr(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
+			int family, const union pc_sb_addr *a)
+{
+	int ret = sb_run(
+		sb, side,
+		&(struct sb_step){.op = SB_ADDR, .ifname = ifname, .family = family, .addr = a});
+
+	return ret || family != AF_INET6 ? ret : addr_usable(sb, side, a);
+}
+
+int pc_sandbox_route(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
+		     int pair, int family, const union pc_sb_addr *to)
+{
+	int ret = sb_run(
+		sb, side,
+		&(struct sb_step){.op = SB_ROUTE, .ifname = ifname, .family = family, .addr = to});
+
+	if (!ret)
+		ret = sb_run(sb, side,
+			     &(struct sb_step){.op = SB_NEIGH,
+					       .ifname = ifname,
+					       .pair = pair,
+					       .family = family,
+					       .addr = to});
+	return ret;
+}
+
+int pc_sandbox_open(struct pc_sandbox *sb, char *err, size_t errlen)
 {
 	int i, ret;
 
 	memset(sb, 0, sizeof(*sb));
 	sb->ns_fd[0] = sb->ns_fd[1] = -1;
-	sb->cfg = *cfg;
 	sb->orig_fd = open_own_netns();
 	if (sb->orig_fd < 0) {
 		ret = sb->orig_fd;
@@ -295,22 +392,47 @@ int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, c
 			goto fail;
 		}
 		sb->ns_ino[i] = fd_ino(sb->ns_fd[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		ret = pc_sandbox_enter(sb, i);
-		if (!ret) {
-			ret = setup_side(sb, i, err, errlen);
-			pc_sandbox_leave(sb);
-		} else {
-			snprintf(err, errlen, "sandbox: cannot enter a namespace: %s",
+		ret = sb_run(sb, i, &(struct sb_step){.op = SB_LOOPBACK_UP});
+		if (ret) {
+			snprintf(err, errlen, "sandbox: cannot bring loopback up: %s",
 				 strerror(-ret));
-		}
-		if (ret)
 			goto fail;
+		}
 	}
 	return 0;
 fail:
 	pc_sandbox_destroy(sb);
+	return ret;
+}
+
+int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, char *err,
+		      size_t errlen)
+{
+	const char *step = "create the veth pair";
+	enum pc_sb_side side = PC_SB_HOST, other;
+	int ret;
+
+	ret = pc_sandbox_open(sb, err, errlen);
+	if (ret)
+		return ret;
+	sb->cfg = *cfg;
+	ret = pc_sandbox_add_veth(sb, cfg->ifname[PC_SB_HOST], cfg->ifname[PC_SB_PEER], 0);
+	for (side = PC_SB_HOST; !ret && side <= PC_SB_PEER; side++) {
+		other = side == PC_SB_HOST ? PC_SB_PEER : PC_SB_HOST;
+		step = "add the address";
+		ret = pc_sandbox_add_addr(sb, side, cfg->ifname[side], cfg->family,
+					  &cfg->addr[side]);
+		if (ret)
+			break;
+		step = "add the route and the neighbour entry";
+		ret = pc_sandbox_route(sb, side, cfg->ifname[side], 0, cfg->family,
+				       &cfg->addr[other]);
+	}
+	if (ret) {
+		snprintf(err, errlen, "sandbox: cannot %s in the %s namespace: %s", step,
+			 side == PC_SB_PEER ? "peer" : "host", strerror(-ret));
+		pc_sandbox_destroy(sb);
+	}
 	return ret;
 }
 
@@ -408,6 +530,50 @@ out_in:
 	if (infd >= 0)
 		close(infd);
 	return ret;
+}
+
+socklen_t pc_sb_sockaddr(int family, const union pc_sb_addr *a, uint16_t port,
+			 struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = a->v4;
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = a->v6;
+	sin6->sin6_port = htons(port);
+	return sizeof(*sin6);
+}
+
+struct mnl_socket *pc_sandbox_trace_socket(const struct pc_sandbox *sb, int *err)
+{
+	int group = NFNLGRP_NFTRACE, rcvbuf = 8 << 20;
+	struct mnl_socket *nl = NULL;
+
+	*err = pc_sandbox_enter(sb, PC_SB_HOST);
+	if (*err)
+		return NULL;
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		*err = -errno;
+		if (nl)
+			mnl_socket_close(nl);
+		nl = NULL;
+	}
+	pc_sandbox_leave(sb);
+	/* Every packet makes a few events: room for all of them between two reads. */
+	if (nl)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			   sizeof(rcvbuf));
+	return nl;
 }
 
 int pc_sb_addr_parse(const char *s, union pc_sb_addr *a)

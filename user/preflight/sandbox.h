@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 /*
  * Two network namespaces that have no name: each is held only by a file descriptor
@@ -50,6 +52,21 @@ struct pc_sandbox {
  * CAP_SYS_ADMIN/CAP_NET_ADMIN), with a one-line reason in err. */
 int pc_sandbox_create(struct pc_sandbox *sb, const struct pc_sandbox_cfg *cfg, char *err,
 		      size_t errlen);
+/* The pieces pc_sandbox_create() is made of, for a sandbox that grows on demand (the
+ * daemon's long-lived copy of the live ruleset). All return 0 or -errno. */
+/* Both namespaces, loopback up in each, nothing else. */
+int pc_sandbox_open(struct pc_sandbox *sb, char *err, size_t errlen);
+/* A veth pair, up: `host` in the host namespace, `peer` in the peer one. Pair n has the
+ * MACs pc_sandbox_mac(side, n). */
+int pc_sandbox_add_veth(const struct pc_sandbox *sb, const char *host, const char *peer, int pair);
+/* An address (/32 or /128, IPv6 without DAD) on an interface of a side. */
+int pc_sandbox_add_addr(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
+			int family, const union pc_sb_addr *a);
+/* A host route to `to` through an interface of pair `pair` (replacing any), with a static
+ * neighbour entry for it: the other end's MAC, so no ARP/NDP is needed. */
+int pc_sandbox_route(const struct pc_sandbox *sb, enum pc_sb_side side, const char *ifname,
+		     int pair, int family, const union pc_sb_addr *to);
+void pc_sandbox_mac(enum pc_sb_side side, int pair, unsigned char mac[6]);
 /* Close the namespaces: they vanish once no socket of ours uses them any more. */
 void pc_sandbox_destroy(struct pc_sandbox *sb);
 
@@ -65,6 +82,15 @@ int pc_sandbox_socket(const struct pc_sandbox *sb, enum pc_sb_side side, int dom
 int pc_sandbox_exec(const struct pc_sandbox *sb, enum pc_sb_side side, char *const argv[],
 		    const char *in, char *out, size_t outlen);
 
+/* A socket listening to the nftables trace events (NFNLGRP_NFTRACE) of the host side,
+ * non-blocking, with a large buffer; NULL with *err = -errno. */
+struct mnl_socket;
+struct mnl_socket *pc_sandbox_trace_socket(const struct pc_sandbox *sb, int *err);
+
+/* An address and port as a sockaddr; returns its length. */
+struct sockaddr_storage;
+socklen_t pc_sb_sockaddr(int family, const union pc_sb_addr *a, uint16_t port,
+			 struct sockaddr_storage *ss);
 /* Parse an IPv4 or IPv6 address; returns the family or -EINVAL. */
 int pc_sb_addr_parse(const char *s, union pc_sb_addr *a);
 void pc_sb_addr_format(int family, const union pc_sb_addr *a, char *buf, size_t len);
