@@ -27,6 +27,9 @@
 #ifndef TC_ACT_OK
 #define TC_ACT_OK 0
 #endif
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#endif
 
 /*
  * IP protocol numbers. Some kernels export the IPv6 ones as enum constants in BTF

@@ -57,42 +57,46 @@ PC_SHARED struct {
 } pc_global SEC(".maps");
 
 /*
- * The class of a TCP segment by its FIN, SYN, RST and ACK bits (flags & PC_CLS_FLAGS): a
- * table read instead of branches on every packet. A SYN that also carries RST or FIN is no
- * connection request (a listener discards it: tcp_rcv_state_process) and no answer, however
- * a scanner sets its other bits; PSH, URG, ECE and CWR do not change what a segment is.
- * UDP's "flags" are 0: OTHER.
+ * The class of a TCP segment by its FIN, SYN, RST and ACK bits: a SYN that also carries RST
+ * or FIN is no connection request (a listener discards it: tcp_rcv_state_process) and no
+ * answer, however a scanner sets its other bits; PSH, URG, ECE and CWR do not change what a
+ * segment is. UDP's "flags" are 0: OTHER.
+ *
+ * Computed in registers, from a 64-bit constant: nibble i holds 1 + the class of the flags
+ * whose FIN, SYN and RST are i's bits 0-2 and ACK its bit 3. No load: a table in .rodata
+ * cost as much as the port table's read (measured, issue 10). pc_cls_off() gives the
+ * class's byte offset in struct pc_hook_counters (8 * (1 + class)).
  */
-#define PC_CLS_FLAGS (PC_TCP_FIN | PC_TCP_SYN | PC_TCP_RST | PC_TCP_ACK)
 #define PC_CLS_OF(f)                                                                               \
 	(((f)&PC_TCP_SYN)   ? (((f) & (PC_TCP_RST | PC_TCP_FIN)) ? PC_CLS_BADFLAGS                 \
 			       : ((f)&PC_TCP_ACK)		 ? PC_CLS_SYNACK                   \
 								 : PC_CLS_SYN)                                    \
 	 : ((f)&PC_TCP_RST) ? PC_CLS_RST                                                           \
 			    : PC_CLS_OTHER)
-/* Offsets into struct pc_hook_counters, so the fast path adds no shift. */
-#define PC_CLS_OFF(f) [f] = 8 + 8 * PC_CLS_OF(f)
-PC_SHARED const __u8 pc_cls_off[PC_CLS_FLAGS + 1];
-#ifndef PC_MAPS_EXTERN
-const __u8 pc_cls_off[PC_CLS_FLAGS + 1] = {
-	PC_CLS_OFF(0x00), PC_CLS_OFF(0x01), PC_CLS_OFF(0x02), PC_CLS_OFF(0x03), PC_CLS_OFF(0x04),
-	PC_CLS_OFF(0x05), PC_CLS_OFF(0x06), PC_CLS_OFF(0x07), PC_CLS_OFF(0x08), PC_CLS_OFF(0x09),
-	PC_CLS_OFF(0x0a), PC_CLS_OFF(0x0b), PC_CLS_OFF(0x0c), PC_CLS_OFF(0x0d), PC_CLS_OFF(0x0e),
-	PC_CLS_OFF(0x0f), PC_CLS_OFF(0x10), PC_CLS_OFF(0x11), PC_CLS_OFF(0x12), PC_CLS_OFF(0x13),
-	PC_CLS_OFF(0x14), PC_CLS_OFF(0x15), PC_CLS_OFF(0x16), PC_CLS_OFF(0x17),
-};
-#endif
+#define PC_CLS_NIBBLE(i) ((__u64)(1 + PC_CLS_OF(((i)&7) | (((i)&8) << 1))) << (4 * (i)))
+#define PC_CLS_NIBBLES                                                                             \
+	(PC_CLS_NIBBLE(0) | PC_CLS_NIBBLE(1) | PC_CLS_NIBBLE(2) | PC_CLS_NIBBLE(3) |               \
+	 PC_CLS_NIBBLE(4) | PC_CLS_NIBBLE(5) | PC_CLS_NIBBLE(6) | PC_CLS_NIBBLE(7) |               \
+	 PC_CLS_NIBBLE(8) | PC_CLS_NIBBLE(9) | PC_CLS_NIBBLE(10) | PC_CLS_NIBBLE(11) |             \
+	 PC_CLS_NIBBLE(12) | PC_CLS_NIBBLE(13) | PC_CLS_NIBBLE(14) | PC_CLS_NIBBLE(15))
+_Static_assert(PC_CLS_NIBBLES == 0x5544531155445211ULL, "the class nibbles");
 
 /* A byte offset into struct pc_hook_counters, bounded for the verifier (within cls[]). */
 #define PC_CLS_OFF_MASK 0x38
 
+static __always_inline __u32 pc_cls_off(__u32 flags)
+{
+	__u32 i = (flags & (PC_TCP_FIN | PC_TCP_SYN | PC_TCP_RST)) | ((flags & PC_TCP_ACK) >> 1);
+
+	return (__u32)((PC_CLS_NIBBLES >> (i << 2)) << 3) & PC_CLS_OFF_MASK;
+}
+
 /*
- * Count a packet of class-offset `off` (pc_cls_off[] or the ICMP class's) on one slot, at
+ * Count a packet of class-offset `off` (pc_cls_off() or the ICMP class's) on one slot, at
  * one hook. Counters are per CPU (the entry of this CPU) and a program runs to completion on
  * one CPU, so plain increments are enough: no atomics, no locks.
  */
-static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, __u32 segs,
-				    const int hook)
+static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, __u32 segs, const int hook)
 {
 	/* this CPU's entry; a program runs on one CPU start to end (no preemption) */
 	__u32 key = PC_COUNTERS_KEY(bpf_get_smp_processor_id(), slot);
@@ -176,7 +180,7 @@ static __always_inline void pc_account(const struct pc_pkt *p, __u64 bytes, __u3
 {
 	switch (p->verdict) {
 	case PC_V_L4:
-		pc_count(p, pc_cls_off[p->tcp_flags & PC_CLS_FLAGS], bytes, segs, hook);
+		pc_count(p, pc_cls_off(p->tcp_flags), bytes, segs, hook);
 		break;
 	case PC_V_ICMP_ERR:
 		pc_count(p, 8 + 8 * PC_CLS_ICMP_UNREACH, 0, 1, hook);

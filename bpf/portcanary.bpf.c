@@ -57,8 +57,7 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 	struct pc_pkt p;
 
 	if (!pc_parse_fast(data, data_end, data_end - data, &p))
-		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], data_end - data, 1,
-			 PC_HOOK_XDP);
+		pc_count(&p, pc_cls_off(p.tcp_flags), data_end - data, 1, PC_HOOK_XDP);
 	else
 		pc_xdp_slow(ctx);
 	return XDP_PASS;
@@ -115,7 +114,12 @@ static __noinline int pc_tc_egress_slow(struct __sk_buff *skb)
 	return 0;
 }
 
-/* The TC programs: the same fast path as XDP's, with the skb's length. */
+/*
+ * The TC programs: the same fast path as XDP's, with the skb's length. They return
+ * TC_ACT_UNSPEC, "no verdict": the next filter on the hook runs as if we were not there, and
+ * with none the packet goes on. TC_ACT_OK would be a verdict (pass, stop classifying): from
+ * the head of the chain it would switch off every filter behind ours.
+ */
 static __always_inline int pc_tc(struct __sk_buff *skb, const int hook)
 {
 	void *data = (void *)(long)skb->data;
@@ -123,12 +127,12 @@ static __always_inline int pc_tc(struct __sk_buff *skb, const int hook)
 	struct pc_pkt p;
 
 	if (!pc_parse_fast(data, data_end, skb->len, &p))
-		pc_count(&p, pc_cls_off[p.tcp_flags & PC_CLS_FLAGS], skb->len, pc_segs(skb), hook);
+		pc_count(&p, pc_cls_off(p.tcp_flags), skb->len, pc_segs(skb), hook);
 	else if (hook == PC_HOOK_TC_EGRESS)
 		pc_tc_egress_slow(skb);
 	else
 		pc_tc_ingress_slow(skb);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

@@ -81,10 +81,12 @@ struct pc_hook_counters {
 };
 _Static_assert(sizeof(struct pc_hook_counters) == 64, "pc_hook_counters size");
 
-/* Key of the pc_counters array: CPU and slot. The array holds PC_MAX_SLOTS entries for every
- * possible CPU (sized at load), CPU-major, so each CPU's entries are its own cache lines. */
-#define PC_SLOT_BITS		     11
-#define PC_COUNTERS_KEY(cpu, slot) (((__u32)(cpu) << PC_SLOT_BITS) | ((slot) & (PC_MAX_SLOTS - 1)))
+/* Key of the pc_counters array: CPU and slot (< PC_MAX_SLOTS: the port table holds no other;
+ * user space writes it, and clears anything else it finds at start). The array holds
+ * PC_MAX_SLOTS entries for every possible CPU (sized at load), CPU-major, so each CPU's
+ * entries are its own cache lines. */
+#define PC_SLOT_BITS		   11
+#define PC_COUNTERS_KEY(cpu, slot) (((__u32)(cpu) << PC_SLOT_BITS) | (__u32)(slot))
 _Static_assert(PC_MAX_SLOTS == 1 << PC_SLOT_BITS, "PC_SLOT_BITS");
 
 /* Value of the pc_counters array: the counters of one proto/port/direction on one CPU, by

@@ -132,9 +132,8 @@ static void sample(struct pc_daemon *d)
 
 		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
 	}
-	d->n_views =
-		pc_health_update(&d->health, &d->ps, &d->sampler,
-				 d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
+	pc_health_update(&d->health, &d->ps, &d->sampler, d->drops.fd >= 0 ? &d->drops : NULL,
+			 &d->alerts, now);
 	pc_alerts_reap(&d->alerts, now);
 	/* The exposition is formatted only when a scrape asks for this sample (publish_metrics). */
 	pc_exporter_sampled(d->exporter);
@@ -148,6 +147,13 @@ static double thread_cpu_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The ports' views as of the last interval: built for a status or a scrape, not per pass. */
+static void list_views(struct pc_daemon *d)
+{
+	d->n_views = pc_health_views(&d->health, &d->ps, &d->sampler,
+				     d->drops.fd >= 0 ? &d->drops : NULL, d->views);
+}
+
 /* One sampling pass, timed: what the daemon costs per interval (status, /metrics, bench).
  * CPU time of this thread, not the wall clock: what the pass costs the host, not how long
  * the scheduler kept it waiting. */
@@ -158,6 +164,8 @@ static void timed_sample(struct pc_daemon *d)
 	sample(d);
 	d->sampling.wall = wall_now();
 	dt = thread_cpu_now() - t0;
+	d->sampling.recent_s[d->sampling.passes % PC_SAMPLING_RECENT] = (float)dt;
+	d->sampling.n_recent++;
 	d->sampling.passes++;
 	d->sampling.total_s += dt;
 	d->sampling.last_s = dt;
@@ -220,6 +228,8 @@ static void publish_metrics(struct pc_daemon *d)
 
 	if (!d->exporter)
 		return;
+	list_views(d);
+	in.n_ports = d->n_views;
 	for (i = 0; i < d->n_views; i++) {
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
@@ -280,6 +290,7 @@ static char *status_text(struct pc_daemon *d)
 	int i;
 
 	/* Counters as of now; states and rates as of the last interval. */
+	list_views(d);
 	if (pc_sampler_peek(&d->sampler, pc_portset_span(&d->ps), fresh) == 0)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];

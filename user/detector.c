@@ -394,7 +394,8 @@ static void window_push(struct pc_det_port *p, const struct pc_det_cfg *cfg, boo
 /* Bad judgements among the last min(window_n, intermittent_window). */
 static uint32_t window_bad(const struct pc_det_port *p, const struct pc_det_cfg *cfg)
 {
-	uint32_t n = p->window_n < cfg->intermittent_window ? p->window_n : cfg->intermittent_window;
+	uint32_t n =
+		p->window_n < cfg->intermittent_window ? p->window_n : cfg->intermittent_window;
 
 	return (uint32_t)__builtin_popcountll(n >= 64 ? p->window : p->window & ((1ULL << n) - 1));
 }

@@ -93,11 +93,13 @@ static void take(struct pc_drops *d, const struct pc_drop_key *k, const uint64_t
 		memset(e, 0, sizeof(*e));
 		e->slot = k->slot;
 		e->reason = k->reason;
+		e->cls = pc_dropreason_class(d->names, k->reason);
 		*added = 1;
 	}
 	delta = total >= e->total ? total - e->total : total;
 	e->total = total;
-	d->delta_class[k->slot][pc_dropreason_class(d->names, k->reason)] += delta;
+	e->seen = true;
+	d->delta_class[k->slot][e->cls] += delta;
 	d->slot_delta[k->slot] += delta;
 }
 
@@ -115,8 +117,8 @@ static int read_batched(struct pc_drops *d, int *added)
 		err = bpf_map_lookup_batch(d->fd, first ? NULL : &in_batch, &out_batch, d->bkeys,
 					   d->bvalues, &count, &opts);
 		if (err && errno != ENOENT) {
-			if (first && (errno == EINVAL || errno == 524 /* ENOTSUPP */ ||
-				      errno == EOPNOTSUPP))
+			if (first &&
+			    (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP))
 				return -EOPNOTSUPP;
 			return -errno;
 		}
@@ -131,15 +133,25 @@ static int read_batched(struct pc_drops *d, int *added)
 int pc_drops_read(struct pc_drops *d)
 {
 	struct pc_drop_key key, next, *prev = NULL;
-	int i, added = 0, n0 = d->n, err;
+	int i, j, added = 0, n0 = d->n, err;
 
-	memset(d->delta_class, 0, sizeof(d->delta_class));
-	memset(d->slot_delta, 0, sizeof(d->slot_delta));
+	/* Only slots with entries have anything to clear: not 2,048 slots' worth every interval
+	 * (a slot gets its first entry below with its figures still zero). */
+	for (i = 0; i < d->n; i++) {
+		memset(d->delta_class[d->e[i].slot], 0, sizeof(d->delta_class[0]));
+		d->slot_delta[d->e[i].slot] = 0;
+		d->slot_total[d->e[i].slot] = 0;
+		d->e[i].seen = false;
+	}
 	if (d->fd < 0)
 		return 0;
 	/* Advance the history ring: hist[hist_pos] becomes the total as of now. */
 	d->hist_pos = (d->hist_pos + 1) % PC_DROPS_HIST;
-	err = read_batched(d, &added);
+	/*
+	 * A batch read walks every bucket of the hash (PC_MAX_DROP_KEYS), locking each: worth
+	 * it for many entries, not for a few, where walking the keys is cheaper.
+	 */
+	err = d->n >= PC_DROPS_BATCH_FROM ? read_batched(d, &added) : -EOPNOTSUPP;
 	if (err == -EOPNOTSUPP) {
 		while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
 			key = next;
@@ -148,10 +160,17 @@ int pc_drops_read(struct pc_drops *d)
 				take(d, &next, d->percpu, &added);
 		}
 	}
+	/* Keys gone from the map (a slot given to another port: pc_drops_forget_slot) go from
+	 * the entries too, so the new port starts without the old one's drops; a read that
+	 * failed part way forgets nothing. */
+	for (i = j = 0; i < d->n; i++)
+		if (d->e[i].seen || (err && err != -EOPNOTSUPP))
+			d->e[j++] = d->e[i];
+	n0 -= d->n - j;
+	d->n = j;
 	/* New entries were appended unsorted: sort once; their history is zero. */
 	if (added && d->n > n0)
 		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
-	memset(d->slot_total, 0, sizeof(d->slot_total));
 	for (i = 0; i < d->n; i++) {
 		d->e[i].hist[d->hist_pos] = d->e[i].total;
 		d->slot_total[d->e[i].slot] += d->e[i].total;

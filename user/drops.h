@@ -3,19 +3,23 @@
 #ifndef PC_DROPS_H
 #define PC_DROPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dropreason.h"
 #include "portcanary.h"
 
 #define PC_DROPS_HIST 8	  /* intervals of history kept for an event's evidence */
-#define PC_DROPS_BATCH 1024 /* keys read per syscall */
+#define PC_DROPS_BATCH	    1024 /* keys read per syscall */
+#define PC_DROPS_BATCH_FROM 512	 /* entries from which a batch read beats walking the keys */
 
 struct pc_drop_entry {
 	uint16_t slot;
 	uint32_t reason;
 	uint64_t total;		      /* summed over CPUs */
 	uint64_t hist[PC_DROPS_HIST]; /* total at the end of each of the last intervals */
+	bool seen;		      /* in the map at the last read (else it is forgotten) */
+	uint8_t cls;		      /* enum pc_drop_class of the reason, looked up once */
 };
 
 struct pc_drops {

@@ -191,17 +191,16 @@ static void order_slots(struct pc_health *h, const struct pc_portset *ps)
 }
 
 int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
-		     const struct pc_drops *d, struct pc_alerts *al, double mono_now,
-		     struct pc_port_view *views)
+		     const struct pc_drops *d, struct pc_alerts *al, double mono_now)
 {
-	int i, n = 0;
+	int i;
 
 	order_slots(h, ps);
+	h->dt = s->dt;
 	for (i = 0; i < h->n_order; i++) {
 		int slot = h->order[i];
 		const struct pc_slot_info *si = &ps->slots[slot];
 		struct pc_det_port *det = &h->det[slot];
-		struct pc_port_view *v = &views[n];
 		struct pc_det_event ev;
 		struct pc_det_input in;
 
@@ -217,6 +216,24 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 				emit(h, si, slot, &ev, d, al, mono_now);
 			push_history(h, slot, in.syn / s->dt);
 		}
+	}
+	return h->n_order;
+}
+
+int pc_health_views(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
+		    const struct pc_drops *d, struct pc_port_view *views)
+{
+	int i, n = 0;
+
+	order_slots(h, ps);
+	for (i = 0; i < h->n_order; i++) {
+		int slot = h->order[i];
+		const struct pc_slot_info *si = &ps->slots[slot];
+		const struct pc_det_port *det = &h->det[slot];
+		struct pc_port_view *v = &views[n];
+
+		if (!same_port(&h->owner[slot], si))
+			continue; /* not judged yet: listed from the next interval on */
 		memset(v, 0, sizeof(*v));
 		v->slot = slot;
 		v->port = si->port;
@@ -226,21 +243,21 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 		v->cause = det->cause != PC_CAUSE_NONE ? pc_cause_name(det->cause) : NULL;
 		v->detail = det->detail[0] ? det->detail : NULL;
 		v->since = det->since + h->wall_minus_mono;
-		v->syn_rate = s->dt > 0 ? det->syn_rate : NAN;
+		v->syn_rate = h->dt > 0 ? det->syn_rate : NAN;
 		v->answered_ratio = det->answered_ratio >= 0 ? det->answered_ratio : NAN;
 		v->baseline_rate = det->baseline_valid ? det->baseline_rate : NAN;
 		v->drops_total = d ? d->slot_total[slot] : 0;
-		v->drops_rate = d && s->dt > 0 ? d->slot_delta[slot] / s->dt : NAN;
-		if (d && s->dt > 0 &&
+		v->drops_rate = d && h->dt > 0 ? d->slot_delta[slot] / h->dt : NAN;
+		if (d && h->dt > 0 &&
 		    pc_drops_recent_specific(d, slot, &h->top_drop[slot], 1) == 1) {
 			v->top_drop_reason = h->top_drop[slot].reason;
-			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * s->dt);
+			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * h->dt);
 		}
 		live_rule(h, si, slot, det->state, det->cause, &v->rule, &v->rule_note);
 		v->history = h->history[slot];
 		v->n_history = h->n_history[slot];
 		v->history_head = h->history_head[slot];
-		v->total = s->total[slot];
+		pc_sampler_total(s, slot, &v->total);
 		n++;
 	}
 	return n; /* in order already (order_slots) */

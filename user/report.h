@@ -66,6 +66,8 @@ struct pc_iface_view {
 	const char *xdp_ahead; /* a foreign XDP program ahead of our TC ingress, or NULL */
 };
 
+#define PC_SAMPLING_RECENT 64
+
 /* What the daemon's sampling passes cost (each: read, sum, detect, hand over), in CPU time of
  * the sampling thread, since start. */
 struct pc_sampling_stats {
@@ -74,7 +76,12 @@ struct pc_sampling_stats {
 	double max_s;	/* the longest */
 	double last_s;
 	double wall; /* unix time the last pass ended */
+	/* The last passes, for a median that an interrupt charged to one pass does not move. */
+	float recent_s[PC_SAMPLING_RECENT];
+	unsigned int n_recent;
 };
+/* The median of the recent passes (0 before any). Pure. */
+double pc_sampling_median(const struct pc_sampling_stats *s);
 
 struct pc_status_meta {
 	const struct pc_sampling_stats *sampling; /* or NULL */

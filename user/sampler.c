@@ -176,14 +176,25 @@ void pc_sampler_free(struct pc_sampler *s)
 	s->values = NULL;
 }
 
-static void add_hooks(struct pc_hook_counters *acc, const struct pc_slot_counters *d)
+/*
+ * d = now - *raw field by field (a field that went back counts from 0, as pc_slot_delta);
+ * the hooks' totals acc (PC_NR_PKT_HOOKS of them, laid out as now's hooks) += d; *raw = now.
+ * Every struct here is flat u64 fields of the same layout (reserved fields stay 0).
+ */
+static void delta_fold(const struct pc_slot_counters *now, struct pc_slot_counters *raw,
+		       struct pc_slot_counters *d, struct pc_hook_counters *acc)
 {
-	int h, c;
+	const __u64 *n = (const __u64 *)now;
+	__u64 *r = (__u64 *)raw, *o = (__u64 *)d, *a = (__u64 *)acc;
+	size_t f;
 
-	for (h = 0; h < PC_NR_PKT_HOOKS; h++) {
-		acc[h].bytes += d->hook[h].bytes;
-		for (c = 0; c < PC_CLS_MAX; c++)
-			acc[h].cls[c] += d->hook[h].cls[c];
+	_Static_assert(sizeof(struct pc_hook_counters) * PC_NR_PKT_HOOKS ==
+			       sizeof(struct pc_slot_counters),
+		       "the hooks' totals are laid out as a slot's counters");
+	for (f = 0; f < NFIELDS(*now); f++) {
+		o[f] = n[f] >= r[f] ? n[f] - r[f] : n[f];
+		a[f] += o[f];
+		r[f] = n[f];
 	}
 }
 
@@ -206,11 +217,9 @@ static int read_counters(struct pc_sampler *s, int span, struct pc_counters *out
 			pc_counters_from_slot(&now, &out[slot]);
 			continue;
 		}
-		pc_slot_delta(&now, &s->raw[slot], &d);
-		add_hooks(s->all, &d);
-		s->raw[slot] = now;
+		/* delta, the hooks' totals and the new raw in one walk over the fields */
+		delta_fold(&now, &s->raw[slot], &d, s->all);
 		pc_counters_from_slot(&d, &s->delta[slot]);
-		pc_counters_from_slot(&now, &s->total[slot]);
 	}
 	return 0;
 }
@@ -254,9 +263,13 @@ int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out)
 	return read_counters(s, span, out);
 }
 
+void pc_sampler_total(const struct pc_sampler *s, int slot, struct pc_counters *out)
+{
+	pc_counters_from_slot(&s->raw[slot], out);
+}
+
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot)
 {
 	memset(&s->raw[slot], 0, sizeof(s->raw[slot]));
-	memset(&s->total[slot], 0, sizeof(s->total[slot]));
 	memset(&s->delta[slot], 0, sizeof(s->delta[slot]));
 }

@@ -55,7 +55,6 @@ struct pc_sampler {
 	double last_time; /* CLOCK_MONOTONIC seconds of the last read, 0 before */
 	double dt;	  /* seconds between the last two reads */
 	struct pc_slot_counters raw[PC_MAX_SLOTS]; /* summed over CPUs, as of the last read */
-	struct pc_counters total[PC_MAX_SLOTS];	   /* derived from raw[] */
 	struct pc_counters delta[PC_MAX_SLOTS];	   /* since the read before */
 	/* Per hook, every slot's counts since the sampler began, slot 0 included (a slot that
 	 * is reset for another port keeps what it counted here): the hooks' totals. */
@@ -72,6 +71,8 @@ int pc_sampler_read(struct pc_sampler *s, int span, double now);
  * the per-slot state (totals, deltas): fresh totals for `status` between two
  * intervals. */
 int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out);
+/* A slot's totals as of the last read (derived from raw[] when asked, not every interval). */
+void pc_sampler_total(const struct pc_sampler *s, int slot, struct pc_counters *out);
 /* Forget a slot's history (a slot given to another port). */
 void pc_sampler_reset_slot(struct pc_sampler *s, int slot);
 
