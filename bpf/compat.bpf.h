@@ -27,6 +27,9 @@
 #ifndef TC_ACT_OK
 #define TC_ACT_OK 0
 #endif
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#endif
 
 /*
  * IP protocol numbers. Some kernels export the IPv6 ones as enum constants in BTF
@@ -41,6 +44,9 @@
 #define PC_IPPROTO_FRAGMENT 44
 #define PC_IPPROTO_ICMPV6   58
 #define PC_IPPROTO_DSTOPTS  60
+
+/* IPv6 hop-by-hop option type of the Jumbo Payload (RFC 2675). */
+#define PC_IPV6_TLV_JUMBO 0xC2
 
 /* ICMP types we attribute: destination unreachable. */
 #define PC_ICMP_DEST_UNREACH   3

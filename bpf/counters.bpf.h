@@ -6,14 +6,15 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "portcanary.h"
+#include "compat.bpf.h"
 #include "parse.bpf.h"
 
 /*
- * The maps and the load-time config are defined here, once: in portcanary.bpf.c.
- * Another .bpf.c of the same object (e.g. the drop tracer) defines PC_MAPS_EXTERN
- * before including this header and gets extern declarations instead, which
- * `bpftool gen object` resolves to the one definition when it links the object.
- * No pinning attributes: the loader pins the maps under its state dir.
+ * The maps, the port table and the load-time config are defined here, once: in
+ * portcanary.bpf.c. Another .bpf.c of the same object (e.g. the drop tracer) defines
+ * PC_MAPS_EXTERN before including this header and gets extern declarations instead, which
+ * `bpftool gen object` resolves to the one definition when it links the object. No pinning
+ * attributes: the loader pins the maps under its state dir.
  */
 #ifdef PC_MAPS_EXTERN
 #define PC_SHARED extern
@@ -24,202 +25,182 @@
 /* Load-time options, set by the loader between open and load (read-only after). */
 PC_SHARED const volatile struct pc_bpf_cfg pc_cfg;
 
-/* pc_ports: key 0 → port table (slot by proto/dir/port); user space writes (mmap), BPF reads. */
+/*
+ * pc_port_table: slot by proto/dir/port; user space writes (mmap of the .bss map), BPF reads.
+ * Global data: the program reaches it with one ld_imm64, with no lookup and no NULL check.
+ * It must stay the only variable in .bss, which the loader pins as PC_PIN_PORTS.
+ */
+PC_SHARED struct pc_port_table pc_port_table;
+
+/*
+ * pc_counters: PC_COUNTERS_KEY(cpu, slot) → struct pc_slot_counters; programs write, the
+ * sampler sums the CPUs (reading the mmap). Per CPU by its key rather than a PERCPU_ARRAY:
+ * the value's address is then arithmetic on the CPU number (an inlined helper) and the slot,
+ * where a per-CPU array loads the slot's per-CPU pointer first, one more load in the
+ * packet's dependent chain. The loader sizes it for the possible CPUs before load.
+ */
 PC_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PC_MAX_SLOTS); /* x possible CPUs, set by the loader */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct pc_port_table);
-} pc_ports SEC(".maps");
-
-/* pc_counters: slot → per-CPU struct pc_counters; programs write, the sampler reads and sums. */
-PC_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PC_MAX_SLOTS);
-	__type(key, __u32);
-	__type(value, struct pc_counters);
+	__type(value, struct pc_slot_counters);
 } pc_counters SEC(".maps");
 
-/* pc_global: enum pc_hook → per-CPU struct pc_global; programs write, sampler and status read. */
+/* pc_global: enum pc_hook → per-CPU struct pc_hook_stats; written off the fast path only
+ * (parse failures, non-TCP/UDP, a packet on two slots, the drop tracer); the sampler reads. */
 PC_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PC_HOOK_MAX);
 	__type(key, __u32);
-	__type(value, struct pc_global);
+	__type(value, struct pc_hook_stats);
 } pc_global SEC(".maps");
 
 /*
- * One direction's half of struct pc_counters: rx_* and tx_* are laid out alike,
- * so a pointer to rx_packets or tx_packets selects the half at compile time.
+ * The class of a TCP segment by its FIN, SYN, RST and ACK bits: a SYN that also carries RST
+ * or FIN is no connection request (a listener discards it: tcp_rcv_state_process) and no
+ * answer, however a scanner sets its other bits; PSH, URG, ECE and CWR do not change what a
+ * segment is. UDP's "flags" are 0: OTHER.
+ *
+ * Computed in registers, from a 64-bit constant: nibble i holds 1 + the class of the flags
+ * whose FIN, SYN and RST are i's bits 0-2 and ACK its bit 3. No load: a table in .rodata
+ * cost as much as the port table's read (measured, issue 10). pc_cls_off() gives the
+ * class's byte offset in struct pc_hook_counters (8 * (1 + class)).
  */
-struct pc_half {
-	__u64 packets;
-	__u64 bytes;
-	__u64 syn;
-	__u64 synack;
-	__u64 rst;
-	__u64 icmp_unreach;
-};
-_Static_assert(__builtin_offsetof(struct pc_counters, tx_packets) == sizeof(struct pc_half),
-	       "rx_* and tx_* halves of pc_counters must match struct pc_half");
-_Static_assert(__builtin_offsetof(struct pc_counters, rx_icmp_unreach) ==
-		       __builtin_offsetof(struct pc_half, icmp_unreach),
-	       "pc_half field order");
+#define PC_CLS_OF(f)                                                                               \
+	(((f)&PC_TCP_SYN)   ? (((f) & (PC_TCP_RST | PC_TCP_FIN)) ? PC_CLS_BADFLAGS                 \
+			       : ((f)&PC_TCP_ACK)		 ? PC_CLS_SYNACK                   \
+								 : PC_CLS_SYN)                                    \
+	 : ((f)&PC_TCP_RST) ? PC_CLS_RST                                                           \
+			    : PC_CLS_OTHER)
+#define PC_CLS_NIBBLE(i) ((__u64)(1 + PC_CLS_OF(((i)&7) | (((i)&8) << 1))) << (4 * (i)))
+#define PC_CLS_NIBBLES                                                                             \
+	(PC_CLS_NIBBLE(0) | PC_CLS_NIBBLE(1) | PC_CLS_NIBBLE(2) | PC_CLS_NIBBLE(3) |               \
+	 PC_CLS_NIBBLE(4) | PC_CLS_NIBBLE(5) | PC_CLS_NIBBLE(6) | PC_CLS_NIBBLE(7) |               \
+	 PC_CLS_NIBBLE(8) | PC_CLS_NIBBLE(9) | PC_CLS_NIBBLE(10) | PC_CLS_NIBBLE(11) |             \
+	 PC_CLS_NIBBLE(12) | PC_CLS_NIBBLE(13) | PC_CLS_NIBBLE(14) | PC_CLS_NIBBLE(15))
+_Static_assert(PC_CLS_NIBBLES == 0x5544531155445211ULL, "the class nibbles");
 
-/* What a slot counts for one packet: its TCP flags byte, or PC_KIND_ICMP for an ICMP error. */
-#define PC_KIND_ICMP 0x100
+/* A byte offset into struct pc_hook_counters, bounded for the verifier (within cls[]). */
+#define PC_CLS_OFF_MASK 0x38
+
+static __always_inline __u32 pc_cls_off(__u32 flags)
+{
+	__u32 i = (flags & (PC_TCP_FIN | PC_TCP_SYN | PC_TCP_RST)) | ((flags & PC_TCP_ACK) >> 1);
+
+	return (__u32)((PC_CLS_NIBBLES >> (i << 2)) << 3) & PC_CLS_OFF_MASK;
+}
 
 /*
- * Counters are per-CPU and a program runs to completion on one CPU, so plain
- * increments are enough: no atomics, no locks.
+ * Count a packet of class-offset `off` (pc_cls_off() or the ICMP class's) on one slot, at
+ * one hook. Counters are per CPU (the entry of this CPU) and a program runs to completion on
+ * one CPU, so plain increments are enough: no atomics, no locks.
  */
-static __always_inline void pc_bump(__u32 slot, __u32 kind, __u64 bytes, bool egress)
+static __always_inline void pc_bump(__u32 slot, __u32 off, __u64 bytes, __u32 segs, const int hook)
 {
-	struct pc_counters *cnt;
-	struct pc_half *h;
+	/* this CPU's entry; a program runs on one CPU start to end (no preemption) */
+	__u32 key = PC_COUNTERS_KEY(bpf_get_smp_processor_id(), slot);
+	struct pc_slot_counters *c;
+	struct pc_hook_counters *h;
 
-	cnt = bpf_map_lookup_elem(&pc_counters, &slot);
-	if (!cnt)
+	c = bpf_map_lookup_elem(&pc_counters, &key);
+	if (!c)
 		return;
-	h = egress ? (struct pc_half *)&cnt->tx_packets : (struct pc_half *)&cnt->rx_packets;
-	if (kind & PC_KIND_ICMP) {
-		h->icmp_unreach++;
-		return;
-	}
-	h->packets++;
+	h = &c->hook[hook];
 	h->bytes += bytes;
-	/* one test skips the rest for the bulk of traffic (data and ACKs); then a plain SYN */
-	if (kind & (PC_TCP_SYN | PC_TCP_RST)) {
-		if ((kind & (PC_TCP_SYN | PC_TCP_ACK | PC_TCP_RST)) == PC_TCP_SYN) {
-			h->syn++;
-			return;
-		}
-		if (kind & PC_TCP_SYN) {
-			if (kind & PC_TCP_ACK)
-				h->synack++;
-			else
-				h->syn++;
-		}
-		if (kind & PC_TCP_RST)
-			h->rst++;
+	*(__u64 *)((void *)h + (off & PC_CLS_OFF_MASK)) += segs;
+}
+
+/*
+ * A packet that names a monitored IN port by one of its ports and a monitored OUT port by
+ * the other is counted on both slots, and its second count noted in the hook's dup[], so
+ * that user space counts it once in the hook's totals. Rare (NTP, IKE, BGP peers): out of
+ * line, so it costs the fast path no registers.
+ */
+static __noinline void pc_count_both(__u32 s_in, __u32 s_out, __u32 off_hook, __u64 bytes,
+				     __u32 segs)
+{
+	/* five arguments at most for a BPF-to-BPF call: the class offset and the hook in one */
+	__u32 off = off_hook & 0xff, key = off_hook >> 8;
+	struct pc_hook_stats *g;
+
+	/* hook is 0..2; each value its own call, so that pc_bump's hook stays a constant */
+	if (key == PC_HOOK_XDP) {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_XDP);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_XDP);
+	} else if (key == PC_HOOK_TC_INGRESS) {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_TC_INGRESS);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_TC_INGRESS);
+	} else {
+		pc_bump(s_in, off, bytes, segs, PC_HOOK_TC_EGRESS);
+		pc_bump(s_out, off, bytes, segs, PC_HOOK_TC_EGRESS);
 	}
+	g = bpf_map_lookup_elem(&pc_global, &key);
+	if (g)
+		*(__u64 *)((void *)&g->dup[0] + ((off - 8) & PC_CLS_OFF_MASK)) += segs;
 }
 
 /*
- * Attribute a TCP/UDP packet or an ICMP error (ports pre-swapped by the parser).
- * Ingress: dport → IN slot, sport → OUT slot; egress: sport → IN, dport → OUT.
- * The port table t was looked up once per packet, so an unmonitored packet
- * costs no more than reading two entries of it. Returns whether a slot counted it.
+ * Count a TCP/UDP packet or an ICMP error (its ports pre-swapped by the parser) on its slot.
+ * Ingress: dport → IN slot, sport → OUT slot; egress: sport → IN, dport → OUT; ports in
+ * network byte order, as the table is indexed (no byte swap on the fast path). A packet of no
+ * monitored port has both slots 0 and counts on slot 0, so every packet takes the same path:
+ * two table reads, one lookup, two increments. `off` is the class's offset; bytes 0 for an
+ * ICMP error; segs the packets it stands for: 1, or at TC a GSO/GRO skb's segments (the class
+ * counts wire packets, so a coalesced stream of 45 segments is 45 packets, not one).
  */
-static __always_inline bool pc_attribute(const struct pc_port_table *t, const struct pc_pkt *p,
-					 __u32 kind, __u64 bytes, bool egress)
+static __always_inline void pc_count(const struct pc_pkt *p, __u32 off, __u64 bytes, __u32 segs,
+				     const int hook)
 {
-	__u32 in_port, out_port, s_in, s_out;
+	const bool egress = hook == PC_HOOK_TC_EGRESS;
+	__u32 s_in, s_out;
 
-	in_port = egress ? p->sport : p->dport;
-	out_port = egress ? p->dport : p->sport;
-	/* proto is 0 or 1 by construction; the mask makes that visible to the verifier. */
-	s_in = t->slot[p->proto & 1][PC_DIR_IN][in_port & 0xffff];
-	s_out = t->slot[p->proto & 1][PC_DIR_OUT][out_port & 0xffff];
-	if (!(s_in | s_out))
-		return false;
-	if (s_in)
-		pc_bump(s_in, kind, bytes, egress);
-	if (s_out)
-		pc_bump(s_out, kind, bytes, egress);
-	return true;
+	/* proto is 0 or 1 by construction; the masks make the bounds visible to the verifier */
+	s_in = pc_port_table.slot[p->proto & 1][PC_DIR_IN][egress ? p->sport : p->dport];
+	s_out = pc_port_table.slot[p->proto & 1][PC_DIR_OUT][egress ? p->dport : p->sport];
+	if (s_in && s_out) {
+		pc_count_both(s_in, s_out, off | hook << 8, bytes, segs);
+		return;
+	}
+	pc_bump(s_in | s_out, off, bytes, segs, hook);
 }
 
-/*
- * Count one parsed packet on the hook's global counters and, if watched, on its
- * slots. The caller looks up the port table and the hook's global counters before
- * parsing: map lookups are calls to the compiler, and with both pointers taken
- * early nothing else has to be kept alive across them (no stack spills).
- */
-static __always_inline void pc_account(const struct pc_port_table *t, struct pc_global *g,
-				       const struct pc_pkt *p, __u64 bytes, bool egress)
-{
-	bool monitored = false;
+/* The hook's off-path counter of one category (a field of struct pc_hook_stats). */
+#define pc_stat(hook, field)                                                                       \
+	do {                                                                                       \
+		__u32 __k = (hook);                                                                \
+		struct pc_hook_stats *__g = bpf_map_lookup_elem(&pc_global, &__k);                 \
+		if (__g)                                                                           \
+			__g->field++;                                                              \
+	} while (0)
 
-	g->packets++;
+/* Count what pc_parse() concluded about a packet the fast path did not take. */
+static __always_inline void pc_account(const struct pc_pkt *p, __u64 bytes, __u32 segs,
+				       const int hook)
+{
 	switch (p->verdict) {
 	case PC_V_L4:
-		monitored = pc_attribute(t, p, p->tcp_flags, bytes, egress);
+		pc_count(p, pc_cls_off(p->tcp_flags), bytes, segs, hook);
 		break;
 	case PC_V_ICMP_ERR:
-		g->icmp_errors++;
-		monitored = pc_attribute(t, p, PC_KIND_ICMP, bytes, egress);
+		pc_count(p, 8 + 8 * PC_CLS_ICMP_UNREACH, 0, 1, hook);
 		break;
 	case PC_V_ICMP_NOPORT:
-		g->icmp_errors++;
+		pc_stat(hook, icmp_noport);
 		break;
 	case PC_V_NOT_IP:
-		g->not_ip++;
+		pc_stat(hook, not_ip);
 		break;
 	case PC_V_FRAG:
-		g->frag_nonfirst++;
+		pc_stat(hook, frag_nonfirst);
 		break;
 	case PC_V_OTHER:
-		g->other_l4++;
+		pc_stat(hook, other_l4);
 		break;
 	default:
-		g->malformed++;
+		pc_stat(hook, malformed);
 		break;
 	}
-	if (monitored)
-		g->monitored++;
-}
-
-/*
- * pc_account() for what pc_parse_fast() accepted (PC_V_L4), with its own map
- * lookups, ordered for the shortest path: a lookup is a call to the compiler,
- * which clobbers r1-r5, and BPF has four callee-saved registers. Parsing first
- * leaves the ports, flags and length alive across the port table's lookup; the
- * two slots are read before the global counters' lookup; the global counters are
- * settled before the first counter lookup. Nothing spills, and an unmonitored
- * packet is done after the port table read and one increment.
- */
-static __always_inline void pc_account_l4(const struct pc_pkt *p, __u64 bytes, __u32 hook,
-					  bool egress)
-{
-	__u32 s_in, s_out, zero = 0, key = hook;
-	__u64 in_idx, out_idx;
-	struct pc_port_table *t;
-	struct pc_global *g;
-	__u16 *slots;
-
-	/*
-	 * Flat indexes into t->slot, computed before the lookup: two registers to keep
-	 * across it instead of three (proto and both ports), which with the flags and
-	 * the length fit the four callee-saved ones. The masks bound them for the
-	 * verifier; the barriers stop clang from sinking the arithmetic below the call,
-	 * which brings the three registers back and spills the length.
-	 */
-	in_idx = (p->proto & 1) * (PC_DIR_MAX * PC_NR_PORTS) +
-		 ((egress ? p->sport : p->dport) & 0xffff);
-	out_idx = (p->proto & 1) * (PC_DIR_MAX * PC_NR_PORTS) + PC_DIR_OUT * PC_NR_PORTS +
-		  ((egress ? p->dport : p->sport) & 0xffff);
-	barrier_var(in_idx);
-	barrier_var(out_idx);
-	t = bpf_map_lookup_elem(&pc_ports, &zero);
-	if (!t)
-		return;
-	slots = &t->slot[0][0][0];
-	s_in = slots[in_idx];
-	s_out = slots[out_idx];
-	/* hook 0 (XDP) shares the key already on the stack */
-	g = bpf_map_lookup_elem(&pc_global, hook ? &key : &zero);
-	if (!g)
-		return;
-	g->packets++;
-	if (!(s_in | s_out))
-		return;
-	g->monitored++;
-	if (s_in)
-		pc_bump(s_in, p->tcp_flags, bytes, egress);
-	if (s_out)
-		pc_bump(s_out, p->tcp_flags, bytes, egress);
 }
 
 #endif /* PC_COUNTERS_BPF_H */

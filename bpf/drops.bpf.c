@@ -42,7 +42,7 @@ static __always_inline bool l4proto_is_v6(__u16 eth_proto, __u8 first)
 /* The L4 ports of a dropped skb, read from its network header. 0 on success; -1 when it
  * is not TCP/UDP over IP, or the bytes are not there (counted by the caller). */
 static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p,
-				      struct pc_global *g)
+				      struct pc_hook_stats *g)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	unsigned char *data = BPF_CORE_READ(skb, data);
@@ -244,11 +244,10 @@ static __always_inline void sample_store(__u16 slot, const struct pc_drop_sample
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	__u32 hook = PC_HOOK_DROP, zero = 0, ino;
+	__u32 hook = PC_HOOK_DROP, ino;
 	struct pc_drop_sample smp = {};
-	struct pc_port_table *t;
 	struct pc_drop_pkt p;
-	struct pc_global *g;
+	struct pc_hook_stats *g;
 	bool received;
 	__u16 s_in, s_out;
 
@@ -257,10 +256,9 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return 0;
 	g = bpf_map_lookup_elem(&pc_global, &hook);
-	t = bpf_map_lookup_elem(&pc_ports, &zero);
-	if (!g || !t)
+	if (!g)
 		return 0;
-	g->packets++;
+	g->seen++;
 	ino = drop_netns(skb);
 	if (pc_cfg.netns_ino && ino != pc_cfg.netns_ino) {
 		g->foreign_netns++;
@@ -271,8 +269,10 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	/* A received packet (skb_iif set) is IN by its destination port and OUT by its
 	 * source port; a packet this host sent is the other way round. */
 	received = BPF_CORE_READ(skb, skb_iif) != 0;
-	s_in = t->slot[p.proto][PC_DIR_IN][(received ? p.dport : p.sport) & 0xffff];
-	s_out = t->slot[p.proto][PC_DIR_OUT][(received ? p.sport : p.dport) & 0xffff];
+	s_in = pc_port_table
+		       .slot[p.proto & 1][PC_DIR_IN][PC_PORT_INDEX(received ? p.dport : p.sport)];
+	s_out = pc_port_table
+			.slot[p.proto & 1][PC_DIR_OUT][PC_PORT_INDEX(received ? p.sport : p.dport)];
 	if (s_in && s_in < PC_MAX_SLOTS)
 		count_drop(s_in, reason);
 	if (s_out && s_out < PC_MAX_SLOTS)

@@ -33,8 +33,8 @@ enum pc_verdict {
  * rule (ingress: dport→IN, sport→OUT; egress: sport→IN, dport→OUT) serve both.
  */
 struct pc_pkt {
-	__u16 sport; /* host byte order */
-	__u16 dport;
+	__be16 sport; /* network byte order: the port table is indexed so (pc_port_table) */
+	__be16 dport;
 	__u8 proto;	/* enum pc_proto */
 	__u8 tcp_flags; /* byte 13 of the TCP header, 0 for UDP */
 	__u8 verdict;	/* enum pc_verdict */
@@ -99,10 +99,11 @@ static __always_inline int pc_parse_vlan(struct pc_cursor *c, int proto)
  * IPv4, any IHL: fixed part, then the declared header length. The outer header
  * must agree with the frame (tot_len within it and at least the header); an
  * embedded header (inner, in an ICMP error) is a truncated copy, so only its
- * header has to be there. Returns the L4 protocol, PC_NH_FRAG for a non-first
- * fragment, or -1.
+ * header has to be there. tot_len 0 is BIG TCP (a GSO packet above 64 KiB), which
+ * only a TC hook can meet (tc). Returns the L4 protocol, PC_NH_FRAG for a
+ * non-first fragment, or -1.
  */
-static __always_inline int pc_parse_ipv4(struct pc_cursor *c, bool inner)
+static __always_inline int pc_parse_ipv4(struct pc_cursor *c, bool inner, const bool tc)
 {
 	struct iphdr *ip = c->pos;
 	__u64 hlen, tot;
@@ -122,8 +123,7 @@ static __always_inline int pc_parse_ipv4(struct pc_cursor *c, bool inner)
 		/* hlen <= tot <= rem: the header and everything it declares are in the frame */
 		tot = bpf_ntohs(ip->tot_len);
 		if (tot > c->rem || tot < hlen) {
-			/* BIG TCP (GSO above 64 KiB) writes tot_len 0: accept it only there. */
-			if (tot != 0 || c->rem <= 0xffff)
+			if (!tc || tot != 0 || c->rem <= 0xffff)
 				return -1;
 			tot = c->rem;
 		}
@@ -136,14 +136,22 @@ static __always_inline int pc_parse_ipv4(struct pc_cursor *c, bool inner)
 }
 
 /*
- * IPv6 fixed header. payload_len must fit in the frame, except 0 (jumbogram or
- * BIG TCP), where the frame is what we have. Returns the next header, or -1.
+ * IPv6 fixed header. payload_len must fit in the frame. 0 is legal only for a jumbogram
+ * (RFC 2675: a hop-by-hop header first, holding the Jumbo Payload option, whose length
+ * must exceed 65,535 and fit in the frame: it is looked for at offset 2, where RFC 2675's
+ * alignment and Linux put it; with it, payload_len must be 0) or for BIG TCP (a GSO packet
+ * longer than 65,535 + 40 bytes, which only a TC hook can meet, tc); anything else with
+ * payload_len 0 is malformed, as IPv4's tot_len 0 is. *jumbo tells the UDP parser that its length field
+ * may be 0 too. Returns the next header, or -1.
  */
-static __always_inline int pc_parse_ipv6(struct pc_cursor *c, bool inner)
+static __always_inline int pc_parse_ipv6(struct pc_cursor *c, bool inner, const bool tc,
+					 bool *jumbo)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u64 plen, rem;
+	__u8 *hbh;
 
+	*jumbo = false;
 	if ((void *)(ip6 + 1) > c->end)
 		return -1;
 	if ((*(__u8 *)ip6 & 0xf0) != 0x60)
@@ -152,10 +160,21 @@ static __always_inline int pc_parse_ipv6(struct pc_cursor *c, bool inner)
 		return -1;
 	rem = c->rem - sizeof(*ip6);
 	plen = bpf_ntohs(ip6->payload_len);
-	if (!inner && plen) {
+	hbh = (__u8 *)(ip6 + 1);
+	if (!inner && ip6->nexthdr == PC_IPPROTO_HOPOPTS && (void *)(hbh + 8) <= c->end &&
+	    hbh[2] == PC_IPV6_TLV_JUMBO && hbh[3] == 4) {
+		/* a Jumbo Payload option: only with payload_len 0 (ipv6_hop_jumbo) */
+		plen = plen ? 0 : bpf_ntohl(*(__be32 *)(hbh + 4));
+		if (plen <= 0xffff || plen > rem)
+			return -1;
+		rem = plen;
+		*jumbo = true;
+	} else if (!inner && plen) {
 		if (plen > rem)
 			return -1;
 		rem = plen;
+	} else if (!inner && (!tc || rem <= 0xffff)) {
+		return -1;
 	}
 	c->pos = ip6 + 1;
 	c->rem = rem;
@@ -163,8 +182,8 @@ static __always_inline int pc_parse_ipv6(struct pc_cursor *c, bool inner)
 }
 
 /*
- * IPv6 extension headers: hop-by-hop, routing, destination options (length in
- * 8-byte units after the first 8) and fragment (fixed 8 bytes). A bounded walk;
+ * IPv6 extension headers: hop-by-hop (first only), routing, destination options (length
+ * in 8-byte units after the first 8) and fragment (fixed 8 bytes). A bounded walk;
  * whatever is still an extension header after PC_IPV6_EXT_MAX is returned as is
  * and ends up in other_l4. Returns the upper-layer protocol, PC_NH_FRAG, or -1.
  */
@@ -180,6 +199,11 @@ static __always_inline int pc_parse_ipv6_ext(struct pc_cursor *c, int nh)
 		h = pos;
 		switch (nh) {
 		case PC_IPPROTO_HOPOPTS:
+			/* only right after the fixed header (RFC 8200 4.1); Linux drops it
+			 * anywhere else (no protocol handler for next header 0) */
+			if (i)
+				return -1;
+			/* fall through */
 		case PC_IPPROTO_ROUTING:
 		case PC_IPPROTO_DSTOPTS:
 			if ((void *)(h + 2) > c->end)
@@ -222,8 +246,8 @@ static __always_inline int pc_parse_tcp(struct pc_cursor *c, struct pc_pkt *p)
 	hlen = (((__u8 *)th)[12] >> 2) & 0x3c;
 	if (hlen < sizeof(*th) || hlen > c->rem)
 		return -1;
-	p->sport = bpf_ntohs(th->source);
-	p->dport = bpf_ntohs(th->dest);
+	p->sport = th->source;
+	p->dport = th->dest;
 	p->tcp_flags = ((__u8 *)th)[13];
 	p->proto = PC_PROTO_TCP;
 	c->pos += hlen;
@@ -231,14 +255,24 @@ static __always_inline int pc_parse_tcp(struct pc_cursor *c, struct pc_pkt *p)
 	return 0;
 }
 
-static __always_inline int pc_parse_udp(struct pc_cursor *c, struct pc_pkt *p)
+/*
+ * UDP: the header, and its length field: at least the header and within the IP payload
+ * (Linux drops a datagram whose length says otherwise: __udp4_lib_rcv, "short packet");
+ * shorter than the payload is legal (trailing bytes are trimmed). 0 is legal only in an
+ * IPv6 jumbogram (RFC 2675), where the IP length is the datagram's.
+ */
+static __always_inline int pc_parse_udp(struct pc_cursor *c, struct pc_pkt *p, bool jumbo)
 {
 	struct udphdr *uh = c->pos;
+	__u64 ulen;
 
 	if ((void *)(uh + 1) > c->end || sizeof(*uh) > c->rem)
 		return -1;
-	p->sport = bpf_ntohs(uh->source);
-	p->dport = bpf_ntohs(uh->dest);
+	ulen = bpf_ntohs(uh->len);
+	if ((ulen < sizeof(*uh) && !(jumbo && !ulen)) || ulen > c->rem)
+		return -1;
+	p->sport = uh->source;
+	p->dport = uh->dest;
 	p->tcp_flags = 0;
 	p->proto = PC_PROTO_UDP;
 	c->pos = uh + 1;
@@ -269,8 +303,8 @@ static __always_inline int pc_parse_orig_ports(struct pc_cursor *c, struct pc_pk
 
 	if ((void *)(ports + 4) > c->end || 8 > c->rem)
 		return -1;
-	p->sport = bpf_ntohs(ports[1]);
-	p->dport = bpf_ntohs(ports[0]);
+	p->sport = ports[1];
+	p->dport = ports[0];
 	p->proto = nh == PC_IPPROTO_TCP ? PC_PROTO_TCP : PC_PROTO_UDP;
 	p->tcp_flags = 0;
 	c->pos = ports + 4;
@@ -282,13 +316,14 @@ static __always_inline int pc_parse_orig_ports(struct pc_cursor *c, struct pc_pk
 static __always_inline void pc_parse_icmp_orig(struct pc_cursor *c, struct pc_pkt *p, bool v6)
 {
 	int nh;
+	bool jumbo;
 
 	if (v6) {
-		nh = pc_parse_ipv6(c, true);
+		nh = pc_parse_ipv6(c, true, false, &jumbo);
 		if (nh >= 0)
 			nh = pc_parse_ipv6_ext(c, nh);
 	} else {
-		nh = pc_parse_ipv4(c, true);
+		nh = pc_parse_ipv4(c, true, false);
 	}
 	if (nh < 0) {
 		p->verdict = PC_V_MALFORMED;
@@ -301,29 +336,35 @@ static __always_inline void pc_parse_icmp_orig(struct pc_cursor *c, struct pc_pk
 	p->verdict = pc_parse_orig_ports(c, p, nh) ? PC_V_MALFORMED : PC_V_ICMP_ERR;
 }
 
-/* The fast path's L4: TCP or UDP at l4, with rem bytes declared past the IP header. */
+/*
+ * The fast path's L4: TCP or UDP at l4, with rem bytes declared past the IP header (signed:
+ * an IPv4 tot_len below its header makes it negative, and the first length comparison then
+ * rejects the frame, as pc_parse_ipv4() does).
+ */
 static __always_inline int pc_fast_l4(__u8 *l4, __s64 rem, int nh, struct pc_pkt *p)
 {
-	__s64 hlen;
+	__s64 len;
 	__u8 flags;
 
 	if (nh == PC_IPPROTO_TCP) {
 		/* data offset below 5 words; one test on the raw byte */
 		if (l4[12] < (sizeof(struct tcphdr) / 4) << 4)
 			return -1;
-		hlen = (l4[12] >> 2) & 0x3c;
-		if (hlen > rem)
+		len = (l4[12] >> 2) & 0x3c;
+		if (len > rem)
 			return -1;
 		/*
 		 * Read here, where l4 is a constant offset from data: left to itself clang
-		 * merges the four frame shapes' loads into one through a computed pointer.
+		 * merges the frame shapes' loads into one through a computed pointer.
 		 */
 		flags = l4[13];
 		barrier_var(flags);
 		p->tcp_flags = flags;
 		p->proto = PC_PROTO_TCP;
 	} else if (nh == PC_IPPROTO_UDP) {
-		if (rem < (__s64)sizeof(struct udphdr))
+		/* the length field: the header at least, the IP payload at most (pc_parse_udp) */
+		len = bpf_ntohs(((struct udphdr *)l4)->len);
+		if (len < (__s64)sizeof(struct udphdr) || len > rem)
 			return -1;
 		p->tcp_flags = 0;
 		p->proto = PC_PROTO_UDP;
@@ -331,93 +372,108 @@ static __always_inline int pc_fast_l4(__u8 *l4, __s64 rem, int nh, struct pc_pkt
 		return -1;
 	}
 	/* TCP and UDP ports sit at the same offsets */
-	p->sport = bpf_ntohs(((struct udphdr *)l4)->source);
-	p->dport = bpf_ntohs(((struct udphdr *)l4)->dest);
+	p->sport = ((struct udphdr *)l4)->source;
+	p->dport = ((struct udphdr *)l4)->dest;
 	return 0;
 }
 
 /*
- * The fast path's IP layer, at a compile-time offset l3 (14, or 18 behind a tag):
- * with constant offsets every header field is one load from data, and no pointer
- * or length has to be carried from one layer to the next. data + l3 + 40 is
- * within data_end already (the caller checked).
+ * The fast path's IP layer, at a compile-time offset l3 (14, 18 or 22: no tag, one or two):
+ * with constant offsets every header field is one load from data, and no pointer or length
+ * has to be carried from one layer to the next. data + l3 + 20 + 20 is within data_end
+ * already (the caller checked); IPv6 checks its extra 20 bytes.
  */
+static __always_inline int pc_fast_ip4(void *data, __u64 len, const __u32 l3, struct pc_pkt *p)
+{
+	struct iphdr *ip = data + l3;
+	__s64 rem;
+
+	if (*(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(PC_IP_OFFSET)))
+		return -1;
+	rem = bpf_ntohs(ip->tot_len);
+	if (rem > (__s64)(len - l3))
+		return -1;
+	return pc_fast_l4((__u8 *)(ip + 1), rem - sizeof(*ip), ip->protocol, p);
+}
+
+static __always_inline int pc_fast_ip6(void *data, void *data_end, __u64 len, const __u32 l3,
+				       struct pc_pkt *p)
+{
+	struct ipv6hdr *ip6 = data + l3;
+	__s64 rem;
+
+	if ((void *)(ip6 + 1) + sizeof(struct tcphdr) > data_end)
+		return -1;
+	if ((*(__u8 *)ip6 & 0xf0) != 0x60)
+		return -1;
+	/* payload_len 0 (jumbogram, BIG TCP, or malformed) is the slow path's business */
+	rem = bpf_ntohs(ip6->payload_len);
+	if (!rem || rem > (__s64)(len - l3 - sizeof(*ip6)))
+		return -1;
+	return pc_fast_l4((__u8 *)(ip6 + 1), rem, ip6->nexthdr, p);
+}
+
 static __always_inline int pc_fast_ip(void *data, void *data_end, __u64 len, const __u32 l3,
 				      int proto, struct pc_pkt *p)
 {
-	__s64 rem;
-
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = data + l3;
-
-		if (*(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(PC_IP_OFFSET)))
-			return -1;
-		/*
-		 * rem is what the header declares past itself, signed: a tot_len below
-		 * the header makes it negative, and the one signed comparison with the L4
-		 * header's length then rejects the frame, as pc_parse_ipv4() does.
-		 */
-		rem = bpf_ntohs(ip->tot_len);
-		if (rem > (__s64)(len - l3))
-			return -1;
-		return pc_fast_l4((__u8 *)(ip + 1), rem - sizeof(*ip), ip->protocol, p);
-	}
-	if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data + l3;
-
-		if ((void *)(ip6 + 1) + sizeof(struct tcphdr) > data_end)
-			return -1;
-		if ((*(__u8 *)ip6 & 0xf0) != 0x60)
-			return -1;
-		/* payload_len 0 (jumbogram, BIG TCP) is the slow path's business */
-		rem = bpf_ntohs(ip6->payload_len);
-		if (!rem || rem > (__s64)(len - l3 - sizeof(*ip6)))
-			return -1;
-		return pc_fast_l4((__u8 *)(ip6 + 1), rem, ip6->nexthdr, p);
-	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return pc_fast_ip4(data, len, l3, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return pc_fast_ip6(data, data_end, len, l3, p);
 	return -1;
 }
 
 /*
- * Fast path for the common frames: untagged or one 802.1Q tag, IPv4 without
- * options or fragmentation, or IPv6 without extension headers, then TCP or UDP.
- * This is most of what every packet costs (about 0.1 ns per BPF instruction,
- * against a budget of a few ns), so it is written for the fewest instructions:
- * one bounds check per frame shape, fixed offsets. It accepts a frame only where
- * pc_parse() reaches the same result, PC_V_L4 with the same ports and flags (the
- * differential test holds them to that); anything else, including everything
- * malformed, returns -1 and goes to pc_parse(). len is the frame length (skb->len
- * at TC: above the linear data for a non-linear skb). Fills sport, dport, proto
- * and tcp_flags, not verdict.
+ * Fast path for the common frames: no tag, one 802.1Q tag, or QinQ (an 802.1ad or 802.1Q
+ * tag, then 802.1Q); IPv4 without options or fragmentation, or IPv6 without extension
+ * headers; then TCP or UDP. This is most of what every packet costs, so it is written for
+ * the fewest instructions: one bounds check per frame shape, fixed offsets. It accepts a
+ * frame only where pc_parse() reaches the same result, PC_V_L4 with the same ports and
+ * flags (the differential test holds them to that); anything else, including everything
+ * malformed, returns -1 and goes to pc_parse(). len is the frame length (skb->len at TC:
+ * above the linear data for a non-linear skb). Fills sport, dport, proto and tcp_flags,
+ * not verdict.
  */
 static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, struct pc_pkt *p)
 {
 	struct ethhdr *eth = data;
+	struct vlan_hdr *vh;
 	int proto;
 
 	/*
-	 * One check covers Ethernet, a tag, and an untagged IPv4 header with the 20
-	 * bytes of L4 the fast path reads; tagged and IPv6 frames check their extra
-	 * bytes once more. Shorter frames (a minimum UDP one) take the slow path.
+	 * One check covers Ethernet and an untagged IPv4 header with the 20 bytes of L4 the
+	 * fast path reads; tagged and IPv6 frames check their extra bytes once more. Shorter
+	 * frames (a minimum UDP one) take the slow path.
 	 */
 	if (data + ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
 		return -1;
 	proto = eth->h_proto;
-	if (proto != bpf_htons(ETH_P_8021Q))
-		return pc_fast_ip(data, data_end, len, ETH_HLEN, proto, p);
-	if (data + ETH_HLEN + sizeof(struct vlan_hdr) + sizeof(struct iphdr) +
-		    sizeof(struct tcphdr) >
-	    data_end)
+	if (proto == bpf_htons(ETH_P_IP))
+		return pc_fast_ip4(data, len, ETH_HLEN, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return pc_fast_ip6(data, data_end, len, ETH_HLEN, p);
+	if (!pc_is_vlan(proto))
 		return -1;
-	proto = ((struct vlan_hdr *)(eth + 1))->h_vlan_encapsulated_proto;
-	return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(struct vlan_hdr), proto, p);
+	vh = (void *)(eth + 1);
+	if ((void *)(vh + 1) + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
+		return -1;
+	proto = vh->h_vlan_encapsulated_proto;
+	if (proto != bpf_htons(ETH_P_8021Q))
+		return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(*vh), proto, p);
+	if ((void *)(vh + 2) + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
+		return -1;
+	proto = vh[1].h_vlan_encapsulated_proto;
+	return pc_fast_ip(data, data_end, len, ETH_HLEN + 2 * sizeof(*vh), proto, p);
 }
 
-/* Parse one frame from c->pos. Always fills p->verdict; never fails. */
-static __always_inline void pc_parse(struct pc_cursor *c, struct pc_pkt *p)
+/*
+ * Parse one frame from c->pos. Always fills p->verdict; never fails. tc: the frame is an
+ * skb at a TC hook (BIG TCP is possible there).
+ */
+static __always_inline void pc_parse(struct pc_cursor *c, struct pc_pkt *p, const bool tc)
 {
+	bool v6, jumbo = false;
 	int proto, nh, type;
-	bool v6;
 
 	proto = pc_parse_eth(c);
 	if (proto < 0)
@@ -428,10 +484,10 @@ static __always_inline void pc_parse(struct pc_cursor *c, struct pc_pkt *p)
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		v6 = false;
-		nh = pc_parse_ipv4(c, false);
+		nh = pc_parse_ipv4(c, false, tc);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		v6 = true;
-		nh = pc_parse_ipv6(c, false);
+		nh = pc_parse_ipv6(c, false, tc, &jumbo);
 		if (nh >= 0)
 			nh = pc_parse_ipv6_ext(c, nh);
 	} else {
@@ -451,7 +507,7 @@ static __always_inline void pc_parse(struct pc_cursor *c, struct pc_pkt *p)
 
 	switch (nh) {
 	case PC_IPPROTO_UDP:
-		if (pc_parse_udp(c, p))
+		if (pc_parse_udp(c, p, jumbo))
 			goto malformed;
 		p->verdict = PC_V_L4;
 		return;

@@ -25,40 +25,30 @@ struct {
 #define PC_TC_PULL_MAX 256
 
 /*
- * The two per-packet lookups with constant keys, done first (see pc_account).
- * Returns 0, or -1 if a map is missing, which cannot happen once loaded.
- */
-static __always_inline int pc_maps(__u32 hook, struct pc_port_table **t, struct pc_global **g)
-{
-	__u32 zero = 0;
-
-	*t = bpf_map_lookup_elem(&pc_ports, &zero);
-	*g = bpf_map_lookup_elem(&pc_global, &hook);
-	return *t && *g ? 0 : -1;
-}
-
-/*
- * Everything pc_parse_fast() leaves: the general walk and accounting. A function of
- * its own (a BPF-to-BPF call, a few instructions on this rare path) so that the
- * registers it needs across its map lookups do not push the fast path's into
- * stack slots: clang allocates registers per function.
+ * Everything pc_parse_fast() leaves: the general walk (two tags, IPv4 options, IPv6
+ * extension headers, ICMP errors, every malformed frame) and its accounting. A function of
+ * its own (a BPF-to-BPF call, a few instructions on this rare path) so that the registers
+ * it needs do not push the fast path's into stack slots: clang allocates registers per
+ * function.
  */
 static __noinline int pc_xdp_slow(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct pc_cursor c = {.pos = data, .end = data_end, .rem = data_end - data};
-	struct pc_port_table *t;
-	struct pc_global *g;
 	struct pc_pkt p;
 
-	if (pc_maps(PC_HOOK_XDP, &t, &g))
-		return 0;
-	pc_parse(&c, &p);
-	pc_account(t, g, &p, data_end - data, false);
+	pc_parse(&c, &p, false);
+	pc_account(&p, data_end - data, 1, PC_HOOK_XDP);
 	return 0;
 }
 
+/*
+ * The fast path, start to end: parse the common frame shapes at fixed offsets, read the
+ * two slots from the port table (global data: no lookup), one per-CPU lookup, add the
+ * bytes and one to the packet's class. Nothing else is written: the hook's totals are
+ * derived by user space from the slots (slot 0 takes the packets of no monitored port).
+ */
 SEC("xdp")
 int pc_xdp_ingress(struct xdp_md *ctx)
 {
@@ -66,12 +56,20 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct pc_pkt p;
 
-	/* the common frames: parse first, then the lookups (see pc_account_l4) */
 	if (!pc_parse_fast(data, data_end, data_end - data, &p))
-		pc_account_l4(&p, data_end - data, PC_HOOK_XDP, false);
+		pc_count(&p, pc_cls_off(p.tcp_flags), data_end - data, 1, PC_HOOK_XDP);
 	else
 		pc_xdp_slow(ctx);
 	return XDP_PASS;
+}
+
+/* The wire packets a TC skb stands for: its GSO segments (GRO at ingress, TSO/GSO at
+ * egress), 1 for a plain skb (gso_segs 0 or 1). */
+static __always_inline __u32 pc_segs(struct __sk_buff *skb)
+{
+	__u32 segs = skb->gso_segs;
+
+	return segs ? segs : 1;
 }
 
 /*
@@ -82,10 +80,8 @@ int pc_xdp_ingress(struct xdp_md *ctx)
  * doing it only after a failed parse keeps the common path (headers linear, payload
  * in fragments, skb often a clone at egress) free of any copy.
  */
-static __always_inline void pc_tc(struct __sk_buff *skb, __u32 hook, bool egress)
+static __always_inline void pc_tc_slow(struct __sk_buff *skb, const int hook)
 {
-	struct pc_port_table *t;
-	struct pc_global *g;
 	struct pc_cursor c;
 	struct pc_pkt p;
 	__u32 pull;
@@ -93,35 +89,60 @@ static __always_inline void pc_tc(struct __sk_buff *skb, __u32 hook, bool egress
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	c.rem = skb->len;
-	if (!pc_parse_fast(c.pos, c.end, c.rem, &p)) {
-		pc_account_l4(&p, skb->len, hook, egress);
-		return;
-	}
-	if (pc_maps(hook, &t, &g))
-		return;
-	pc_parse(&c, &p);
+	pc_parse(&c, &p, true);
 	if (p.verdict == PC_V_MALFORMED && skb->data_end - skb->data < skb->len) {
 		pull = skb->len < PC_TC_PULL_MAX ? skb->len : PC_TC_PULL_MAX;
 		if (skb->data_end - skb->data < pull && !bpf_skb_pull_data(skb, pull)) {
 			c.pos = (void *)(long)skb->data;
 			c.end = (void *)(long)skb->data_end;
 			c.rem = skb->len;
-			pc_parse(&c, &p);
+			pc_parse(&c, &p, true);
 		}
 	}
-	pc_account(t, g, &p, skb->len, egress);
+	pc_account(&p, skb->len, pc_segs(skb), hook);
+}
+
+static __noinline int pc_tc_ingress_slow(struct __sk_buff *skb)
+{
+	pc_tc_slow(skb, PC_HOOK_TC_INGRESS);
+	return 0;
+}
+
+static __noinline int pc_tc_egress_slow(struct __sk_buff *skb)
+{
+	pc_tc_slow(skb, PC_HOOK_TC_EGRESS);
+	return 0;
+}
+
+/*
+ * The TC programs: the same fast path as XDP's, with the skb's length. They return
+ * TC_ACT_UNSPEC, "no verdict": the next filter on the hook runs as if we were not there, and
+ * with none the packet goes on. TC_ACT_OK would be a verdict (pass, stop classifying): from
+ * the head of the chain it would switch off every filter behind ours.
+ */
+static __always_inline int pc_tc(struct __sk_buff *skb, const int hook)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct pc_pkt p;
+
+	if (!pc_parse_fast(data, data_end, skb->len, &p))
+		pc_count(&p, pc_cls_off(p.tcp_flags), skb->len, pc_segs(skb), hook);
+	else if (hook == PC_HOOK_TC_EGRESS)
+		pc_tc_egress_slow(skb);
+	else
+		pc_tc_ingress_slow(skb);
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int pc_tc_ingress(struct __sk_buff *skb)
 {
-	pc_tc(skb, PC_HOOK_TC_INGRESS, false);
-	return TC_ACT_OK;
+	return pc_tc(skb, PC_HOOK_TC_INGRESS);
 }
 
 SEC("tc")
 int pc_tc_egress(struct __sk_buff *skb)
 {
-	pc_tc(skb, PC_HOOK_TC_EGRESS, true);
-	return TC_ACT_OK;
+	return pc_tc(skb, PC_HOOK_TC_EGRESS);
 }

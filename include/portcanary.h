@@ -36,52 +36,86 @@ enum pc_hook {
 };
 
 #define PC_NR_PORTS 65536
-/* Counter slots: slot 0 means "not monitored"; 1..PC_MAX_SLOTS-1 are usable. */
+/* Counter slots: slot 0 counts what no monitored port claims; 1..PC_MAX_SLOTS-1 are ports. */
 #define PC_MAX_SLOTS 2048
+/* The datapath hooks, which have counters on every slot (the drop hook has its own map). */
+#define PC_NR_PKT_HOOKS (PC_HOOK_TC_EGRESS + 1)
 
-/* Value of the single entry of the pc_ports map: for every protocol, direction
- * and port, the counter slot (0 = not monitored). One lookup answers whether a
- * packet's destination port (inbound) or source port (outbound) is watched.
- * Written by user space only (the map is mmapable), read by the datapath. */
+/* For every protocol, direction and port, the counter slot (0 = not monitored). Two reads
+ * answer whether a packet's destination port (inbound) or source port (outbound) is watched.
+ * The port index is the port as the packet carries it, in network byte order: slot[proto]
+ * [dir][htons(port)] (PC_PORT_INDEX), so the datapath indexes with the bytes it loaded.
+ * It is global data of the BPF object (the .bss map, pinned as PC_PIN_PORTS): the datapath
+ * addresses it directly, with no lookup. Written by user space only (mmap), read by BPF. */
 struct pc_port_table {
 	__u16 slot[PC_PROTO_MAX][PC_DIR_MAX][PC_NR_PORTS];
 };
 _Static_assert(sizeof(struct pc_port_table) == 2 * 2 * 65536 * 2, "pc_port_table size");
+/* The index of a port (host byte order) in pc_port_table: the port in network byte order. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PC_PORT_INDEX(port) ((__u16)__builtin_bswap16((__u16)(port)))
+#else
+#define PC_PORT_INDEX(port) ((__u16)(port))
+#endif
 
-/* Per-CPU counters of one slot (one proto/port/direction). rx_* are seen at
- * ingress (XDP or TC ingress), tx_* at TC egress. For an IN port the request
- * is rx_syn and the answers are tx_synack/tx_rst; for an OUT port the request
- * is tx_syn and the answers are rx_synack/rx_rst/rx_icmp_unreach.
- * icmp_unreach counts ICMP/ICMPv6 destination-unreachable errors whose
- * embedded original header names this port. */
-struct pc_counters {
-	__u64 rx_packets;
-	__u64 rx_bytes;
-	__u64 rx_syn;	 /* SYN without ACK */
-	__u64 rx_synack; /* SYN with ACK */
-	__u64 rx_rst;
-	__u64 rx_icmp_unreach;
-	__u64 tx_packets;
-	__u64 tx_bytes;
-	__u64 tx_syn;
-	__u64 tx_synack;
-	__u64 tx_rst;
-	__u64 tx_icmp_unreach;
+/* What one packet is to a slot, from its TCP flags (UDP: always OTHER). Every packet adds
+ * one to exactly one class, so a slot's packets are the sum of its classes: the datapath
+ * writes no separate packet count. */
+enum pc_class {
+	PC_CLS_OTHER = 0,	 /* no SYN, no RST: data, ACKs, FINs; every UDP datagram */
+	PC_CLS_SYN = 1,		 /* SYN without ACK, RST or FIN: a connection request */
+	PC_CLS_SYNACK = 2,	 /* SYN+ACK without RST or FIN: a handshake answer */
+	PC_CLS_RST = 3,		 /* RST without SYN */
+	PC_CLS_BADFLAGS = 4,	 /* SYN with RST or FIN: neither (a listener discards it) */
+	PC_CLS_ICMP_UNREACH = 5, /* an ICMP/ICMPv6 destination-unreachable error whose
+				  * quoted header names the port: not a packet of the port,
+				  * so it adds no bytes */
+	PC_CLS_MAX = 6,
 };
-_Static_assert(sizeof(struct pc_counters) == 12 * 8, "pc_counters size");
 
-/* Per-CPU global counters of one hook (index enum pc_hook). */
-struct pc_global {
-	__u64 packets;	     /* every packet the hook saw */
-	__u64 not_ip;	     /* not IPv4/IPv6 (ARP, LLDP, ...) */
+/* One hook's counters on one slot, on one CPU: one cache line. */
+struct pc_hook_counters {
+	__u64 bytes; /* frame bytes of the packets (classes OTHER..BADFLAGS) */
+	__u64 cls[PC_CLS_MAX];
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct pc_hook_counters) == 64, "pc_hook_counters size");
+
+/* Key of the pc_counters array: CPU and slot (< PC_MAX_SLOTS: the port table holds no other;
+ * user space writes it, and clears anything else it finds at start). The array holds
+ * PC_MAX_SLOTS entries for every possible CPU (sized at load), CPU-major, so each CPU's
+ * entries are its own cache lines. */
+#define PC_SLOT_BITS		   11
+#define PC_COUNTERS_KEY(cpu, slot) (((__u32)(cpu) << PC_SLOT_BITS) | (__u32)(slot))
+_Static_assert(PC_MAX_SLOTS == 1 << PC_SLOT_BITS, "PC_SLOT_BITS");
+
+/* Value of the pc_counters array: the counters of one proto/port/direction on one CPU, by
+ * hook, so that a packet is counted with one lookup and two increments. For an IN port
+ * the request is a SYN at ingress (XDP or TC ingress) and the answers SYN-ACK/RST at egress;
+ * for an OUT port the request is a SYN at egress and the answers SYN-ACK/RST/ICMP unreachable
+ * at ingress. Slot 0 gets every TCP/UDP packet (and ICMP error) of no monitored port. */
+struct pc_slot_counters {
+	struct pc_hook_counters hook[PC_NR_PKT_HOOKS];
+};
+_Static_assert(sizeof(struct pc_slot_counters) == 3 * 64, "pc_slot_counters size");
+
+/* Per-CPU counters of one hook (index enum pc_hook) for what is not counted on a slot,
+ * written only off the fast path. A hook's packets, monitored packets and invalid-flag
+ * packets are derived by user space from the slots: the sum over the slots' classes, less
+ * dup[] (a packet counted on two slots, IN by one port and OUT by the other, is one
+ * packet), plus the categories below. */
+struct pc_hook_stats {
+	__u64 not_ip;	     /* not IPv4/IPv6 (ARP, LLDP, a third VLAN tag …) */
 	__u64 malformed;     /* truncated or inconsistent headers */
 	__u64 frag_nonfirst; /* IPv4/IPv6 fragments past the first: no ports */
-	__u64 other_l4;	     /* IP, but neither TCP, UDP nor an ICMP error */
-	__u64 monitored;     /* packets counted on at least one slot */
-	__u64 icmp_errors;   /* ICMP/ICMPv6 destination unreachable seen */
-	__u64 foreign_netns; /* drop hook: drops in another network namespace (ignored) */
+	__u64 other_l4;	     /* IP, but neither TCP, UDP nor an ICMP destination unreachable */
+	__u64 icmp_noport;   /* destination unreachable about a packet without ports */
+	__u64 dup[PC_CLS_MAX];
+	__u64 seen;	     /* drop hook only: drops examined */
+	__u64 monitored;     /* drop hook only: drops of a monitored port */
+	__u64 foreign_netns; /* drop hook only: drops in another network namespace (ignored) */
 };
-_Static_assert(sizeof(struct pc_global) == 8 * 8, "pc_global size");
+_Static_assert(sizeof(struct pc_hook_stats) == 14 * 8, "pc_hook_stats size");
 
 /* Key of the pc_drops map (BPF_MAP_TYPE_PERCPU_HASH, value __u64 count): drops of
  * TCP/UDP packets of one slot by the running kernel's enum skb_drop_reason value.
@@ -166,8 +200,15 @@ struct pc_bpf_cfg {
 };
 _Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
 
+/*
+ * The maps' layout, written beside the pins (<state-dir>/layout). Bump it when what a map
+ * holds changes meaning without its BTF changing shape (the daemon also compares every
+ * pinned map's BTF with its own): pins of another version are replaced, never misread.
+ */
+#define PC_LAYOUT_VERSION 2
+
 /* Names of the pinned objects under <state-dir>/bpf/. */
-#define PC_PIN_PORTS	"pc_ports"
+#define PC_PIN_PORTS	"pc_ports" /* the object's .bss: struct pc_port_table */
 #define PC_PIN_COUNTERS "pc_counters"
 #define PC_PIN_GLOBAL	"pc_global"
 #define PC_PIN_DROPS	"pc_drops"

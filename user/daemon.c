@@ -42,6 +42,7 @@
 
 struct pc_daemon {
 	struct pc_run_opts *opts; /* in force; SIGHUP replaces it */
+	struct pc_sampling_stats sampling;
 	struct pc_loader ld;
 	struct pc_portset ps;
 	struct pc_sampler sampler;
@@ -131,11 +132,45 @@ static void sample(struct pc_daemon *d)
 
 		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
 	}
-	d->n_views =
-		pc_health_update(&d->health, &d->ps, &d->sampler,
-				 d->drops.fd >= 0 ? &d->drops : NULL, &d->alerts, now, d->views);
+	pc_health_update(&d->health, &d->ps, &d->sampler, d->drops.fd >= 0 ? &d->drops : NULL,
+			 &d->alerts, now);
 	pc_alerts_reap(&d->alerts, now);
-	publish_metrics(d);
+	/* The exposition is formatted only when a scrape asks for this sample (publish_metrics). */
+	pc_exporter_sampled(d->exporter);
+}
+
+static double thread_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The ports' views as of the last interval: built for a status or a scrape, not per pass. */
+static void list_views(struct pc_daemon *d)
+{
+	d->n_views = pc_health_views(&d->health, &d->ps, &d->sampler,
+				     d->drops.fd >= 0 ? &d->drops : NULL, d->views);
+}
+
+/* One sampling pass, timed: what the daemon costs per interval (status, /metrics, bench).
+ * CPU time of this thread, not the wall clock: what the pass costs the host, not how long
+ * the scheduler kept it waiting. */
+static void timed_sample(struct pc_daemon *d)
+{
+	double t0 = thread_cpu_now(), dt;
+
+	sample(d);
+	d->sampling.wall = wall_now();
+	dt = thread_cpu_now() - t0;
+	d->sampling.recent_s[d->sampling.passes % PC_SAMPLING_RECENT] = (float)dt;
+	d->sampling.n_recent++;
+	d->sampling.passes++;
+	d->sampling.total_s += dt;
+	d->sampling.last_s = dt;
+	if (dt > d->sampling.max_s)
+		d->sampling.max_s = dt;
 }
 
 static void iface_views(struct pc_daemon *d, struct pc_iface_view *ifs,
@@ -176,8 +211,9 @@ static void publish_metrics(struct pc_daemon *d)
 	struct pc_metrics_input in = {
 		.version = PC_VERSION,
 		.start_time = d->started,
-		.sample_time = wall_now(),
+		.sample_time = d->sampling.wall, /* the sample's time, not the formatting's */
 		.interval = d->opts->interval,
+		.sampling = &d->sampling,
 		.ports = ports,
 		.n_ports = d->n_views,
 		.zero_reasons = zero,
@@ -192,6 +228,8 @@ static void publish_metrics(struct pc_daemon *d)
 
 	if (!d->exporter)
 		return;
+	list_views(d);
+	in.n_ports = d->n_views;
 	for (i = 0; i < d->n_views; i++) {
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
@@ -237,6 +275,7 @@ static char *status_text(struct pc_daemon *d)
 	struct pc_iface_view ifs[PC_MAX_IFACES];
 	char why[PC_MAX_IFACES][PC_IFACE_WHY_LEN];
 	struct pc_status_meta m = {
+		.sampling = &d->sampling,
 		.interval = d->opts->interval,
 		.started = d->started,
 		.state_dir = d->opts->state_dir,
@@ -251,6 +290,7 @@ static char *status_text(struct pc_daemon *d)
 	int i;
 
 	/* Counters as of now; states and rates as of the last interval. */
+	list_views(d);
 	if (pc_sampler_peek(&d->sampler, pc_portset_span(&d->ps), fresh) == 0)
 		for (i = 0; i < d->n_views; i++)
 			d->views[i].total = fresh[d->views[i].slot];
@@ -426,7 +466,7 @@ static struct json_object *fw_resolved(void *ctx, struct pc_fw_change *c,
 
 static int loop(struct pc_daemon *d)
 {
-	struct pollfd pfd[9] = {
+	struct pollfd pfd[10] = {
 		{.fd = d->sig_fd, .events = POLLIN},
 		{.fd = d->timer_fd, .events = POLLIN},
 		{.fd = d->ctl_fd, .events = POLLIN},
@@ -434,6 +474,8 @@ static int loop(struct pc_daemon *d)
 		{.fd = -1, .events = POLLIN},	    /* a running ruleset check */
 		{.fd = -1, .events = POLLIN},	    /* a ruleset listed after a change */
 		{.fd = -1, .events = POLLIN},	    /* the live-rule replayer's answers */
+		/* a scrape wants the last sample formatted (-1 without --listen) */
+		{.fd = pc_exporter_want_fd(d->exporter), .events = POLLIN},
 	};
 
 	for (;;) {
@@ -448,14 +490,14 @@ static int loop(struct pc_daemon *d)
 		pfd[4].fd = d->fwcheck_on ? pc_fwcheck_fd(&d->fwcheck) : -1;
 		pfd[5].fd = d->changes_on ? pc_fw_changes_fd(&d->changes) : -1;
 		pfd[6].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
-		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[7], 2) : 0;
+		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[8], 2) : 0;
 		if (d->fwm_on) {
 			int t = pc_fwm_timeout_ms(&d->fwm, mono_now());
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
 		}
-		if (poll(pfd, 7 + nm, timeout) < 0) {
+		if (poll(pfd, 8 + nm, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pc_err("poll: %s", strerror(errno));
@@ -478,8 +520,10 @@ static int loop(struct pc_daemon *d)
 			__u64 ticks;
 
 			if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
-				sample(d);
+				timed_sample(d);
 		}
+		if ((pfd[7].revents & POLLIN) && pc_exporter_take_want(d->exporter))
+			publish_metrics(d);
 		if (pfd[2].revents & POLLIN)
 			handle_control(d);
 		/* Before the next sample, so a change and the drop it causes are in order. */
@@ -502,7 +546,7 @@ static int loop(struct pc_daemon *d)
 		if (d->fwcheck_on)
 			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
 		if (d->fwm_on)
-			pc_fwm_poll(&d->fwm, &pfd[7], nm, wall_now(), mono_now());
+			pc_fwm_poll(&d->fwm, &pfd[8], nm, wall_now(), mono_now());
 	}
 }
 
@@ -670,7 +714,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		pc_fw_changes_free(&d->changes);
 		d->changes_on = false;
 	}
-	sample(d); /* the first read sets the reference for rates */
+	timed_sample(d); /* the first read sets the reference for rates */
 	ret = loop(d);
 	if (d->fwm_on)
 		pc_fwm_stop(&d->fwm);

@@ -266,8 +266,8 @@ static void judge(const struct pc_det_cfg *cfg, const struct pc_det_input *a, st
 
 static void hist_push(struct pc_det_port *p, double dt, uint64_t syn)
 {
-	p->hist[p->hist_pos].dt = dt;
-	p->hist[p->hist_pos].syn = syn;
+	p->hist[p->hist_pos].dt = (float)dt;
+	p->hist[p->hist_pos].syn = syn > UINT32_MAX ? UINT32_MAX : (uint32_t)syn;
 	p->hist_pos = (p->hist_pos + 1) % PC_DET_HIST;
 	if (p->hist_n < PC_DET_HIST)
 		p->hist_n++;
@@ -282,15 +282,14 @@ static bool check_collapse(const struct pc_det_cfg *cfg, const struct pc_det_por
 {
 	double m = p->baseline_rate, need_k, span = 0, expected = 0;
 	uint64_t syn = 0;
-	uint32_t k;
+	uint32_t k, i;
 
 	*lookback = 0;
 	if (!p->baseline_valid || m < cfg->collapse_min_baseline - EPS)
 		return false;
 	need_k = cfg->collapse_z * cfg->collapse_z * p->baseline_var / (m * m);
-	for (k = 0; k < p->hist_n; k++) {
-		uint32_t i = (p->hist_pos + PC_DET_HIST - 1 - k) % PC_DET_HIST;
-
+	for (k = 0, i = p->hist_pos; k < p->hist_n; k++) {
+		i = i ? i - 1 : PC_DET_HIST - 1; /* newest first, no division per step */
 		span += p->hist[i].dt;
 		syn += p->hist[i].syn;
 		expected = m * span;
@@ -387,21 +386,18 @@ static void describe_failure(char *buf, size_t len, enum pc_cause cause,
 
 static void window_push(struct pc_det_port *p, const struct pc_det_cfg *cfg, bool bad)
 {
-	uint32_t w = cfg->intermittent_window;
-
-	p->window[p->window_pos % w] = bad;
-	p->window_pos = (p->window_pos + 1) % w;
-	if (p->window_n < w)
+	p->window = p->window << 1 | bad;
+	if (p->window_n < cfg->intermittent_window)
 		p->window_n++;
 }
 
+/* Bad judgements among the last min(window_n, intermittent_window). */
 static uint32_t window_bad(const struct pc_det_port *p, const struct pc_det_cfg *cfg)
 {
-	uint32_t i, n = 0;
+	uint32_t n =
+		p->window_n < cfg->intermittent_window ? p->window_n : cfg->intermittent_window;
 
-	for (i = 0; i < p->window_n && i < cfg->intermittent_window; i++)
-		n += p->window[i];
-	return n;
+	return (uint32_t)__builtin_popcountll(n >= 64 ? p->window : p->window & ((1ULL << n) - 1));
 }
 
 static bool is_bad(enum pc_state s)
@@ -783,6 +779,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 	/* After a change only new judgements count, and history before a recovery is
 	 * closed: one stray failure just after it is not "intermittent". */
 	reset_runs(p);
-	p->window_n = p->window_pos = 0;
+	p->window = 0;
+	p->window_n = 0;
 	return true;
 }

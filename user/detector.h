@@ -117,7 +117,6 @@ struct pc_det_port {
 	enum pc_state state;
 	enum pc_cause cause;		/* of the current degraded/down state, NONE otherwise */
 	double since;			/* `now` of the step that entered the state */
-	char detail[PC_DET_DETAIL_LEN]; /* evidence behind the current state */
 	double syn_rate;		/* SYN/s of the last interval */
 	double answered_ratio;		/* SYN-ACKs/SYNs, last judgement; -1 before any */
 	double baseline_rate;		/* learned SYN/s; meaningful when baseline_valid */
@@ -139,15 +138,19 @@ struct pc_det_port {
 	struct pc_det_input bad_ev; /* counts behind bad_run, down_run, better_run */
 	struct pc_det_input down_ev;
 	struct pc_det_input better_ev;
-	uint8_t window[PC_DET_WINDOW_MAX]; /* last judgements: 1 bad, 0 not */
-	uint32_t window_n, window_pos;
-	struct {
-		double dt;
-		uint64_t syn;
-	} hist[PC_DET_HIST]; /* last intervals, for the collapse check */
+	uint64_t window; /* last judgements, newest in bit 0: 1 bad, 0 not */
+	uint32_t window_n;
 	uint32_t hist_n, hist_pos;
 	uint64_t seq;	      /* intervals fed so far */
 	uint64_t learned_seq; /* intervals up to here are learned or skipped */
+	/* Last intervals, for the collapse check: 8 bytes each (an interval's SYNs fit 32 bits),
+	 * so that thousands of ports' detectors stay in the cache a pass walks through. */
+	struct {
+		float dt;
+		uint32_t syn;
+	} hist[PC_DET_HIST];
+	/* Written on a state change or while bad, read for status: last, out of the hot lines. */
+	char detail[PC_DET_DETAIL_LEN]; /* evidence behind the current state */
 };
 
 /* One state change, with its evidence. */

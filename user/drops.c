@@ -18,7 +18,9 @@ int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names
 	d->ncpus = libbpf_num_possible_cpus();
 	d->e = calloc(PC_MAX_DROP_KEYS, sizeof(*d->e));
 	d->percpu = calloc(d->ncpus, sizeof(uint64_t));
-	if (!d->e || !d->percpu) {
+	d->bkeys = calloc(PC_DROPS_BATCH, sizeof(*d->bkeys));
+	d->bvalues = calloc((size_t)PC_DROPS_BATCH * d->ncpus, sizeof(uint64_t));
+	if (!d->e || !d->percpu || !d->bkeys || !d->bvalues) {
 		pc_drops_free(d);
 		return -ENOMEM;
 	}
@@ -29,8 +31,12 @@ void pc_drops_free(struct pc_drops *d)
 {
 	free(d->e);
 	free(d->percpu);
+	free(d->bkeys);
+	free(d->bvalues);
 	d->e = NULL;
 	d->percpu = NULL;
+	d->bkeys = NULL;
+	d->bvalues = NULL;
 }
 
 static int key_cmp(uint16_t s1, uint32_t r1, uint16_t s2, uint32_t r2)
@@ -67,46 +73,104 @@ static struct pc_drop_entry *find(struct pc_drops *d, uint16_t slot, uint32_t re
 	return NULL;
 }
 
+/* Fold one key's per-CPU counts into the entries; sets *added for a key seen the first time. */
+static void take(struct pc_drops *d, const struct pc_drop_key *k, const uint64_t *percpu,
+		 int *added)
+{
+	struct pc_drop_entry *e;
+	uint64_t total = 0, delta;
+	int c;
+
+	if (k->slot >= PC_MAX_SLOTS)
+		return;
+	for (c = 0; c < d->ncpus; c++)
+		total += percpu[c];
+	e = find(d, k->slot, k->reason);
+	if (!e) {
+		if (d->n >= PC_MAX_DROP_KEYS)
+			return;
+		e = &d->e[d->n++];
+		memset(e, 0, sizeof(*e));
+		e->slot = k->slot;
+		e->reason = k->reason;
+		e->cls = pc_dropreason_class(d->names, k->reason);
+		*added = 1;
+	}
+	delta = total >= e->total ? total - e->total : total;
+	e->total = total;
+	e->seen = true;
+	d->delta_class[k->slot][e->cls] += delta;
+	d->slot_delta[k->slot] += delta;
+}
+
+/* The whole map in batches of PC_DROPS_BATCH keys: a few syscalls, not two per key.
+ * Returns 0, or -EOPNOTSUPP where the kernel has no batch lookup for this map. */
+static int read_batched(struct pc_drops *d, int *added)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in_batch = 0, out_batch = 0, count, i;
+	bool first = true;
+	int err;
+
+	do {
+		count = PC_DROPS_BATCH;
+		err = bpf_map_lookup_batch(d->fd, first ? NULL : &in_batch, &out_batch, d->bkeys,
+					   d->bvalues, &count, &opts);
+		if (err && errno != ENOENT) {
+			if (first &&
+			    (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP))
+				return -EOPNOTSUPP;
+			return -errno;
+		}
+		for (i = 0; i < count; i++)
+			take(d, &d->bkeys[i], d->bvalues + (size_t)i * d->ncpus, added);
+		in_batch = out_batch;
+		first = false;
+	} while (!err);
+	return 0;
+}
+
 int pc_drops_read(struct pc_drops *d)
 {
 	struct pc_drop_key key, next, *prev = NULL;
-	int i, c, added = 0, n0 = d->n;
+	int i, j, added = 0, n0 = d->n, err;
 
-	memset(d->delta_class, 0, sizeof(d->delta_class));
-	memset(d->slot_delta, 0, sizeof(d->slot_delta));
+	/* Only slots with entries have anything to clear: not 2,048 slots' worth every interval
+	 * (a slot gets its first entry below with its figures still zero). */
+	for (i = 0; i < d->n; i++) {
+		memset(d->delta_class[d->e[i].slot], 0, sizeof(d->delta_class[0]));
+		d->slot_delta[d->e[i].slot] = 0;
+		d->slot_total[d->e[i].slot] = 0;
+		d->e[i].seen = false;
+	}
 	if (d->fd < 0)
 		return 0;
 	/* Advance the history ring: hist[hist_pos] becomes the total as of now. */
 	d->hist_pos = (d->hist_pos + 1) % PC_DROPS_HIST;
-	while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
-		struct pc_drop_entry *e;
-		uint64_t total = 0, delta;
-
-		key = next;
-		prev = &key;
-		if (next.slot >= PC_MAX_SLOTS || bpf_map_lookup_elem(d->fd, &next, d->percpu))
-			continue;
-		for (c = 0; c < d->ncpus; c++)
-			total += d->percpu[c];
-		e = find(d, next.slot, next.reason);
-		if (!e) {
-			if (d->n >= PC_MAX_DROP_KEYS)
-				continue;
-			e = &d->e[d->n++];
-			memset(e, 0, sizeof(*e));
-			e->slot = next.slot;
-			e->reason = next.reason;
-			added = 1;
+	/*
+	 * A batch read walks every bucket of the hash (PC_MAX_DROP_KEYS), locking each: worth
+	 * it for many entries, not for a few, where walking the keys is cheaper.
+	 */
+	err = d->n >= PC_DROPS_BATCH_FROM ? read_batched(d, &added) : -EOPNOTSUPP;
+	if (err == -EOPNOTSUPP) {
+		while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (!bpf_map_lookup_elem(d->fd, &next, d->percpu))
+				take(d, &next, d->percpu, &added);
 		}
-		delta = total >= e->total ? total - e->total : total;
-		e->total = total;
-		d->delta_class[next.slot][pc_dropreason_class(d->names, next.reason)] += delta;
-		d->slot_delta[next.slot] += delta;
 	}
+	/* Keys gone from the map (a slot given to another port: pc_drops_forget_slot) go from
+	 * the entries too, so the new port starts without the old one's drops; a read that
+	 * failed part way forgets nothing. */
+	for (i = j = 0; i < d->n; i++)
+		if (d->e[i].seen || (err && err != -EOPNOTSUPP))
+			d->e[j++] = d->e[i];
+	n0 -= d->n - j;
+	d->n = j;
 	/* New entries were appended unsorted: sort once; their history is zero. */
 	if (added && d->n > n0)
 		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
-	memset(d->slot_total, 0, sizeof(d->slot_total));
 	for (i = 0; i < d->n; i++) {
 		d->e[i].hist[d->hist_pos] = d->e[i].total;
 		d->slot_total[d->e[i].slot] += d->e[i].total;

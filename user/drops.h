@@ -3,18 +3,23 @@
 #ifndef PC_DROPS_H
 #define PC_DROPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dropreason.h"
 #include "portcanary.h"
 
-#define PC_DROPS_HIST 8 /* intervals of history kept for an event's evidence */
+#define PC_DROPS_HIST 8	  /* intervals of history kept for an event's evidence */
+#define PC_DROPS_BATCH	    1024 /* keys read per syscall */
+#define PC_DROPS_BATCH_FROM 512	 /* entries from which a batch read beats walking the keys */
 
 struct pc_drop_entry {
 	uint16_t slot;
 	uint32_t reason;
 	uint64_t total;		      /* summed over CPUs */
 	uint64_t hist[PC_DROPS_HIST]; /* total at the end of each of the last intervals */
+	bool seen;		      /* in the map at the last read (else it is forgotten) */
+	uint8_t cls;		      /* enum pc_drop_class of the reason, looked up once */
 };
 
 struct pc_drops {
@@ -25,6 +30,8 @@ struct pc_drops {
 	int n;
 	int hist_pos;	  /* ring index of the oldest total in hist[] */
 	uint64_t *percpu; /* scratch */
+	struct pc_drop_key *bkeys; /* batch-read buffers: PC_DROPS_BATCH keys and values */
+	uint64_t *bvalues;
 	/* Per slot, for the last interval: drops by class, and totals since the slot began. */
 	uint64_t delta_class[PC_MAX_SLOTS][PC_DROP_CLASS_MAX];
 	uint64_t slot_total[PC_MAX_SLOTS];

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -41,8 +42,20 @@ struct pc_snapshot {
 
 struct pc_exporter {
 	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock;	 /* guards cur; held only to swap or take a reference */
+	pthread_mutex_t lock;	 /* guards what follows; held only briefly, never to format */
 	struct pc_snapshot *cur; /* NULL until the first publish */
+	/*
+	 * Formatted on demand: the sampling thread says a sample exists (sampled), and formats
+	 * the exposition only when a scrape wants that sample (want_fd), at most once per
+	 * sample however many scrapes come. A scrape that finds the text older than the last
+	 * sample is suspended (not blocking the server thread) until the publish resumes it.
+	 */
+	uint64_t sampled;  /* samples taken so far */
+	uint64_t cur_seq;  /* the sample cur was formatted from */
+	bool want_pending; /* want_fd signalled, no publish since */
+	int want_fd;	   /* eventfd: the sampling thread's poll wakes on it */
+	struct MHD_Connection *waiting[PC_EXPORTER_MAX_CONNS];
+	int n_waiting;
 	/* The fixed responses, built once and queued many times. */
 	struct MHD_Response *r_index;
 	struct MHD_Response *r_not_found;
@@ -88,17 +101,48 @@ static void snapshot_free_cb(void *cls)
 	snapshot_put(cls);
 }
 
-static enum MHD_Result serve_metrics(struct pc_exporter *ex, struct MHD_Connection *conn)
+/*
+ * The current text if it is of the last sample (or this request was resumed once already:
+ * serve what there is, never wait twice); else NULL with the request parked for the next
+ * publish (*parked), or NULL and not parked when nothing can be waited for.
+ */
+static struct pc_snapshot *take_current(struct pc_exporter *ex, struct MHD_Connection *conn,
+					bool resumed, bool *parked)
 {
+	struct pc_snapshot *s = NULL;
+	uint64_t one = 1;
+
+	*parked = false;
+	pthread_mutex_lock(&ex->lock);
+	if (ex->cur && (resumed || ex->cur_seq >= ex->sampled || ex->want_fd < 0 ||
+			ex->n_waiting == PC_EXPORTER_MAX_CONNS)) {
+		s = ex->cur;
+		atomic_fetch_add(&s->refs, 1);
+	} else if (ex->sampled && !resumed && ex->n_waiting < PC_EXPORTER_MAX_CONNS) {
+		ex->waiting[ex->n_waiting++] = conn;
+		MHD_suspend_connection(conn);
+		*parked = true;
+		if (!ex->want_pending && write(ex->want_fd, &one, sizeof(one)) == sizeof(one))
+			ex->want_pending = true;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return s;
+}
+
+static enum MHD_Result serve_metrics(struct pc_exporter *ex, struct MHD_Connection *conn,
+				     void **req_cls)
+{
+	static char resumed_mark;
 	struct MHD_Response *r;
 	struct pc_snapshot *s;
 	enum MHD_Result ret;
+	bool parked;
 
-	pthread_mutex_lock(&ex->lock);
-	s = ex->cur;
-	if (s)
-		atomic_fetch_add(&s->refs, 1);
-	pthread_mutex_unlock(&ex->lock);
+	s = take_current(ex, conn, *req_cls == &resumed_mark, &parked);
+	if (parked) {
+		*req_cls = &resumed_mark;
+		return MHD_YES;
+	}
 	if (!s)
 		return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, ex->r_no_sample);
 
@@ -125,14 +169,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	(void)req_cls;
 	/* Answered on the first call, before any body: a request with a body is refused
 	 * (405) and MHD closes that connection rather than read what it does not need.
 	 * HEAD is GET without the body, which MHD takes care of. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, ex->r_not_allowed);
 	if (!strcmp(url, "/metrics"))
-		return serve_metrics(ex, conn);
+		return serve_metrics(ex, conn, req_cls);
 	if (!strcmp(url, "/"))
 		return MHD_queue_response(conn, MHD_HTTP_OK, ex->r_index);
 	return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, ex->r_not_found);
@@ -338,6 +381,12 @@ int pc_exporter_start(const char *listen_spec, struct pc_exporter **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&ex->lock, NULL);
+	ex->want_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ex->want_fd < 0) {
+		ret = -errno;
+		pc_err("metrics exporter: eventfd: %s", strerror(errno));
+		goto err_free;
+	}
 	ex->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						  : ((struct sockaddr_in *)&ss)->sin_port);
 	ex->r_index = fixed(INDEX_HTML, "text/html; charset=utf-8");
@@ -356,7 +405,7 @@ int pc_exporter_start(const char *listen_spec, struct pc_exporter **out)
 	 * a slow client costs a slot, never a thread, and nothing here runs on the
 	 * daemon's sampling thread. */
 	ex->mhd = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, handle, ex, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)PC_EXPORTER_TIMEOUT_S,
@@ -380,10 +429,22 @@ int pc_exporter_start(const char *listen_spec, struct pc_exporter **out)
 
 err_free:
 	close(fd);
+	if (ex->want_fd >= 0)
+		close(ex->want_fd);
 	free_fixed(ex);
 	pthread_mutex_destroy(&ex->lock);
 	free(ex);
 	return ret;
+}
+
+/* Wake every parked scrape (ex->lock held). */
+static void resume_waiting(struct pc_exporter *ex)
+{
+	int i;
+
+	for (i = 0; i < ex->n_waiting; i++)
+		MHD_resume_connection(ex->waiting[i]);
+	ex->n_waiting = 0;
 }
 
 void pc_exporter_publish(struct pc_exporter *ex, char *text)
@@ -399,6 +460,11 @@ void pc_exporter_publish(struct pc_exporter *ex, char *text)
 		/* Keep serving the previous sample; its timestamp shows it is old. */
 		pc_warn("metrics exporter: out of memory, keeping the previous sample");
 		free(text);
+		pthread_mutex_lock(&ex->lock);
+		ex->cur_seq = ex->sampled; /* nothing newer is coming for this sample */
+		ex->want_pending = false;
+		resume_waiting(ex);
+		pthread_mutex_unlock(&ex->lock);
 		return;
 	}
 	atomic_init(&s->refs, 1);
@@ -407,9 +473,33 @@ void pc_exporter_publish(struct pc_exporter *ex, char *text)
 	pthread_mutex_lock(&ex->lock);
 	old = ex->cur;
 	ex->cur = s;
+	ex->cur_seq = ex->sampled;
+	ex->want_pending = false;
+	resume_waiting(ex);
 	pthread_mutex_unlock(&ex->lock);
 	/* Freed here only if no scrape holds it; otherwise by the last scrape's callback. */
 	snapshot_put(old);
+}
+
+void pc_exporter_sampled(struct pc_exporter *ex)
+{
+	if (!ex)
+		return;
+	pthread_mutex_lock(&ex->lock);
+	ex->sampled++;
+	pthread_mutex_unlock(&ex->lock);
+}
+
+int pc_exporter_want_fd(const struct pc_exporter *ex)
+{
+	return ex ? ex->want_fd : -1;
+}
+
+bool pc_exporter_take_want(struct pc_exporter *ex)
+{
+	uint64_t n;
+
+	return ex && read(ex->want_fd, &n, sizeof(n)) == sizeof(n);
 }
 
 int pc_exporter_port(const struct pc_exporter *ex)
@@ -421,7 +511,14 @@ void pc_exporter_stop(struct pc_exporter *ex)
 {
 	if (!ex)
 		return;
-	/* Joins the server thread and ends every connection, releasing their snapshots. */
+	/* Parked scrapes go first (MHD must not stop with suspended connections); then the
+	 * server thread is joined and every connection ended, releasing their snapshots. */
+	pthread_mutex_lock(&ex->lock);
+	if (ex->want_fd >= 0)
+		close(ex->want_fd);
+	ex->want_fd = -1;
+	resume_waiting(ex);
+	pthread_mutex_unlock(&ex->lock);
 	MHD_stop_daemon(ex->mhd);
 	free_fixed(ex);
 	snapshot_put(ex->cur);

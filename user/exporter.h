@@ -3,6 +3,7 @@
 #ifndef PC_EXPORTER_H
 #define PC_EXPORTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -27,9 +28,22 @@ int pc_exporter_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 int pc_exporter_start(const char *listen_spec, struct pc_exporter **out);
 
 /* Replace the served exposition with text (malloc'd; ownership passes to the exporter,
- * which frees it once no scrape uses it). Never waits for a scrape: a scrape in flight
- * keeps a reference to the text it started with. ex == NULL (no --listen) frees text. */
+ * which frees it once no scrape uses it), formatted from the last sample. Never waits for a
+ * scrape: a scrape in flight keeps a reference to the text it started with; scrapes waiting
+ * for this sample are resumed. ex == NULL (no --listen) frees text. */
 void pc_exporter_publish(struct pc_exporter *ex, char *text);
+
+/*
+ * On-demand formatting. The sampling thread calls pc_exporter_sampled() after each sample
+ * (cheap: nothing is formatted), polls pc_exporter_want_fd(), and when it is readable and
+ * pc_exporter_take_want() says so, formats the last sample and publishes it. A scrape that
+ * finds the text older than the last sample waits for that publish (suspended, not holding
+ * the server thread); so the exposition is formatted at most once per sample, and never
+ * when nobody scrapes.
+ */
+void pc_exporter_sampled(struct pc_exporter *ex);
+int pc_exporter_want_fd(const struct pc_exporter *ex); /* -1 without an exporter */
+bool pc_exporter_take_want(struct pc_exporter *ex);
 
 /* The port actually bound (useful after a spec with port 0). */
 int pc_exporter_port(const struct pc_exporter *ex);

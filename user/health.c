@@ -149,16 +149,23 @@ static void push_history(struct pc_health *h, int slot, double rate)
 {
 	float *hist = h->history[slot];
 
-	if (h->n_history[slot] == PC_HEALTH_HISTORY)
-		memmove(hist, hist + 1, (PC_HEALTH_HISTORY - 1) * sizeof(*hist));
-	else
-		h->n_history[slot]++;
-	hist[h->n_history[slot] - 1] = rate;
+	if (h->n_history[slot] == PC_HEALTH_HISTORY) {
+		/* full: the oldest goes, its place takes the newest */
+		hist[h->history_head[slot]] = rate;
+		h->history_head[slot] = (h->history_head[slot] + 1) % PC_HEALTH_HISTORY;
+		return;
+	}
+	hist[(h->history_head[slot] + h->n_history[slot]) % PC_HEALTH_HISTORY] = rate;
+	h->n_history[slot]++;
 }
 
-static int view_cmp(const void *a, const void *b)
+static const struct pc_portset *sort_ps; /* for slot_cmp: qsort has no context argument */
+
+/* Views are listed by proto, port, direction. */
+static int slot_cmp(const void *a, const void *b)
 {
-	const struct pc_port_view *x = a, *y = b;
+	const struct pc_slot_info *x = &sort_ps->slots[*(const uint16_t *)a];
+	const struct pc_slot_info *y = &sort_ps->slots[*(const uint16_t *)b];
 
 	if (x->proto != y->proto)
 		return x->proto - y->proto;
@@ -167,26 +174,41 @@ static int view_cmp(const void *a, const void *b)
 	return x->dir - y->dir;
 }
 
-int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
-		     const struct pc_drops *d, struct pc_alerts *al, double mono_now,
-		     struct pc_port_view *views)
+/* The used slots in view order, anew only when the port set changed. */
+static void order_slots(struct pc_health *h, const struct pc_portset *ps)
 {
-	int slot, n = 0;
+	int slot;
 
-	for (slot = 1; slot < PC_MAX_SLOTS; slot++) {
+	if (h->order_gen == ps->gen && h->n_order == ps->nused)
+		return;
+	h->n_order = 0;
+	for (slot = 1; slot < PC_MAX_SLOTS; slot++)
+		if (ps->slots[slot].used)
+			h->order[h->n_order++] = slot;
+	sort_ps = ps;
+	qsort(h->order, h->n_order, sizeof(h->order[0]), slot_cmp);
+	h->order_gen = ps->gen;
+}
+
+int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
+		     const struct pc_drops *d, struct pc_alerts *al, double mono_now)
+{
+	int i;
+
+	order_slots(h, ps);
+	h->dt = s->dt;
+	for (i = 0; i < h->n_order; i++) {
+		int slot = h->order[i];
 		const struct pc_slot_info *si = &ps->slots[slot];
 		struct pc_det_port *det = &h->det[slot];
-		struct pc_port_view *v = &views[n];
 		struct pc_det_event ev;
 		struct pc_det_input in;
 
-		if (!si->used)
-			continue;
 		if (!same_port(&h->owner[slot], si)) {
 			/* A new port in this slot: a new detector; its first delta is history. */
 			pc_det_init(det, mono_now);
 			h->owner[slot] = *si;
-			h->n_history[slot] = 0;
+			h->n_history[slot] = h->history_head[slot] = 0;
 		} else if (s->dt > 0) {
 			pc_health_input(si->proto, si->dir, &s->delta[slot],
 					d ? d->delta_class[slot] : NULL, s->dt, &in);
@@ -194,6 +216,24 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 				emit(h, si, slot, &ev, d, al, mono_now);
 			push_history(h, slot, in.syn / s->dt);
 		}
+	}
+	return h->n_order;
+}
+
+int pc_health_views(struct pc_health *h, const struct pc_portset *ps, const struct pc_sampler *s,
+		    const struct pc_drops *d, struct pc_port_view *views)
+{
+	int i, n = 0;
+
+	order_slots(h, ps);
+	for (i = 0; i < h->n_order; i++) {
+		int slot = h->order[i];
+		const struct pc_slot_info *si = &ps->slots[slot];
+		const struct pc_det_port *det = &h->det[slot];
+		struct pc_port_view *v = &views[n];
+
+		if (!same_port(&h->owner[slot], si))
+			continue; /* not judged yet: listed from the next interval on */
 		memset(v, 0, sizeof(*v));
 		v->slot = slot;
 		v->port = si->port;
@@ -203,22 +243,22 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 		v->cause = det->cause != PC_CAUSE_NONE ? pc_cause_name(det->cause) : NULL;
 		v->detail = det->detail[0] ? det->detail : NULL;
 		v->since = det->since + h->wall_minus_mono;
-		v->syn_rate = s->dt > 0 ? det->syn_rate : NAN;
+		v->syn_rate = h->dt > 0 ? det->syn_rate : NAN;
 		v->answered_ratio = det->answered_ratio >= 0 ? det->answered_ratio : NAN;
 		v->baseline_rate = det->baseline_valid ? det->baseline_rate : NAN;
 		v->drops_total = d ? d->slot_total[slot] : 0;
-		v->drops_rate = d && s->dt > 0 ? d->slot_delta[slot] / s->dt : NAN;
-		if (d && s->dt > 0 &&
+		v->drops_rate = d && h->dt > 0 ? d->slot_delta[slot] / h->dt : NAN;
+		if (d && h->dt > 0 &&
 		    pc_drops_recent_specific(d, slot, &h->top_drop[slot], 1) == 1) {
 			v->top_drop_reason = h->top_drop[slot].reason;
-			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * s->dt);
+			v->top_drop_rate = h->top_drop[slot].count / (PC_DROPS_HIST * h->dt);
 		}
 		live_rule(h, si, slot, det->state, det->cause, &v->rule, &v->rule_note);
 		v->history = h->history[slot];
 		v->n_history = h->n_history[slot];
-		v->total = s->total[slot];
+		v->history_head = h->history_head[slot];
+		pc_sampler_total(s, slot, &v->total);
 		n++;
 	}
-	qsort(views, n, sizeof(views[0]), view_cmp);
-	return n;
+	return n; /* in order already (order_slots) */
 }

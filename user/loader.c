@@ -22,12 +22,14 @@
 #include "linkfacts.h"
 #include "loader.h"
 #include "log.h"
+#include "pinned.h"
 
 /* Our TC filters: a fixed handle, priority 1 so they run at the head of the chain. */
-#define PC_TC_HANDLE  0x7063
-#define PC_TC_PRIO    1
-#define PC_STATE_FILE "interfaces"
-#define PC_DROPS_LINK "link_kfree_skb"
+#define PC_TC_HANDLE   0x7063
+#define PC_TC_PRIO     1
+#define PC_STATE_FILE  "interfaces"
+#define PC_LAYOUT_FILE "layout"
+#define PC_DROPS_LINK  "link_kfree_skb"
 
 const char *pc_xdp_mode_name(int mode)
 {
@@ -57,6 +59,15 @@ static bool have_cap(cap_t caps, cap_value_t cap)
 	if (cap_get_flag(caps, cap, CAP_EFFECTIVE, &v))
 		return false;
 	return v == CAP_SET;
+}
+
+int pc_bpf_size_maps(struct portcanary_bpf *skel)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	return bpf_map__set_max_entries(skel->maps.pc_counters, (__u32)ncpus * PC_MAX_SLOTS);
 }
 
 int pc_loader_preflight_checks(void)
@@ -159,19 +170,78 @@ static int lock_state_dir(struct pc_loader *ld)
 
 static int pin_maps(struct pc_loader *ld)
 {
-	struct bpf_map *maps[] = {ld->skel->maps.pc_ports, ld->skel->maps.pc_counters,
-				  ld->skel->maps.pc_global, ld->skel->maps.pc_drops,
-				  ld->skel->maps.pc_drop_samples};
+	struct {
+		struct bpf_map *map;
+		const char *pin;
+	} maps[] = {
+		/* the port table is the object's global data: pinned under a name of its own */
+		{ld->skel->maps.bss, PC_PIN_PORTS},
+		{ld->skel->maps.pc_counters, PC_PIN_COUNTERS},
+		{ld->skel->maps.pc_global, PC_PIN_GLOBAL},
+		{ld->skel->maps.pc_drops, PC_PIN_DROPS},
+		{ld->skel->maps.pc_drop_samples, PC_PIN_DROP_SAMPLES},
+	};
 	char path[600];
 	size_t i;
 	int err;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, bpf_map__name(maps[i]));
-		err = bpf_map__set_pin_path(maps[i], path);
+		snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, maps[i].pin);
+		err = bpf_map__set_pin_path(maps[i].map, path);
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+/* Whether <state-dir>/layout names another layout than this build's (absent: no). */
+static bool layout_version_differs(const struct pc_loader *ld)
+{
+	char path[512];
+	int v = PC_LAYOUT_VERSION;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->state_dir, PC_LAYOUT_FILE);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "portcanary map layout %d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v != PC_LAYOUT_VERSION;
+}
+
+static void write_layout_version(const struct pc_loader *ld)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", ld->state_dir, PC_LAYOUT_FILE);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "portcanary map layout %d\n", PC_LAYOUT_VERSION) < 0 || fclose(f))
+		pc_warn("cannot write %s: %s", path, strerror(errno));
+}
+
+static void detach_stale_programs(struct pc_loader *ld, const __u32 *stale, int n);
+
+/*
+ * Pinned maps of another build (a layout changed) are replaced, never misread; the programs
+ * an earlier daemon of that build left counting into them, and its drop tracer, are
+ * detached, so that nothing counts into maps nobody reads.
+ */
+static int replace_stale_pins(struct pc_loader *ld)
+{
+	__u32 stale[8];
+	char path[600];
+	int n;
+
+	n = pc_pinned_check(ld->skel->obj, layout_version_differs(ld), stale, 8);
+	if (n <= 0)
+		return n;
+	snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, PC_DROPS_LINK);
+	if (!unlink(path))
+		pc_info("removed the drop tracer of the earlier build");
+	detach_stale_programs(ld, stale, n < 8 ? n : 8);
 	return 0;
 }
 
@@ -211,6 +281,11 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 		goto err_unlock;
 	}
 	ld->skel->rodata->pc_cfg.netns_ino = opts->netns_ino;
+	err = pc_bpf_size_maps(ld->skel);
+	if (err) {
+		pc_err("cannot size the counters for this host's CPUs: %s", strerror(-err));
+		goto err_close;
+	}
 	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, xdp);
 	bpf_program__set_autoload(ld->skel->progs.pc_tc_ingress, tc_in);
 	err = pin_maps(ld);
@@ -218,6 +293,9 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 		pc_err("cannot set pin paths under %s: %s", ld->pin_dir, strerror(-err));
 		goto err_close;
 	}
+	err = replace_stale_pins(ld);
+	if (err)
+		goto err_close;
 	/* With XDP the object is loaded by libxdp at the first attach: to run in
 	 * its dispatcher the program must be loaded as an extension of it. */
 	if (xdp) {
@@ -259,9 +337,8 @@ static int load_object(struct pc_loader *ld)
 	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, false);
 	err = portcanary_bpf__load(ld->skel);
 	if (err) {
-		pc_err("cannot load the BPF programs: %s (run with -v for the verifier log; "
-		       "pinned maps in %s from an incompatible version can be removed)",
-		       strerror(-err), ld->pin_dir);
+		pc_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
+		       strerror(-err));
 		return err;
 	}
 	return 0;
@@ -627,6 +704,54 @@ static int load_state(const struct pc_loader *ld, struct saved_iface *out, int m
 	return n;
 }
 
+/* On the interfaces of the state file, programs of ours (by name) that use one of the stale
+ * maps: an earlier build's, detached (their maps are no longer pinned, nobody reads them). */
+static void detach_stale_programs(struct pc_loader *ld, const __u32 *stale, int n)
+{
+	struct saved_iface saved[PC_MAX_IFACES * 2];
+	int nsaved = load_state(ld, saved, PC_MAX_IFACES * 2), i, k, pt;
+	char foreign[256], pname[64];
+
+	for (i = 0; i < nsaved; i++) {
+		struct pc_iface ifc = {.ifindex = saved[i].ifindex, .xdp_fd = -1};
+
+		if (!if_indextoname(saved[i].ifindex, ifc.name))
+			continue;
+		for (k = 0; k < n; k++) {
+			unsigned int ours = 0;
+			bool legacy;
+			int mode;
+
+			if (xdp_inspect(ld, ifc.ifindex, stale[k], &ours, &mode, &legacy, foreign,
+					sizeof(foreign)) &&
+			    ours) {
+				ifc.xdp_prog_id = ours;
+				ifc.xdp_mode = mode;
+				pc_info("%s: detaching the XDP program of an earlier build (id %u)",
+					ifc.name, ours);
+				xdp_detach_one(ld, &ifc);
+			}
+			for (pt = 0; pt < 2; pt++) {
+				enum bpf_tc_attach_point at = pt ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+				LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc.ifindex,
+					    .attach_point = at);
+				LIBBPF_OPTS(bpf_tc_opts, q, .handle = PC_TC_HANDLE,
+					    .priority = PC_TC_PRIO);
+
+				if (bpf_tc_query(&hook, &q) ||
+				    !prog_is_ours(q.prog_id,
+						  pt ? PC_PROG_TC_EGRESS : PC_PROG_TC_INGRESS,
+						  stale[k], pname, sizeof(pname)))
+					continue;
+				pc_info("%s: detaching the TC %s program of an earlier build (id "
+					"%u)",
+					ifc.name, pt ? "egress" : "ingress", q.prog_id);
+				tc_detach_one(&ifc, at);
+			}
+		}
+	}
+}
+
 /* Interfaces an earlier daemon attached to and this one is not told to watch: take our
  * programs off them so nothing of ours is left behind. Each hook is looked at whatever the
  * file says (a crash may come between an attach and the file's update), and only programs
@@ -818,6 +943,7 @@ int pc_loader_attach(struct pc_loader *ld, char names[][IF_NAMESIZE], int n)
 	}
 	cleanup_stale(ld, saved, nsaved, map_id);
 	save_state(ld);
+	write_layout_version(ld);
 	return 0;
 }
 
@@ -905,7 +1031,7 @@ bool pc_loader_exit_needs_admin(const struct pc_loader *ld)
 
 int pc_loader_ports_fd(const struct pc_loader *ld)
 {
-	return bpf_map__fd(ld->skel->maps.pc_ports);
+	return bpf_map__fd(ld->skel->maps.bss);
 }
 
 int pc_loader_counters_fd(const struct pc_loader *ld)

@@ -54,6 +54,10 @@ struct pc_loader {
 	bool drops_attached; /* the kfree_skb tracer runs (ours or adopted), pinned link */
 };
 
+/* Size the object's maps for this host (between open and load: the counters array holds
+ * PC_MAX_SLOTS entries per possible CPU). Every user of the skeleton calls it. 0 or -errno. */
+int pc_bpf_size_maps(struct portcanary_bpf *skel);
+
 /* Checks that need no BPF object: kernel BTF present, privileges. Returns 0 or
  * -errno after printing one line that says what to do. */
 int pc_loader_preflight_checks(void);

@@ -58,20 +58,44 @@ static void sb_puts(struct sbuf *sb, const char *s)
 	sb_putn(sb, s, strlen(s));
 }
 
+/* One vsnprintf in the common case: into the room already there, again only if it did not fit. */
 __attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !sb_reserve(sb, (size_t)n))
+	if (!sb_reserve(sb, 128))
 		return;
+	room = sb->cap - sb->len;
 	va_start(ap, fmt);
-	vsnprintf(sb->p + sb->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(sb->p + sb->len, room, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		sb->p[sb->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= room) {
+		if (!sb_reserve(sb, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(sb->p + sb->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	sb->len += (size_t)n;
+}
+
+/* A counter's value: digits without printf (most of what an exposition is). */
+static void sb_u64(struct sbuf *sb, uint64_t v)
+{
+	char buf[24];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_putn(sb, buf + i, sizeof(buf) - (size_t)i);
 }
 
 size_t pc_metrics_escape(char *buf, size_t len, const char *value)
@@ -139,16 +163,18 @@ static void sb_family(struct sbuf *sb, const char *name, const char *type, const
 	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{proto="tcp",port="443",direction="in" — the labels of a port, the set left open */
+/* name{proto="tcp",port="443",direction="in" — the labels of a port, the set left open. The
+ * fixed labels need no escaping (names and digits): copied, not printed. */
 static void sb_port_labels(struct sbuf *sb, const char *name, const struct pc_port_view *v)
 {
-	char port[8];
-
-	snprintf(port, sizeof(port), "%u", v->port);
-	sb_printf(sb, "%s{", name);
-	sb_label(sb, true, "proto", pc_proto_name(v->proto));
-	sb_label(sb, false, "port", port);
-	sb_label(sb, false, "direction", pc_dir_name(v->dir));
+	sb_puts(sb, name);
+	sb_puts(sb, "{proto=\"");
+	sb_puts(sb, pc_proto_name(v->proto));
+	sb_puts(sb, "\",port=\"");
+	sb_u64(sb, v->port);
+	sb_puts(sb, "\",direction=\"");
+	sb_puts(sb, pc_dir_name(v->dir));
+	sb_putn(sb, "\"", 1);
 }
 
 /* name{proto="tcp",port="443",direction="in"[,extra="value"]} */
@@ -158,7 +184,7 @@ static void sb_port_series(struct sbuf *sb, const char *name, const struct pc_po
 	sb_port_labels(sb, name, v);
 	if (extra)
 		sb_label(sb, false, extra, extra_value);
-	sb_puts(sb, "} ");
+	sb_putn(sb, "} ", 2);
 }
 
 static const char *const hook_names[PC_HOOK_MAX] = {
@@ -172,8 +198,6 @@ const char *pc_metrics_hook_name(int hook)
 {
 	return hook >= 0 && hook < PC_HOOK_MAX ? hook_names[hook] : "unknown";
 }
-
-static const char *const state_names[] = {"unknown", "idle", "ok", "degraded", "down"};
 
 static const char *view_state(const struct pc_port_view *v)
 {
@@ -242,6 +266,9 @@ static const struct {
 	{"portcanary_datapath_icmp_unreachable_packets_total",
 	 "ICMP/ICMPv6 destination-unreachable errors seen, monitored port or not.",
 	 offsetof(struct pc_global, icmp_errors)},
+	{"portcanary_datapath_invalid_tcp_flags_packets_total",
+	 "TCP segments with SYN and RST or FIN: no connection request, no answer (scans).",
+	 offsetof(struct pc_global, invalid_flags)},
 };
 
 static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
@@ -275,6 +302,16 @@ static void fmt_meta(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_puts(sb, "portcanary_sample_interval_seconds ");
 		sb_double(sb, in->interval);
 		sb_puts(sb, "\n");
+	}
+	if (in->sampling) {
+		/* a summary without quantiles: rate(_sum) / rate(_count) is the mean pass */
+		sb_family(sb, "portcanary_sampling_duration_seconds", "summary",
+			  "What one sampling pass costs: read and sum the maps, judge every port, "
+			  "hand the result over.");
+		sb_puts(sb, "portcanary_sampling_duration_seconds_sum ");
+		sb_double(sb, in->sampling->total_s);
+		sb_printf(sb, "\nportcanary_sampling_duration_seconds_count %" PRIu64 "\n",
+			  in->sampling->passes);
 	}
 
 	sb_family(sb, "portcanary_interface_info", "gauge",
@@ -331,7 +368,8 @@ static void fmt_drops(struct sbuf *sb, const struct pc_metrics_input *in)
 			if (!r || seen_before(p, j, r))
 				continue;
 			sb_port_series(sb, "portcanary_drops_total", p->view, "reason", r);
-			sb_printf(sb, "%" PRIu64 "\n", drops_of(p, r));
+			sb_u64(sb, drops_of(p, r));
+			sb_putn(sb, "\n", 1);
 		}
 		for (j = 0; j < in->n_zero_reasons; j++) {
 			const char *r = in->zero_reasons[j];
@@ -374,7 +412,7 @@ static void fmt_rule_info(struct sbuf *sb, const struct pc_port_view *v)
 
 static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 {
-	size_t c, s;
+	size_t c;
 	int i;
 
 	sb_family(sb, "portcanary_port_up", "gauge",
@@ -384,16 +422,14 @@ static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_printf(sb, "%d\n", pc_metrics_port_up(view_state(in->ports[i].view)));
 	}
 
+	/* The current state only: `portcanary_port_state{state="down"} == 1` finds it, a state
+	 * left goes stale at the next scrape, and a port costs one series, not five. */
 	sb_family(sb, "portcanary_port_state", "gauge",
-		  "Health state of the port: 1 for the current state, 0 for the others.");
+		  "Health state of the port: one series, for the current state, at 1.");
 	for (i = 0; i < in->n_ports; i++) {
-		const char *cur = view_state(in->ports[i].view);
-
-		for (s = 0; s < sizeof(state_names) / sizeof(state_names[0]); s++) {
-			sb_port_series(sb, "portcanary_port_state", in->ports[i].view, "state",
-				       state_names[s]);
-			sb_printf(sb, "%d\n", !strcmp(cur, state_names[s]));
-		}
+		sb_port_series(sb, "portcanary_port_state", in->ports[i].view, "state",
+			       view_state(in->ports[i].view));
+		sb_puts(sb, "1\n");
 	}
 
 	sb_family(sb, "portcanary_port_cause", "gauge",
@@ -428,25 +464,18 @@ static void fmt_ports(struct sbuf *sb, const struct pc_metrics_input *in)
 		sb_family(sb, port_counters[c].name, "counter", port_counters[c].help);
 		for (i = 0; i < in->n_ports; i++) {
 			sb_port_series(sb, port_counters[c].name, in->ports[i].view, NULL, NULL);
-			sb_printf(sb, "%" PRIu64 "\n", port_counters[c].get(in->ports[i].view));
+			sb_u64(sb, port_counters[c].get(in->ports[i].view));
+			sb_putn(sb, "\n", 1);
 		}
 	}
 
 	fmt_drops(sb, in);
 
-	/* The detector's own view of the last interval; absent (not NaN) when it has none,
-	 * so comparisons in rules simply find no series. */
-	sb_family(sb, "portcanary_answered_ratio", "gauge",
-		  "Share of the last interval's requests answered with a SYN-ACK (0..1).");
-	for (i = 0; i < in->n_ports; i++) {
-		const struct pc_port_view *v = in->ports[i].view;
-
-		if (!isfinite(v->answered_ratio))
-			continue;
-		sb_port_series(sb, "portcanary_answered_ratio", v, NULL, NULL);
-		sb_double(sb, v->answered_ratio);
-		sb_puts(sb, "\n");
-	}
+	/* The answered ratio is not exported: rate(portcanary_synack_total) /
+	 * rate(portcanary_syn_total) over any window derives it (the shipped recording rule
+	 * port:portcanary_answered:ratio_rate1m); status shows the detector's own. The learned
+	 * baseline cannot be derived, so it is here; absent (not NaN) while learning, so
+	 * comparisons in rules simply find no series. */
 	sb_family(sb, "portcanary_syn_baseline_per_second", "gauge",
 		  "Learned request (SYN) rate of the port, per second; absent while learning.");
 	for (i = 0; i < in->n_ports; i++) {

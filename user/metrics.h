@@ -60,6 +60,7 @@ struct pc_metrics_input {
 	const struct pc_metrics_rollbacks *rollbacks; /* NULL: not exported */
 	const struct pc_iface_view *ifaces;
 	int n_ifaces;
+	const struct pc_sampling_stats *sampling; /* NULL: not exported */
 };
 
 /* The reasons the shipped rules and the detector's causes care about. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* portset.c: slot allocation in the pc_ports table; counters of a new slot are zeroed first. */
+/* portset.c: slot allocation in the port table (BPF .bss); a new slot is zeroed first. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,8 @@
 #include "drops.h"
 #include "log.h"
 #include "portset.h"
+
+static void changed(struct pc_portset *ps);
 
 int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd)
 {
@@ -30,18 +32,20 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int dr
 	for (proto = 0; proto < PC_PROTO_MAX; proto++)
 		for (dir = 0; dir < PC_DIR_MAX; dir++)
 			for (port = 0; port < PC_NR_PORTS; port++) {
-				unsigned int s = ps->table->slot[proto][dir][port];
+				__u16 *entry = &ps->table->slot[proto][dir][PC_PORT_INDEX(port)];
+				unsigned int s = *entry;
 
 				if (!s)
 					continue;
 				if (s >= PC_MAX_SLOTS || ps->slots[s].used) {
 					/* A corrupt entry: forget it rather than share a slot. */
-					ps->table->slot[proto][dir][port] = 0;
+					*entry = 0;
 					continue;
 				}
 				ps->slots[s] = (struct pc_slot_info){port, proto, dir, true};
 				ps->nused++;
 			}
+	changed(ps);
 	return 0;
 }
 
@@ -63,17 +67,19 @@ static bool wanted(const struct pc_portspec *specs, int n, int proto, int dir, i
 	return false;
 }
 
+/* Every CPU's entry of the slot (the array holds PC_MAX_SLOTS per CPU, CPU-major). */
 static int zero_slot(struct pc_portset *ps, unsigned int slot)
 {
-	size_t sz = sizeof(struct pc_counters) * ps->ncpus;
-	void *zero = calloc(1, sz);
-	int err;
+	struct pc_slot_counters zero = {};
+	int cpu;
 
-	if (!zero)
-		return -ENOMEM;
-	err = bpf_map_update_elem(ps->counters_fd, &slot, zero, BPF_ANY) ? -errno : 0;
-	free(zero);
-	return err;
+	for (cpu = 0; cpu < ps->ncpus; cpu++) {
+		__u32 key = PC_COUNTERS_KEY(cpu, slot);
+
+		if (bpf_map_update_elem(ps->counters_fd, &key, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int nspecs)
@@ -83,7 +89,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 	/* Count first, so a set that does not fit changes nothing. */
 	for (i = 0; i < nspecs; i++)
 		for (port = specs[i].first; port <= specs[i].last; port++)
-			if (!ps->table->slot[specs[i].proto][specs[i].dir][port] &&
+			if (!ps->table->slot[specs[i].proto][specs[i].dir][PC_PORT_INDEX(port)] &&
 			    !(i && wanted(specs, i, specs[i].proto, specs[i].dir, port)))
 				need++;
 	for (s = 1; s < PC_MAX_SLOTS; s++)
@@ -100,7 +106,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 
 		if (!si->used || wanted(specs, nspecs, si->proto, si->dir, si->port))
 			continue;
-		ps->table->slot[si->proto][si->dir][si->port] = 0;
+		ps->table->slot[si->proto][si->dir][PC_PORT_INDEX(si->port)] = 0;
 		pc_debug("stopped monitoring %s/%u:%s (slot %d)", pc_proto_name(si->proto),
 			 si->port, pc_dir_name(si->dir), s);
 		memset(si, 0, sizeof(*si));
@@ -108,7 +114,8 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 	}
 	for (i = 0; i < nspecs; i++)
 		for (port = specs[i].first; port <= specs[i].last; port++) {
-			__u16 *entry = &ps->table->slot[specs[i].proto][specs[i].dir][port];
+			__u16 *entry =
+				&ps->table->slot[specs[i].proto][specs[i].dir][PC_PORT_INDEX(port)];
 
 			if (*entry)
 				continue;
@@ -120,6 +127,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 			if (err) {
 				pc_err("cannot reset counters of slot %d: %s", next,
 				       strerror(-err));
+				changed(ps);
 				return err;
 			}
 			ps->slots[next] =
@@ -127,20 +135,27 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 			ps->nused++;
 			__atomic_store_n(entry, next, __ATOMIC_RELEASE);
 		}
+	if (freed || need) /* added or removed: the views are listed anew */
+		changed(ps);
 	return 0;
 }
 
 int pc_portset_slot(const struct pc_portset *ps, int proto, int dir, int port)
 {
-	return ps->table->slot[proto][dir][port];
+	return ps->table->slot[proto][dir][PC_PORT_INDEX(port)];
+}
+
+static void changed(struct pc_portset *ps)
+{
+	int s;
+
+	for (s = PC_MAX_SLOTS - 1; s > 0 && !ps->slots[s].used; s--)
+		;
+	ps->span = s > 0 ? s + 1 : 0;
+	ps->gen++;
 }
 
 int pc_portset_span(const struct pc_portset *ps)
 {
-	int s;
-
-	for (s = PC_MAX_SLOTS - 1; s > 0; s--)
-		if (ps->slots[s].used)
-			return s + 1;
-	return 0;
+	return ps->span;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* portset.h: which ports are monitored: counter slots in the mmapped pc_ports table. */
+/* portset.h: which ports are monitored: counter slots in the port table (the BPF .bss, mmapped). */
 #ifndef PC_PORTSET_H
 #define PC_PORTSET_H
 
@@ -17,12 +17,14 @@ struct pc_slot_info {
 };
 
 struct pc_portset {
-	struct pc_port_table *table; /* mmap of the pc_ports map (shared with the datapath) */
+	struct pc_port_table *table; /* mmap of the .bss map (shared with the datapath) */
 	int counters_fd;
 	int drops_fd;
 	int ncpus;
 	struct pc_slot_info slots[PC_MAX_SLOTS];
 	int nused;
+	int span;     /* the highest slot in use + 1 */
+	uint64_t gen; /* bumped whenever the monitored set changes (1 after open) */
 };
 
 /* Map the table and rebuild the slot list from it (slots survive restarts). */

@@ -2,6 +2,7 @@
 /* report.c: builds the status JSON document and prints it as a table (no I/O but the FILE given). */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,7 +125,9 @@ static struct json_object *port_json(const struct pc_port_view *v)
 		int i;
 
 		for (i = 0; i < v->n_history; i++)
-			json_object_array_add(h, pc_json_num(v->history[i]));
+			json_object_array_add(
+				h,
+				pc_json_num(v->history[(v->history_head + i) % PC_VIEW_HISTORY]));
 		json_object_object_add(o, "syn_rate_history", h);
 	}
 	json_object_object_add(o, "syn_total", u64(pc_view_syn(v)));
@@ -174,11 +177,32 @@ static struct json_object *global_json(const struct pc_global *g)
 		json_object_object_add(x, "other_l4", u64(g[h].other_l4));
 		json_object_object_add(x, "monitored", u64(g[h].monitored));
 		json_object_object_add(x, "icmp_errors", u64(g[h].icmp_errors));
+		if (h != PC_HOOK_DROP)
+			json_object_object_add(x, "invalid_tcp_flags", u64(g[h].invalid_flags));
 		if (h == PC_HOOK_DROP)
 			json_object_object_add(x, "foreign_netns", u64(g[h].foreign_netns));
 		json_object_object_add(o, hooks[h], x);
 	}
 	return o;
+}
+
+static int float_cmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+double pc_sampling_median(const struct pc_sampling_stats *s)
+{
+	float v[PC_SAMPLING_RECENT];
+	unsigned int n = s->n_recent < PC_SAMPLING_RECENT ? s->n_recent : PC_SAMPLING_RECENT;
+
+	if (!n)
+		return 0;
+	memcpy(v, s->recent_s, n * sizeof(v[0]));
+	qsort(v, n, sizeof(v[0]), float_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
 struct json_object *pc_report_status(const struct pc_status_meta *m,
@@ -196,6 +220,21 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 		json_object_object_add(doc, "started", json_object_new_string(ts));
 	}
 	json_object_object_add(doc, "interval", pc_json_num(m->interval));
+	if (m->sampling) {
+		struct json_object *o = json_object_new_object();
+
+		/* full precision: a pass is microseconds, pc_json_num would round it to 0 */
+		json_object_object_add(o, "passes", json_object_new_uint64(m->sampling->passes));
+		json_object_object_add(o, "total_seconds",
+				       json_object_new_double(m->sampling->total_s));
+		json_object_object_add(o, "max_seconds",
+				       json_object_new_double(m->sampling->max_s));
+		json_object_object_add(o, "last_seconds",
+				       json_object_new_double(m->sampling->last_s));
+		json_object_object_add(o, "median_seconds",
+				       json_object_new_double(pc_sampling_median(m->sampling)));
+		json_object_object_add(doc, "sampling", o);
+	}
 	if (m->state_dir)
 		json_object_object_add(doc, "state_dir", json_object_new_string(m->state_dir));
 	json_object_object_add(doc, "ports_from",

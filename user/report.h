@@ -9,6 +9,9 @@
 #include <json-c/json.h>
 
 #include "portcanary.h"
+#include "sampler.h"
+
+#define PC_VIEW_HISTORY 60 /* intervals of SYN-rate history per port, for status --watch */
 
 /* A firewall rule as the outputs show it (DESIGN.md's RULE). Strings are borrowed. */
 struct pc_rule_view {
@@ -42,8 +45,9 @@ struct pc_port_view {
 	double top_drop_rate;		 /* its drops per second over the recent window */
 	const struct pc_rule_view *rule; /* down/degraded by netfilter: the rule, or NULL */
 	const char *rule_note;		 /* ... why it is not known (NULL: not such a port) */
-	const float *history;		 /* SYN/s of the last intervals, oldest first */
-	int n_history;
+	const float *history; /* SYN/s of the last intervals: a ring of PC_VIEW_HISTORY */
+	int n_history;	      /* values in it */
+	int history_head;     /* where the oldest is: value i is history[(head + i) % size] */
 	struct pc_counters total; /* raw counters since the slot was created */
 };
 
@@ -62,7 +66,25 @@ struct pc_iface_view {
 	const char *xdp_ahead; /* a foreign XDP program ahead of our TC ingress, or NULL */
 };
 
+#define PC_SAMPLING_RECENT 64
+
+/* What the daemon's sampling passes cost (each: read, sum, detect, hand over), in CPU time of
+ * the sampling thread, since start. */
+struct pc_sampling_stats {
+	uint64_t passes;
+	double total_s; /* all passes together */
+	double max_s;	/* the longest */
+	double last_s;
+	double wall; /* unix time the last pass ended */
+	/* The last passes, for a median that an interrupt charged to one pass does not move. */
+	float recent_s[PC_SAMPLING_RECENT];
+	unsigned int n_recent;
+};
+/* The median of the recent passes (0 before any). Pure. */
+double pc_sampling_median(const struct pc_sampling_stats *s);
+
 struct pc_status_meta {
+	const struct pc_sampling_stats *sampling; /* or NULL */
 	double interval;
 	double started; /* unix time */
 	const char *state_dir;

@@ -27,16 +27,25 @@
 #define CHECK_ROUNDS 5
 
 enum { P_EMPTY, P_MINSYN, P_PC, P_FILTER, P_MAX };
-enum { C_V4_SYN, C_UNMON, C_V6_SYN, C_VLAN_SYN, C_MAX };
+/* The packet classes of issue 10: what an edge host's XDP program meets most. */
+enum { C_V4_SYN, C_V4_ACK, C_V4_UDP, C_V6_SYN, C_VLAN_SYN, C_QINQ_V6_SYN, C_MAX };
 
 static const char *const class_names[C_MAX] = {
-	"IPv4 SYN, monitored port",
-	"IPv4 SYN, unmonitored port",
-	"IPv6 SYN, monitored port",
-	"802.1Q IPv4 SYN, monitored",
+	"IPv4 SYN, monitored", "IPv4 ACK, unmonitored", "IPv4 UDP, unmonitored",
+	"IPv6 SYN, monitored", "802.1Q IPv4 SYN, mon.", "QinQ IPv6 SYN, mon.",
 };
 /* Short names, for the packet files of --dump (tests/bench/insn_count.py reads them). */
-static const char *const class_files[C_MAX] = {"v4_syn", "unmon", "v6_syn", "vlan_syn"};
+static const char *const class_files[C_MAX] = {"v4_syn", "v4_ack",   "v4_udp",
+					       "v6_syn", "vlan_syn", "qinq_v6_syn"};
+/* The IPv4 classes: the ones the minimal IPv4 SYN counter does real work on. */
+static const bool class_ipv4[C_MAX] = {true, true, true, false, false, false};
+/* The targets (issue 10): per class against xdp-filter and the empty program, and on the
+ * IPv4 classes against the minimal SYN counter. */
+#define TARGET_FILTER 0.9
+#define TARGET_EMPTY  1.5
+#define TARGET_MINSYN 1.2
+/* The short names programs are pinned under by --pin (scripts/bench.sh counts them). */
+static const char *const prog_files[P_MAX] = {"empty", "minsyn", "portcanary", "xdpfilter"};
 
 struct prog {
 	const char *name;
@@ -75,22 +84,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* A realistic table: a few watched ports, both directions; port 8080 stays unwatched. */
-static int watch_ports(struct bpf_map *map)
+/* A realistic table: a few watched ports, both directions; port 8080 stays unwatched. The
+ * table is the object's global data, mapped by the skeleton. */
+static int watch_ports(struct pc_port_table *t)
 {
-	struct pc_port_table *t;
-
-	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-	if (t == MAP_FAILED) {
-		fprintf(stderr, "bench_xdp: mmap pc_ports: %s\n", strerror(errno));
-		return -errno;
-	}
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][80] = 1;
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][443] = 2;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][5432] = 3;
-	t->slot[PC_PROTO_UDP][PC_DIR_IN][53] = 4;
-	/* the mapping keeps the map's pages; the values live in the map */
-	munmap(t, sizeof(*t));
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(80)] = 1;
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(443)] = 2;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(5432)] = 3;
+	t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(53)] = 4;
 	return 0;
 }
 
@@ -127,8 +128,14 @@ static int load_obj(struct prog *p, const char *path)
 		fprintf(stderr, "bench_xdp: open %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	/* xdp-filter pins its maps by name: keep the benchmark's copy private. */
-	bpf_object__for_each_map(map, p->obj) bpf_map__set_pin_path(map, NULL);
+	/* xdp-filter pins its maps by name: keep the benchmark's copy private. A variant of
+	 * ours built from bpf/ headers (an experiment) gets its counters sized as the loader
+	 * sizes them. */
+	bpf_object__for_each_map(map, p->obj) {
+		bpf_map__set_pin_path(map, NULL);
+		if (!strcmp(bpf_map__name(map), "pc_counters"))
+			bpf_map__set_max_entries(map, libbpf_num_possible_cpus() * PC_MAX_SLOTS);
+	}
 	err = bpf_object__load(p->obj);
 	if (err) {
 		fprintf(stderr, "bench_xdp: load %s: %s\n", path, strerror(-err));
@@ -237,15 +244,23 @@ static void build_packets(void)
 	s = pkt_tcp4(40000, 80, PKT_SYN);
 	s.tcp_opt_words = 5;
 	pkts[C_V4_SYN].len = pkt_build(&s, pkts[C_V4_SYN].data, PKT_MAX);
-	s.dport = 8080;
-	pkts[C_UNMON].len = pkt_build(&s, pkts[C_UNMON].data, PKT_MAX);
+	s.nvlan = 1;
+	pkts[C_VLAN_SYN].len = pkt_build(&s, pkts[C_VLAN_SYN].data, PKT_MAX);
+	/* the bulk of traffic: an ACK with timestamps and data, to a port nobody watches */
+	s = pkt_tcp4(40000, 8080, PKT_ACK | PKT_PSH);
+	s.tcp_opt_words = 3;
+	s.payload = 100;
+	pkts[C_V4_ACK].len = pkt_build(&s, pkts[C_V4_ACK].data, PKT_MAX);
+	s = pkt_udp4(40000, 5000);
+	s.payload = 64;
+	pkts[C_V4_UDP].len = pkt_build(&s, pkts[C_V4_UDP].data, PKT_MAX);
 	s = pkt_tcp6(40000, 80, PKT_SYN);
 	s.tcp_opt_words = 5;
 	pkts[C_V6_SYN].len = pkt_build(&s, pkts[C_V6_SYN].data, PKT_MAX);
-	s = pkt_tcp4(40000, 80, PKT_SYN);
-	s.tcp_opt_words = 5;
-	s.nvlan = 1;
-	pkts[C_VLAN_SYN].len = pkt_build(&s, pkts[C_VLAN_SYN].data, PKT_MAX);
+	s.nvlan = 2;
+	s.vlan_tpid[0] = PKT_ETH_8021AD;
+	s.vlan_tpid[1] = PKT_ETH_8021Q;
+	pkts[C_QINQ_V6_SYN].len = pkt_build(&s, pkts[C_QINQ_V6_SYN].data, PKT_MAX);
 }
 
 static int dump_packets(const char *dir)
@@ -272,8 +287,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench_xdp --iface IFACE --empty OBJ --minsyn OBJ [--filter OBJ]\n"
-		"                 [--rounds N] [--repeat N] [--cpu N]\n"
-		"       bench_xdp --dump DIR\n"
+		"                 [--rounds N] [--repeat N] [--cpu N] [--insns FILE]\n"
+		"       bench_xdp --empty OBJ --minsyn OBJ [--filter OBJ] --pin DIR --dump DIR\n"
 		"  Attaches each program in turn (native XDP) to IFACE, a throwaway device, and\n"
 		"  measures it with BPF_PROG_TEST_RUN; scripts/bench.sh creates the device.\n"
 		"  -i, --iface IFACE   device to attach to while measuring (veth: native XDP)\n"
@@ -283,7 +298,11 @@ static void usage(FILE *f)
 		"  -r, --rounds N      rounds, order rotated each round (default 9)\n"
 		"  -n, --repeat N      runs per measurement (default 3000000)\n"
 		"  -c, --cpu N         CPU to pin to (default: the last one allowed)\n"
-		"  -d, --dump DIR      write the benchmark's packets to DIR/<class>.bin and exit\n"
+		"  -d, --dump DIR      write the benchmark's packets to DIR/<class>.bin\n"
+		"  -p, --pin DIR       load the programs as measured (ports watched) and pin them\n"
+		"                      as DIR/<program>, for tests/bench/insn_count.py; then exit\n"
+		"  -I, --insns FILE    instructions each program executes per class (lines\n"
+		"                      \"PROGRAM CLASS N\", insn_count.py's), shown in the table\n"
 		"example: bench_xdp -i pcb0 -e build/bench/empty.bpf.o -m build/bench/minsyn.bpf.o "
 		"\\\n"
 		"           -f /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_tcp.o\n");
@@ -300,15 +319,66 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
 	return 0;
 }
 
-static void cell(double wall, double kern, double base)
+/* Instructions executed, from insn_count.py's output: "PROGRAM CLASS N" (0: unknown). */
+static int insns[P_MAX][C_MAX];
+
+static int read_insns(const char *path)
+{
+	char prog[64], cls[64];
+	FILE *f = fopen(path, "r");
+	int n, p, c;
+
+	if (!f) {
+		fprintf(stderr, "bench_xdp: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	while (fscanf(f, "%63s %63s %d", prog, cls, &n) == 3)
+		for (p = 0; p < P_MAX; p++)
+			for (c = 0; c < C_MAX; c++)
+				if (!strcmp(prog, prog_files[p]) && !strcmp(cls, class_files[c]))
+					insns[p][c] = n;
+	fclose(f);
+	return 0;
+}
+
+static int pin_progs(const char *dir, int nprogs)
+{
+	char path[PATH_MAX];
+	int p;
+
+	for (p = 0; p < nprogs; p++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, prog_files[p]);
+		if (bpf_obj_pin(progs[p].fd, path)) {
+			fprintf(stderr, "bench_xdp: pin %s: %s\n", path, strerror(errno));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* One cell: ns (and instructions executed, where counted). */
+static void cell(int p, int c, double ns)
 {
 	char b[32];
 
-	snprintf(b, sizeof(b), "%.2f (%.0f)", wall, kern);
-	if (base > 0)
-		printf(" %13s %5.2fx", b, wall / base);
+	if (insns[p][c])
+		snprintf(b, sizeof(b), "%.2f (%d)", ns, insns[p][c]);
 	else
-		printf(" %13s", b);
+		snprintf(b, sizeof(b), "%.2f", ns);
+	printf(" %12s", b);
+}
+
+/* A ratio and whether it meets its target (blank where it does not apply). */
+static bool ratio(double num, double den, double target, bool applies)
+{
+	bool ok = num <= target * den;
+
+	if (!applies || den <= 0) {
+		printf(" %9s", "");
+		return true;
+	}
+	printf(" %6.2fx%s", num / den, ok ? "  " : " !");
+	return ok;
 }
 
 int main(int argc, char **argv)
@@ -318,18 +388,20 @@ int main(int argc, char **argv)
 		{"minsyn", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
 		{"rounds", required_argument, NULL, 'r'}, {"repeat", required_argument, NULL, 'n'},
 		{"cpu", required_argument, NULL, 'c'},	  {"dump", required_argument, NULL, 'd'},
+		{"pin", required_argument, NULL, 'p'},	  {"insns", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
 	static double kns[P_MAX][C_MAX][MAX_ROUNDS], wns[P_MAX][C_MAX][MAX_ROUNDS];
 	const char *iface = NULL, *empty = NULL, *minsyn = NULL, *filter = NULL, *dump = NULL;
+	const char *pin = NULL, *insns_file = NULL;
 	unsigned long rounds = 9, repeat = 3000000, cpu = ULONG_MAX;
 	double km[P_MAX][C_MAX], wm[P_MAX][C_MAX], det[CHECK_ROUNDS], att[CHECK_ROUNDS], k;
 	struct portcanary_bpf *skel = NULL;
-	int ifindex, opt, ret = 2, err, r, i, j, p, c, nprogs;
-	cpu_set_t set;
+	int ifindex = 0, opt, ret = 2, err, r, i, j, p, c, nprogs;
 	bool met = true;
+	cpu_set_t set;
 
-	while ((opt = getopt_long(argc, argv, "i:e:m:f:r:n:c:d:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:e:m:f:r:n:c:d:p:I:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			iface = optarg;
@@ -345,6 +417,12 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			dump = optarg;
+			break;
+		case 'p':
+			pin = optarg;
+			break;
+		case 'I':
+			insns_file = optarg;
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_ROUNDS, &rounds))
@@ -368,15 +446,22 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		goto bad_usage;
 	build_packets();
-	if (dump)
-		return dump_packets(dump);
-	if (!iface || !empty || !minsyn)
-		goto bad_usage;
-	ifindex = if_nametoindex(iface);
-	if (!ifindex) {
-		fprintf(stderr, "bench_xdp: no interface %s: run it through scripts/bench.sh\n",
-			iface);
+	if (dump && dump_packets(dump))
 		return 2;
+	if (dump && !pin)
+		return 0;
+	if (!empty || !minsyn || (!iface && !pin))
+		goto bad_usage;
+	if (insns_file && read_insns(insns_file))
+		return 2;
+	if (iface) {
+		ifindex = if_nametoindex(iface);
+		if (!ifindex) {
+			fprintf(stderr,
+				"bench_xdp: no interface %s: run it through scripts/bench.sh\n",
+				iface);
+			return 2;
+		}
 	}
 
 	/* one CPU for the whole run: the per-CPU counters stay in that CPU's cache */
@@ -398,14 +483,21 @@ int main(int argc, char **argv)
 	atexit(detach);
 	libbpf_set_print(libbpf_quiet);
 
-	skel = portcanary_bpf__open_and_load();
+	skel = portcanary_bpf__open();
+	/* the counters hold PC_MAX_SLOTS entries per possible CPU (pc_bpf_size_maps) */
+	if (skel && (bpf_map__set_max_entries(skel->maps.pc_counters,
+					      libbpf_num_possible_cpus() * PC_MAX_SLOTS) ||
+		     portcanary_bpf__load(skel))) {
+		portcanary_bpf__destroy(skel);
+		skel = NULL;
+	}
 	if (!skel) {
 		fprintf(stderr, "bench_xdp: cannot load portcanary's BPF object: %s (root? BPF?)\n",
 			strerror(errno));
 		goto out;
 	}
 	progs[P_PC].fd = bpf_program__fd(skel->progs.pc_xdp_ingress);
-	if (prog_id(progs[P_PC].fd, &progs[P_PC].id) || watch_ports(skel->maps.pc_ports))
+	if (prog_id(progs[P_PC].fd, &progs[P_PC].id) || watch_ports(&skel->bss->pc_port_table))
 		goto out;
 
 	if (load_obj(&progs[P_EMPTY], empty) || load_obj(&progs[P_MINSYN], minsyn))
@@ -415,6 +507,10 @@ int main(int argc, char **argv)
 		if (load_obj(&progs[P_FILTER], filter))
 			goto out;
 		nprogs = P_MAX;
+	}
+	if (pin) {
+		ret = pin_progs(pin, nprogs);
+		goto out;
 	}
 
 	fprintf(stderr,
@@ -464,34 +560,34 @@ int main(int argc, char **argv)
 			km[p][c] = median(kns[p][c], rounds);
 			wm[p][c] = median(wns[p][c], rounds);
 		}
-	printf("\nXDP per-packet cost, ns/packet: CPU time over %lu BPF_PROG_TEST_RUN runs (the\n"
-	       "kernel's own whole-ns duration in parentheses), median of %lu rounds, CPU %lu; "
-	       "each\n"
-	       "program attached natively to %s while measured; ratios to the empty program.\n\n",
-	       repeat, rounds, cpu, iface);
-	printf("%-27s %13s", "packet class", "empty");
-	for (p = P_MINSYN; p < nprogs; p++)
-		printf(" %13s %6s", progs[p].name, "ratio");
-	printf("\n");
+	printf("\nXDP per-packet cost, ns/packet (instructions executed): CPU time over %lu\n"
+	       "BPF_PROG_TEST_RUN runs, median of %lu rotated rounds after a warm-up, CPU %lu;\n"
+	       "each program attached natively to %s while measured. portcanary's ratios to\n"
+	       "each reference, with its target (! = missed): xdp-filter <= %.1fx, empty <= "
+	       "%.1fx,\n"
+	       "min SYN ctr <= %.1fx on the IPv4 classes (it only parses IPv4).\n\n",
+	       repeat, rounds, cpu, iface, TARGET_FILTER, TARGET_EMPTY, TARGET_MINSYN);
+	printf("%-22s", "packet class");
+	for (p = 0; p < nprogs; p++)
+		printf(" %12s", progs[p].name);
+	printf(" %9s %9s %9s\n", nprogs > P_FILTER ? "/filter" : "", "/empty", "/minsyn");
 	for (c = 0; c < C_MAX; c++) {
-		double base = wm[P_EMPTY][c];
-
-		printf("%-27s", class_names[c]);
-		cell(wm[P_EMPTY][c], km[P_EMPTY][c], 0);
-		for (p = P_MINSYN; p < nprogs; p++)
-			cell(wm[p][c], km[p][c], base);
+		printf("%-22s", class_names[c]);
+		for (p = 0; p < nprogs; p++)
+			cell(p, c, wm[p][c]);
+		met &= ratio(wm[P_PC][c], nprogs > P_FILTER ? wm[P_FILTER][c] : 0, TARGET_FILTER,
+			     nprogs > P_FILTER);
+		met &= ratio(wm[P_PC][c], wm[P_EMPTY][c], TARGET_EMPTY, true);
+		met &= ratio(wm[P_PC][c], wm[P_MINSYN][c], TARGET_MINSYN, class_ipv4[c]);
 		printf("\n");
-		if (wm[P_PC][c] > 1.5 * base)
-			met = false;
-		if (nprogs > P_FILTER && wm[P_PC][c] >= wm[P_FILTER][c])
-			met = false;
 	}
+	printf("\nthe kernel's own whole-ns figure, portcanary:");
+	for (c = 0; c < C_MAX; c++)
+		printf(" %.0f", km[P_PC][c]);
 	printf("\nattach check, empty program, IPv4 SYN: %.2f ns detached, %.2f attached\n",
 	       median(det, CHECK_ROUNDS), median(att, CHECK_ROUNDS));
-	printf("min SYN ctr is IPv4-only: it counts both IPv4 classes and passes the other two.\n");
-	printf("issue 2 reference: empty ~10 ns; min SYN ctr 1.1-1.3x; xdp-filter tcp 1.4-2.0x\n");
-	printf("target (portcanary <= 1.5x empty%s on every class): %s\n",
-	       nprogs > P_FILTER ? " and below xdp-filter tcp" : "", met ? "met" : "MISSED");
+	printf("targets%s: %s\n", nprogs > P_FILTER ? "" : " (without xdp-filter)",
+	       met ? "met on every class" : "MISSED where marked !");
 	ret = 0;
 	goto out;
 

@@ -11,8 +11,9 @@
 #
 #   usage: insn_count.py PROG_PIN PACKET.bin...   (scripts/bench.sh --count runs it)
 #
-# Maps start zeroed except pc_ports, which gets the benchmark's port table
-# (tests/bench/bench_xdp.c: watch_ports), so monitored packets take monitored paths.
+# Maps start zeroed except read-only global data (.rodata, as loaded) and the port table
+# (the .bss map), which gets the benchmark's port table (tests/bench/bench_xdp.c:
+# watch_ports), so monitored packets take monitored paths.
 import json
 import struct
 import subprocess
@@ -41,6 +42,7 @@ class Mem:
     def __init__(self):
         self.bytes = {}
         self.ptrs = {}
+        self.stored = set()  # (region, 8-byte aligned offset) the program wrote
 
     def store(self, region, off, size, val):
         for i in range(size):
@@ -75,11 +77,18 @@ def run(insns, maps, pkt):
     for i, b in enumerate(pkt):
         mem.bytes[("pkt", i)] = b
     for mid, m in maps.items():
-        if m["name"] == "pc_ports":
+        if m["name"].endswith(".rodata"):
+            # read-only global data (e.g. the flag-class table): as the kernel holds it
+            for e in bpftool_json("map", "dump", "id", str(mid)):
+                for i, b in enumerate(e["value"]):
+                    mem.store(("map", mid), ARRAY_VALUE_OFF + i, 1, int(b, 16))
+        if m["name"].endswith(".bss"):
             # slot[proto][dir][port]: the benchmark's table
             for proto, d, port, slot in ((0, 0, 80, 1), (0, 0, 443, 2), (0, 1, 5432, 3),
                                          (1, 0, 53, 4)):
-                off = ARRAY_VALUE_OFF + ((proto * 2 + d) * 65536 + port) * 2
+                # indexed by the port in network byte order (PC_PORT_INDEX)
+                idx = (port & 0xFF) << 8 | port >> 8
+                off = ARRAY_VALUE_OFF + ((proto * 2 + d) * 65536 + idx) * 2
                 mem.store(("map", mid), off, 2, slot)
     # xdp_buff: data at 0, data_end at 8
     mem.store("ctx", 0, 8, Ptr("pkt", 0))
@@ -185,6 +194,11 @@ def run(insns, maps, pkt):
         size = {0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8}[code & 0x18]
         if cls == 1:  # LDX
             base = r[src]
+            if not isinstance(base, Ptr):
+                # a kernel per-CPU variable by address (the inlined bpf_get_smp_processor_id):
+                # this interpreter runs on CPU 0
+                r[dst] = 0
+                continue
             v = mem.load(base.region, base.off + off, size)
             region = base.region
             if (isinstance(region, tuple) and region[0] == "map" and size == 8 and
@@ -202,6 +216,7 @@ def run(insns, maps, pkt):
                 continue
             val = imm if cls == 2 else r[src]
             mem.store(base.region, base.off + off, size, val)
+            mem.stored.add((base.region, (base.off + off) & ~7))
             continue
         raise RuntimeError(f"pc {pc - 1}: opcode {code:#x}")
 
@@ -220,13 +235,21 @@ def main():
     for path in sys.argv[2:]:
         pkt = open(path, "rb").read()
         n, ret, mem = run(insns, maps, pkt)
-        # what the packet counted: the non-zero 8-byte words of per-CPU values
+        # what the packet counted: the words the program wrote into map values (a per-CPU
+        # value as entry+offset; an array's as its byte offset into the values)
         words = {}
-        for (region, off), b in mem.bytes.items():
-            if isinstance(region, tuple) and region[0] == "pcpu" and b:
-                key = (maps[region[1]]["name"], region[2], off & ~7)
-                words[key] = words.get(key, 0) | b << (8 * (off & 7))
-        counted = " ".join(f"{m}[{i}]+{o}={v}" for (m, i, o), v in sorted(words.items()))
+        for region, off in mem.stored:
+            if not isinstance(region, tuple) or region[0] == "stack" or region == "stack":
+                continue
+            v = mem.load(region, off, 8)
+            if isinstance(v, Ptr) or not v:
+                continue
+            if region[0] == "pcpu":
+                key = (maps[region[1]]["name"], f"[{region[2]}]", off)
+            else:
+                key = (maps[region[1]]["name"], "", off - ARRAY_VALUE_OFF)
+            words[key] = v
+        counted = " ".join(f"{m}{i}+{o}={v}" for (m, i, o), v in sorted(words.items()))
         print(f"{info['name']:16} {path.rsplit('/', 1)[-1]:14} {n:4d} insns  "
               f"-> {XDP_NAMES.get(ret, ret)}  {counted}")
     return 0

@@ -11,12 +11,28 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-/* Writes the L4 header and payload; returns its length. */
-static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap);
+/* Writes the L4 header and payload; returns its length. For an ICMP error, quoted[0] and
+ * quoted[1] get where the quoted packet's IP and L4 headers start, relative to b. */
+static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap, size_t *inner);
 
-/* Writes an IP packet (header, extension headers, L4, payload) at b; returns its length. */
-static size_t build_ip(const struct pkt_spec *s, uint8_t *b, size_t cap)
+/* off[] of build_ip(): L4 at l4, a quoted packet's headers at l4 + quoted[] (0: none). */
+static void set_offsets(size_t *off, size_t l4, const size_t *quoted)
 {
+	if (!off)
+		return;
+	off[0] = l4;
+	off[1] = quoted[0] ? l4 + quoted[0] : 0;
+	off[2] = quoted[1] ? l4 + quoted[1] : 0;
+}
+
+/*
+ * Writes an IP packet (header, extension headers, L4, payload) at b; returns its length.
+ * off[0] gets where L4 starts, off[1] and off[2] where a quoted packet's IP and L4 start (for
+ * an ICMP error), all relative to b; off may be NULL.
+ */
+static size_t build_ip(const struct pkt_spec *s, uint8_t *b, size_t cap, size_t *off3)
+{
+	size_t inner[3] = {0, 0, 0};
 	size_t hl, l4, off;
 	uint8_t *nh;
 	int i;
@@ -35,8 +51,9 @@ static size_t build_ip(const struct pkt_spec *s, uint8_t *b, size_t cap)
 		/* Options: NOPs ending with End of Option List, a valid if dull list. */
 		for (off = 20; off < hl; off++)
 			b[off] = off + 1 == hl ? 0 : 1;
-		l4 = build_l4(s, b + hl, cap - hl);
+		l4 = build_l4(s, b + hl, cap - hl, inner);
 		put16(b + 2, hl + l4);
+		set_offsets(off3, hl, inner);
 		return hl + l4;
 	}
 	/* IPv6 */
@@ -66,17 +83,26 @@ static size_t build_ip(const struct pkt_spec *s, uint8_t *b, size_t cap)
 			/* Options area: PadN covering it, so the header is well formed. */
 			b[off + 2] = 1;
 			b[off + 3] = len - 4;
+			if (e->type == PKT_IP_HOPOPTS && e->jumbo) {
+				/* Jumbo Payload at offset 2 (RFC 2675 alignment), PadN after */
+				b[off + 2] = 0xc2;
+				b[off + 3] = 4;
+				put16(b + off + 4, e->jumbo >> 16);
+				put16(b + off + 6, e->jumbo & 0xffff);
+			}
 		}
 		off += len;
 	}
 	*nh = s->l4;
-	l4 = build_l4(s, b + off, cap - off);
+	l4 = build_l4(s, b + off, cap - off, inner);
 	put16(b + 4, off - 40 + l4);
+	set_offsets(off3, off, inner);
 	return off + l4;
 }
 
-static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap)
+static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap, size_t *quoted)
 {
+	size_t q[3] = {0, 0, 0};
 	uint8_t inner[PKT_MAX];
 	size_t len = 0, hl, il, keep;
 
@@ -119,7 +145,7 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap)
 		b[1] = s->icmp_code;
 		len = 8;
 		if (s->inner) {
-			il = build_ip(s->inner, inner, sizeof(inner));
+			il = build_ip(s->inner, inner, sizeof(inner), q);
 			if (!il)
 				return 0;
 			/* Keep the original's IP headers and the first bytes of its L4 header. */
@@ -133,6 +159,8 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap)
 			if (len + keep > cap)
 				return 0;
 			memcpy(b + len, inner, keep);
+			quoted[0] = len;
+			quoted[1] = len + q[0];
 			len += keep;
 		}
 		break;
@@ -147,9 +175,17 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *b, size_t cap)
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 {
-	size_t off = 12, l3;
+	struct pkt_layout lay;
+
+	return pkt_build_layout(s, buf, cap, &lay);
+}
+
+size_t pkt_build_layout(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_layout *lay)
+{
+	size_t off = 12, l3, o[3] = {0, 0, 0};
 	int i;
 
+	memset(lay, 0, sizeof(*lay));
 	if (cap < 14 + 4 * 3)
 		return 0;
 	memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
@@ -166,9 +202,13 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		put16(buf + off, s->ethertype);
 	off += 2;
 	if (s->ip) {
-		l3 = build_ip(s, buf + off, cap - off);
+		l3 = build_ip(s, buf + off, cap - off, o);
 		if (!l3)
 			return 0;
+		lay->l3 = off;
+		lay->l4 = off + o[0];
+		lay->inner_l3 = o[1] ? off + o[1] : 0;
+		lay->inner_l4 = o[2] ? off + o[2] : 0;
 		off += l3;
 	} else {
 		/* A non-IP body: 28 bytes, the size of an ARP request. */

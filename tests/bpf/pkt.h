@@ -37,6 +37,7 @@ struct pkt_ext {
 	uint8_t len8;	   /* Hdr Ext Len (8-byte units after the first 8); not for fragment */
 	uint16_t frag_off; /* fragment: offset in 8-byte units */
 	bool more;	   /* fragment: M flag */
+	uint32_t jumbo;	   /* hop-by-hop: a Jumbo Payload option (RFC 2675) with this length */
 };
 
 /* A frame, layer by layer. Zero-initialise, then fill what matters. */
@@ -61,8 +62,16 @@ struct pkt_spec {
 	int pad_to;		      /* zero-pad the frame to this length (Ethernet minimum) */
 };
 
+/* Where a built frame's headers start (0: absent), for tests that rewrite their fields. */
+struct pkt_layout {
+	size_t l3, l4;		   /* the IP header, the L4 header (after extension headers) */
+	size_t inner_l3, inner_l4; /* in an ICMP error: the quoted packet's */
+};
+
 /* Builds the frame into buf; returns its length (0 if it does not fit). */
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap);
+/* The same, and where its headers are. */
+size_t pkt_build_layout(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_layout *lay);
 
 /* Common shapes. */
 struct pkt_spec pkt_tcp4(uint16_t sport, uint16_t dport, uint8_t flags);

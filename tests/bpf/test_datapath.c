@@ -20,6 +20,7 @@
 
 #include "portcanary.h"
 #include "portcanary.skel.h"
+#include "loader.h"
 #include "pkt.h"
 #include "ref_parser.h"
 
@@ -40,23 +41,30 @@ enum {
 };
 
 static struct portcanary_bpf *skel;
-static struct pc_port_table *ports; /* the pc_ports map, mmapped as the loader does */
+static struct pc_port_table *ports; /* the object's .bss, mapped by the skeleton */
 static int ncpus;
 
-/* What every counter should be now; compared in full by expect_now(). */
+/* What every counter should be now, as user space derives it; compared in full by expect_now(). */
 static struct {
 	struct pc_global g[PC_HOOK_MAX];
 	struct pc_counters s[PC_MAX_SLOTS];
 } exp;
 
 static const char *const counter_names[] = {
-	"rx_packets", "rx_bytes", "rx_syn", "rx_synack", "rx_rst", "rx_icmp_unreach",
-	"tx_packets", "tx_bytes", "tx_syn", "tx_synack", "tx_rst", "tx_icmp_unreach",
+	"rx_packets",	   "rx_bytes",	      "rx_syn",	     "rx_synack",   "rx_rst",
+	"rx_icmp_unreach", "tx_packets",      "tx_bytes",    "tx_syn",	    "tx_synack",
+	"tx_rst",	   "tx_icmp_unreach", "rx_badflags", "tx_badflags",
 };
 static const char *const global_names[] = {
-	"packets",  "not_ip",	 "malformed",	"frag_nonfirst",
-	"other_l4", "monitored", "icmp_errors", "pad",
+	"packets",   "not_ip",	    "malformed",     "frag_nonfirst", "other_l4",
+	"monitored", "icmp_errors", "foreign_netns", "invalid_flags",
 };
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
+		       sizeof(struct pc_counters) / sizeof(__u64),
+	       "a name for every port counter");
+_Static_assert(sizeof(global_names) / sizeof(global_names[0]) ==
+		       sizeof(struct pc_global) / sizeof(__u64),
+	       "a name for every hook counter");
 static const char *const hook_names[PC_HOOK_MAX] = {
 	[PC_HOOK_XDP] = "xdp",
 	[PC_HOOK_TC_INGRESS] = "tc_ingress",
@@ -64,11 +72,11 @@ static const char *const hook_names[PC_HOOK_MAX] = {
 	[PC_HOOK_DROP] = "drop",
 };
 /* The packet hooks this file tests (pc_global has more entries, e.g. the drop tracer's). */
-#define NR_PKT_HOOKS (PC_HOOK_TC_EGRESS + 1)
+#define NR_PKT_HOOKS PC_NR_PKT_HOOKS
 
 static void watch(int proto, int dir, uint16_t port, uint16_t slot)
 {
-	ports->slot[proto][dir][port] = slot;
+	ports->slot[proto][dir][PC_PORT_INDEX(port)] = slot;
 }
 
 static void watch_defaults(void)
@@ -82,23 +90,11 @@ static void watch_defaults(void)
 	watch(PC_PROTO_UDP, PC_DIR_IN, 4000, S_UDP_IN_4000);
 }
 
-/* Sum one per-CPU entry into out (n u64 fields). */
-static void read_percpu(int fd, uint32_t key, __u64 *out, size_t n)
+/* Zero nkeys entries of a map whose value is vsize bytes per key (or per CPU, percpu: the
+ * value handed to the kernel is ncpus of them). */
+static void zero_map(int fd, uint32_t nkeys, size_t vsize, bool percpu)
 {
-	__u64 buf[ncpus * n];
-	int cpu;
-	size_t i;
-
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, buf), 0);
-	memset(out, 0, n * sizeof(*out));
-	for (cpu = 0; cpu < ncpus; cpu++)
-		for (i = 0; i < n; i++)
-			out[i] += buf[cpu * n + i];
-}
-
-static void zero_percpu(int fd, uint32_t nkeys, size_t vsize)
-{
-	void *zero = calloc(ncpus, vsize);
+	void *zero = calloc(percpu ? ncpus : 1, vsize);
 	uint32_t k;
 
 	assert_non_null(zero);
@@ -107,59 +103,106 @@ static void zero_percpu(int fd, uint32_t nkeys, size_t vsize)
 	free(zero);
 }
 
+static void zero_entries(int fd, uint32_t nkeys, size_t vsize)
+{
+	zero_map(fd, nkeys, vsize, false);
+}
+
+static void zero_percpu(int fd, uint32_t nkeys, size_t vsize)
+{
+	zero_map(fd, nkeys, vsize, true);
+}
+
 static int reset(void **state)
 {
 	(void)state;
 	memset(ports, 0, sizeof(*ports));
-	zero_percpu(bpf_map__fd(skel->maps.pc_counters), PC_MAX_SLOTS, sizeof(struct pc_counters));
-	zero_percpu(bpf_map__fd(skel->maps.pc_global), PC_HOOK_MAX, sizeof(struct pc_global));
+	zero_entries(bpf_map__fd(skel->maps.pc_counters), PC_MAX_SLOTS * ncpus,
+		     sizeof(struct pc_slot_counters));
+	zero_percpu(bpf_map__fd(skel->maps.pc_global), PC_HOOK_MAX, sizeof(struct pc_hook_stats));
 	memset(&exp, 0, sizeof(exp));
 	watch_defaults();
 	return 0;
 }
 
-/* Compare one hook's globals and slots [lo, hi) with exp; report every difference. */
-static int compare(int hook_lo, int hook_hi, uint32_t lo, uint32_t hi)
+/*
+ * What the maps hold now, as the daemon reads them: slots [0, nslots) summed over the CPUs
+ * (the sampler's own functions), the hooks' totals derived from them. Slots past nslots
+ * must be zero for the totals to be right: expect_now() reads them all.
+ */
+static void read_now(uint32_t nslots, struct pc_counters *view, struct pc_global *g)
 {
-	int fd_g = bpf_map__fd(skel->maps.pc_global), fd_c = bpf_map__fd(skel->maps.pc_counters);
-	__u64 v[12];
-	int bad = 0, h;
-	uint32_t s;
-	size_t i;
+	static struct pc_slot_counters raw[PC_MAX_SLOTS];
+	struct pc_slot_counters percpu[ncpus];
+	struct pc_hook_counters all[PC_NR_PKT_HOOKS] = {};
+	struct pc_hook_stats st[ncpus], sum;
+	int fd = bpf_map__fd(skel->maps.pc_counters), h, c, cpu;
+	uint32_t k, key;
 
-	for (h = hook_lo; h < hook_hi; h++) {
-		read_percpu(fd_g, h, v, 8);
-		for (i = 0; i < 8; i++) {
-			__u64 e = ((__u64 *)&exp.g[h])[i];
-
-			if (v[i] != e) {
-				print_error("global[%s].%s = %llu, expected %llu\n", hook_names[h],
-					    global_names[i], (unsigned long long)v[i],
-					    (unsigned long long)e);
-				bad++;
-			}
+	for (k = 0; k < nslots; k++) {
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			key = PC_COUNTERS_KEY(cpu, k);
+			assert_int_equal(bpf_map_lookup_elem(fd, &key, &percpu[cpu]), 0);
+		}
+		pc_slot_sum(percpu, ncpus, 1, &raw[k]);
+		pc_counters_from_slot(&raw[k], &view[k]);
+		for (h = 0; h < PC_NR_PKT_HOOKS; h++) {
+			all[h].bytes += raw[k].hook[h].bytes;
+			for (c = 0; c < PC_CLS_MAX; c++)
+				all[h].cls[c] += raw[k].hook[h].cls[c];
 		}
 	}
-	for (s = lo; s < hi; s++) {
-		read_percpu(fd_c, s, v, 12);
-		for (i = 0; i < 12; i++) {
-			__u64 e = ((__u64 *)&exp.s[s])[i];
+	fd = bpf_map__fd(skel->maps.pc_global);
+	for (k = 0; k < PC_HOOK_MAX; k++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, st), 0);
+		pc_hook_stats_sum(st, ncpus, &sum);
+		pc_global_derive(k < PC_NR_PKT_HOOKS ? &all[k] : NULL,
+				 k < PC_NR_PKT_HOOKS ? &raw[0].hook[k] : NULL, &sum, &g[k]);
+	}
+}
 
-			if (v[i] != e) {
-				print_error("slot[%u].%s = %llu, expected %llu\n", s,
-					    counter_names[i], (unsigned long long)v[i],
-					    (unsigned long long)e);
-				bad++;
-			}
+static int diff_u64(const char *what, const char *const *names, const __u64 *got, const __u64 *want,
+		    size_t n)
+{
+	int bad = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (got[i] != want[i]) {
+			print_error("%s.%s = %llu, expected %llu\n", what, names[i],
+				    (unsigned long long)got[i], (unsigned long long)want[i]);
+			bad++;
 		}
+	return bad;
+}
+
+/* Compare hooks [hook_lo, hook_hi) and slots [lo, hi) with exp; report every difference. */
+static int compare(int hook_lo, int hook_hi, uint32_t lo, uint32_t hi)
+{
+	static struct pc_counters view[PC_MAX_SLOTS];
+	struct pc_global g[PC_HOOK_MAX];
+	char what[32];
+	int bad = 0, h;
+	uint32_t s;
+
+	read_now(hi > S_TEST_MAX ? hi : S_TEST_MAX, view, g);
+	for (h = hook_lo; h < hook_hi; h++) {
+		snprintf(what, sizeof(what), "global[%s]", hook_names[h]);
+		bad += diff_u64(what, global_names, (const __u64 *)&g[h], (const __u64 *)&exp.g[h],
+				sizeof(g[h]) / sizeof(__u64));
+	}
+	for (s = lo; s < hi; s++) {
+		snprintf(what, sizeof(what), "slot[%u]", s);
+		bad += diff_u64(what, counter_names, (const __u64 *)&view[s],
+				(const __u64 *)&exp.s[s], sizeof(view[s]) / sizeof(__u64));
 	}
 	return bad;
 }
 
-/* Every global and every slot must be exactly as expected, untouched ones zero. */
+/* Every hook's totals and every slot must be exactly as expected, untouched ones zero. */
 static void expect_now(void)
 {
-	assert_int_equal(compare(0, PC_HOOK_MAX, 0, PC_MAX_SLOTS), 0);
+	assert_int_equal(compare(0, PC_HOOK_MAX, 1, PC_MAX_SLOTS), 0);
 }
 
 static int prog_fd(int hook)
@@ -188,7 +231,7 @@ static void run(int hook, const uint8_t *pkt, size_t len)
 		fail_msg("bpf_prog_test_run_opts(%s, %zu bytes): %s", hook_names[hook], len,
 			 strerror(-err));
 	}
-	assert_int_equal(o.retval, hook == PC_HOOK_XDP ? XDP_PASS : TC_ACT_OK);
+	assert_int_equal((int)o.retval, hook == PC_HOOK_XDP ? XDP_PASS : TC_ACT_UNSPEC);
 	assert_int_equal(o.data_size_out, len);
 	if (memcmp(out, pkt, len)) {
 		pkt_dump("packet before", pkt, len);
@@ -267,6 +310,95 @@ static void test_ipv4_rst_in(void **state)
 	exp.s[S_TCP_IN_80].rx_packets = 1;
 	exp.s[S_TCP_IN_80].rx_bytes = len;
 	exp.s[S_TCP_IN_80].rx_rst = 1;
+	expect_now();
+}
+
+/*
+ * SYN with RST or FIN is not a connection request: a listener discards it (Linux:
+ * tcp_rcv_state_process drops a SYN with RST; tcp_validate_incoming, a SYN/FIN scan's
+ * segment, never opens a connection). Counted as a packet of the port and on the hook's
+ * invalid-flags counter, never as a SYN or a SYN-ACK, whatever else is set.
+ */
+static void test_invalid_tcp_flags(void **state)
+{
+	static const uint8_t bad[] = {
+		PKT_SYN | PKT_FIN,	     PKT_SYN | PKT_RST,
+		PKT_SYN | PKT_RST | PKT_ACK, PKT_SYN | PKT_FIN | PKT_ACK,
+		PKT_SYN | PKT_FIN | PKT_PSH, 0xff,
+	};
+	struct pkt_spec s = pkt_tcp4(40000, 80, 0), a = pkt_tcp6(443, 40000, 0);
+	uint64_t bytes = 0, abytes = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad); i++) {
+		s.flags = a.flags = bad[i];
+		bytes += send_spec(PC_HOOK_XDP, &s);  /* to our server */
+		abytes += send_spec(PC_HOOK_XDP, &a); /* from a service we call */
+	}
+	/* the same on a port nobody watches: counted on the hook all the same */
+	s.dport = 8080;
+	s.flags = PKT_SYN | PKT_FIN;
+	send_spec(PC_HOOK_XDP, &s);
+	/* PSH, URG, ECE, CWR change nothing: a SYN with all of them is still a request */
+	s.dport = 80;
+	s.flags = PKT_SYN | PKT_PSH | 0x20 | 0x40 | 0x80;
+	bytes += send_spec(PC_HOOK_XDP, &s);
+	exp.g[PC_HOOK_XDP].packets = 2 * sizeof(bad) + 2;
+	exp.g[PC_HOOK_XDP].monitored = 2 * sizeof(bad) + 1;
+	exp.g[PC_HOOK_XDP].invalid_flags = 2 * sizeof(bad) + 1;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = sizeof(bad) + 1,
+						  .rx_bytes = bytes,
+						  .rx_syn = 1,
+						  .rx_badflags = sizeof(bad)};
+	exp.s[S_TCP_OUT_443] = (struct pc_counters){
+		.rx_packets = sizeof(bad), .rx_bytes = abytes, .rx_badflags = sizeof(bad)};
+	expect_now();
+}
+
+/* The UDP length field: at least the header, at most the IP payload (less is padding). */
+static void test_udp_length(void **state)
+{
+	static const struct {
+		unsigned int len; /* 0: as built */
+		bool ok;
+	} cases[] = {
+		{0, true}, {8, true}, {7, false}, {1, false}, {0xffff, false}, {40 + 1, false},
+	};
+	struct pkt_spec s = pkt_udp4(40001, 53);
+	struct pkt_spec s6 = pkt_udp6(40001, 53);
+	uint8_t pkt[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len, i;
+	int v, good = 0;
+	uint64_t bytes = 0;
+
+	(void)state;
+	for (v = 4; v <= 6; v += 2) {
+		len = pkt_build_layout(v == 4 ? &s : &s6, pkt, sizeof(pkt), &lay);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			if (cases[i].len) {
+				pkt[lay.l4 + 4] = cases[i].len >> 8;
+				pkt[lay.l4 + 5] = cases[i].len;
+			}
+			/* a zero length is legal only in an IPv6 jumbogram: not here */
+			if (i == 0) {
+				pkt[lay.l4 + 4] = pkt[lay.l4 + 5] = 0;
+				run(PC_HOOK_XDP, pkt, len);
+				pkt[lay.l4 + 4] = 0;
+				pkt[lay.l4 + 5] = 40; /* as built: 8 + 32 */
+			}
+			run(PC_HOOK_XDP, pkt, len);
+			if (cases[i].ok) {
+				good++;
+				bytes += len;
+			}
+		}
+	}
+	exp.g[PC_HOOK_XDP].packets = 2 * (sizeof(cases) / sizeof(cases[0]) + 1);
+	exp.g[PC_HOOK_XDP].monitored = good;
+	exp.g[PC_HOOK_XDP].malformed = exp.g[PC_HOOK_XDP].packets - good;
+	exp.s[S_UDP_IN_53] = (struct pc_counters){.rx_packets = good, .rx_bytes = bytes};
 	expect_now();
 }
 
@@ -500,24 +632,53 @@ static void test_ipv6_fragments(void **state)
 static void test_ipv6_payload_len(void **state)
 {
 	struct pkt_spec s = pkt_tcp6(40000, 80, PKT_SYN);
+	struct pkt_spec j = pkt_tcp6(40000, 80, PKT_SYN);
 	uint8_t pkt[PKT_MAX];
-	size_t len;
+	size_t len, jl;
+	int hook;
 
 	(void)state;
+	/* at egress the frame is "from our 40000 to 80": let 80 be watched OUT there */
+	watch(PC_PROTO_TCP, PC_DIR_OUT, 80, S_TCP_OUT_22);
 	len = pkt_build(&s, pkt, sizeof(pkt));
-	/* payload_len 0: a jumbogram/BIG TCP, the frame's length is what counts */
+	for (hook = 0; hook < NR_PKT_HOOKS; hook++) {
+		/* payload_len 0 without a jumbo option, in a frame below 64 KiB: no jumbogram,
+		 * no BIG TCP, malformed (Linux drops it: ipv6_rcv, "payload length 0"). */
+		pkt[18] = pkt[19] = 0;
+		run(hook, pkt, len);
+		/* payload_len one beyond the frame */
+		pkt[19] = len - 54 + 1;
+		run(hook, pkt, len);
+		/* payload_len too short for the TCP header */
+		pkt[19] = 19;
+		run(hook, pkt, len);
+		/* and right: a SYN */
+		pkt[19] = len - 54;
+		run(hook, pkt, len);
+		exp.g[hook].packets = 4;
+		exp.g[hook].malformed = 3;
+		exp.g[hook].monitored = 1;
+	}
+	exp.s[S_TCP_IN_80] =
+		(struct pc_counters){.rx_packets = 2, .rx_bytes = 2 * len, .rx_syn = 2};
+	exp.s[S_TCP_OUT_22] = (struct pc_counters){.tx_packets = 1, .tx_bytes = len, .tx_syn = 1};
+	expect_now();
+
+	/* A Jumbo Payload option (RFC 2675): its length must exceed 65,535 and fit the frame,
+	 * which no frame of a page can; and with it payload_len must be 0. All malformed. */
+	reset(NULL);
+	j.next = 1;
+	j.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .jumbo = 70000};
+	jl = pkt_build(&j, pkt, sizeof(pkt));
+	send_spec(PC_HOOK_XDP, &j); /* payload_len as built: not 0 */
 	pkt[18] = pkt[19] = 0;
-	run(PC_HOOK_XDP, pkt, len);
-	/* payload_len one beyond the frame */
-	pkt[19] = len - 54 + 1;
-	run(PC_HOOK_XDP, pkt, len);
-	/* payload_len too short for the TCP header */
-	pkt[19] = 19;
-	run(PC_HOOK_XDP, pkt, len);
+	run(PC_HOOK_XDP, pkt, jl); /* jumbo length 70000 > the frame */
+	j.ext[0].jumbo = jl - 54;
+	jl = pkt_build(&j, pkt, sizeof(pkt));
+	pkt[18] = pkt[19] = 0;
+	run(PC_HOOK_XDP, pkt, jl); /* jumbo length that fits, but is not above 65,535 */
 	exp.g[PC_HOOK_XDP].packets = 3;
-	exp.g[PC_HOOK_XDP].monitored = 1;
-	exp.g[PC_HOOK_XDP].malformed = 2;
-	exp.s[S_TCP_IN_80] = (struct pc_counters){.rx_packets = 1, .rx_bytes = len, .rx_syn = 1};
+	exp.g[PC_HOOK_XDP].malformed = 3;
 	expect_now();
 }
 
@@ -719,6 +880,47 @@ static void test_tc_ingress_same_as_xdp(void **state)
 	exp.s[S_TCP_OUT_443] =
 		(struct pc_counters){.rx_packets = 2, .rx_bytes = 2 * l2, .rx_synack = 2};
 	exp.s[S_UDP_OUT_5353] = (struct pc_counters){.rx_icmp_unreach = 2};
+	expect_now();
+}
+
+/*
+ * At TC an skb can be many wire packets: GRO coalesces a stream at ingress, TSO/GSO sends one
+ * at egress. The class counts the segments (gso_segs), so packets stay wire packets; bytes
+ * are the skb's. A plain skb (gso_segs 0) is one.
+ */
+static void run_segs(int hook, const uint8_t *pkt, size_t len, __u32 segs)
+{
+	struct __sk_buff ctx = {.gso_segs = segs, .gso_size = segs > 1 ? 1448 : 0};
+	uint8_t out[PKT_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(prog_fd(hook), &o), 0);
+	assert_int_equal((int)o.retval, TC_ACT_UNSPEC);
+}
+
+static void test_tc_gso_segments(void **state)
+{
+	struct pkt_spec data = pkt_tcp4(40000, 80, PKT_ACK | PKT_PSH);
+	struct pkt_spec sent = pkt_tcp6(80, 40000, PKT_ACK);
+	uint8_t pkt[PKT_MAX];
+	size_t l1, l2;
+
+	(void)state;
+	data.payload = 1000;
+	sent.payload = 1000;
+	l1 = pkt_build(&data, pkt, sizeof(pkt));
+	run_segs(PC_HOOK_TC_INGRESS, pkt, l1, 45); /* a GRO'd stream to our server */
+	run_segs(PC_HOOK_TC_INGRESS, pkt, l1, 0);  /* and a plain skb */
+	l2 = pkt_build(&sent, pkt, sizeof(pkt));
+	run_segs(PC_HOOK_TC_EGRESS, pkt, l2, 7); /* our server's answer, TSO */
+	exp.g[PC_HOOK_TC_INGRESS].packets = 46;
+	exp.g[PC_HOOK_TC_INGRESS].monitored = 46;
+	exp.g[PC_HOOK_TC_EGRESS].packets = 7;
+	exp.g[PC_HOOK_TC_EGRESS].monitored = 7;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){
+		.rx_packets = 46, .rx_bytes = 2 * l1, .tx_packets = 7, .tx_bytes = l2};
 	expect_now();
 }
 
@@ -985,6 +1187,22 @@ static size_t rnd_frame(uint8_t *pkt, struct pkt_spec *inner)
 	return len;
 }
 
+/* Run one frame at a hook, account it in the reference, and compare everything at once. */
+static void check_frame(int hook, const uint8_t *pkt, size_t len, const char *what, int n)
+{
+	struct ref_result r;
+
+	run(hook, pkt, len);
+	ref_account(ports, pkt, len, hook, &exp.g[hook], exp.s);
+	if (compare(hook, hook + 1, 1, S_TEST_MAX)) {
+		ref_parse(pkt, len, hook != PC_HOOK_XDP, &r);
+		pkt_dump("differs from the reference", pkt, len);
+		fail_msg("%s %s #%d: reference verdict %d (%s) proto %d %u→%u flags %#x",
+			 hook_names[hook], what, n, r.verdict, r.why ? r.why : "-", r.proto,
+			 r.sport, r.dport, r.tcp_flags);
+	}
+}
+
 static void differential(int hook, int count)
 {
 	uint8_t pkt[PKT_MAX];
@@ -996,17 +1214,7 @@ static void differential(int hook, int count)
 		len = rnd_frame(pkt, &inner);
 		if (kernel_refuses(hook, pkt, len))
 			continue;
-		run(hook, pkt, len);
-		ref_account(ports, pkt, len, hook == PC_HOOK_TC_EGRESS, &exp.g[hook], exp.s);
-		if (compare(hook, hook + 1, 1, S_TEST_MAX)) {
-			struct ref_result r;
-
-			ref_parse(pkt, len, &r);
-			pkt_dump("differs from the reference", pkt, len);
-			fail_msg("%s frame #%d: reference verdict %d proto %d %u→%u flags %#x",
-				 hook_names[hook], i, r.verdict, r.proto, r.sport, r.dport,
-				 r.tcp_flags);
-		}
+		check_frame(hook, pkt, len, "random frame", i);
 		done++;
 	}
 	assert_true(done > count * 9 / 10);
@@ -1015,9 +1223,9 @@ static void differential(int hook, int count)
 static void test_differential(void **state)
 {
 	(void)state;
-	differential(PC_HOOK_XDP, 4000);
-	differential(PC_HOOK_TC_EGRESS, 1000);
-	differential(PC_HOOK_TC_INGRESS, 500);
+	differential(PC_HOOK_XDP, 8000);
+	differential(PC_HOOK_TC_EGRESS, 2000);
+	differential(PC_HOOK_TC_INGRESS, 1000);
 	/* every verdict class must have been exercised, or the generator is too tame */
 	for (int h = PC_HOOK_XDP; h <= PC_HOOK_TC_EGRESS; h += 2) {
 		assert_true(exp.g[h].malformed > 0);
@@ -1026,16 +1234,184 @@ static void test_differential(void **state)
 		assert_true(exp.g[h].other_l4 > 0);
 		assert_true(exp.g[h].icmp_errors > 0);
 		assert_true(exp.g[h].monitored > 0);
+		assert_true(exp.g[h].invalid_flags > 0);
 	}
+	expect_now();
+}
+
+/*
+ * The systematic half of the differential test: frames of every shape the datapath
+ * distinguishes (no tag, one, two; IPv4 with and without options; IPv6 with and without
+ * extension headers, a jumbo option; TCP, UDP, ICMP errors quoting either), each with every
+ * TCP flag byte, and each length field set to every value from 0 to past the frame: IPv4
+ * IHL and total length, IPv6 payload length, extension header lengths, TCP data offset, UDP
+ * length, and the quoted header's IHL and lengths. Each frame runs at every hook and must
+ * leave exactly what the reference says.
+ */
+struct sweep_shape {
+	const char *name;
+	struct pkt_spec s;
+	struct pkt_spec inner;
+};
+
+static void put_be16(uint8_t *p, unsigned int v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static int sweep_frames;
+
+static void sweep_one(const struct sweep_shape *sh, const uint8_t *base, size_t len, size_t off,
+		      unsigned int v, bool wide, const char *field)
+{
+	uint8_t pkt[PKT_MAX];
+	char what[96];
+	int hook;
+
+	memcpy(pkt, base, len);
+	if (wide)
+		put_be16(pkt + off, v);
+	else
+		pkt[off] = v;
+	snprintf(what, sizeof(what), "%s, %s = %u", sh->name, field, v);
+	for (hook = 0; hook < NR_PKT_HOOKS; hook++) {
+		if (kernel_refuses(hook, pkt, len))
+			continue;
+		check_frame(hook, pkt, len, what, sweep_frames++);
+	}
+}
+
+/* A 16-bit length field at off: 0 to past the frame, every value. */
+static void sweep_len16(const struct sweep_shape *sh, const uint8_t *b, size_t len, size_t off,
+			const char *field)
+{
+	unsigned int v;
+
+	for (v = 0; v <= len + 8; v++)
+		sweep_one(sh, b, len, off, v, true, field);
+	sweep_one(sh, b, len, off, 0xffff, true, field);
+}
+
+/* A 4-bit length in the high (IHL: low) nibble of the byte at off: every value. */
+static void sweep_nibble(const struct sweep_shape *sh, const uint8_t *b, size_t len, size_t off,
+			 bool high, const char *field)
+{
+	unsigned int v;
+
+	for (v = 0; v < 16; v++)
+		sweep_one(sh, b, len, off, high ? (v << 4) | (b[off] & 0x0f) : (b[off] & 0xf0) | v,
+			  false, field);
+}
+
+static void sweep_shape(struct sweep_shape *sh)
+{
+	const struct pkt_spec *q = sh->s.inner;
+	uint8_t b[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len, l3, l4, i;
+	unsigned int f;
+
+	if (q) {
+		sh->inner = *q;
+		sh->s.inner = &sh->inner;
+	}
+	len = pkt_build_layout(&sh->s, b, sizeof(b), &lay);
+	assert_true(len > 0);
+	l3 = lay.l3;
+	l4 = lay.l4;
+	if (sh->s.l4 == PKT_IP_TCP)
+		for (f = 0; f < 256; f++)
+			sweep_one(sh, b, len, l4 + 13, f, false, "TCP flags");
+	if (sh->s.ip == 4) {
+		sweep_nibble(sh, b, len, l3, false, "IPv4 IHL");
+		sweep_len16(sh, b, len, l3 + 2, "IPv4 total length");
+	} else {
+		sweep_len16(sh, b, len, l3 + 4, "IPv6 payload length");
+		for (i = 0; i < (size_t)sh->s.next; i++) {
+			size_t at = l3 + 40;
+			int k;
+
+			for (k = 0; k < (int)i; k++)
+				at += sh->s.ext[k].type == PKT_IP_FRAGMENT
+					      ? 8
+					      : 8 * (sh->s.ext[k].len8 + 1);
+			if (sh->s.ext[i].type == PKT_IP_FRAGMENT)
+				continue;
+			for (f = 0; f < 256; f += f < 8 ? 1 : 31)
+				sweep_one(sh, b, len, at + 1, f, false, "extension header length");
+			if (sh->s.ext[i].jumbo)
+				for (f = 0; f < 4; f++)
+					sweep_one(sh, b, len, at + 4,
+						  (unsigned int[]){0, 0x01, 0xff, 0x00}[f] << 8,
+						  true, "jumbo length, high half");
+		}
+	}
+	if (sh->s.l4 == PKT_IP_TCP)
+		sweep_nibble(sh, b, len, l4 + 12, true, "TCP data offset");
+	if (sh->s.l4 == PKT_IP_UDP)
+		sweep_len16(sh, b, len, l4 + 4, "UDP length");
+	if (lay.inner_l3) {
+		if (sh->inner.ip == 4) {
+			sweep_nibble(sh, b, len, lay.inner_l3, false, "quoted IPv4 IHL");
+			sweep_nibble(sh, b, len, lay.inner_l3, true, "quoted IPv4 version");
+			sweep_len16(sh, b, len, lay.inner_l3 + 2, "quoted IPv4 total length");
+		} else {
+			sweep_nibble(sh, b, len, lay.inner_l3, true, "quoted IPv6 version");
+			sweep_len16(sh, b, len, lay.inner_l3 + 4, "quoted IPv6 payload length");
+		}
+		if (sh->inner.l4 == PKT_IP_UDP)
+			sweep_len16(sh, b, len, lay.inner_l4 + 4, "quoted UDP length");
+	}
+}
+
+static void test_length_and_flag_sweep(void **state)
+{
+	static const struct pkt_spec q4 = {.ip = 4, .l4 = PKT_IP_TCP, .sport = 41000, .dport = 443};
+	static const struct pkt_spec q6 = {
+		.ip = 6, .l4 = PKT_IP_UDP, .sport = 41000, .dport = 5353};
+	struct sweep_shape shapes[] = {
+		{"IPv4 TCP SYN", pkt_tcp4(40000, 80, PKT_SYN)},
+		{"IPv4 TCP, options", pkt_tcp4(40000, 80, PKT_SYN)},
+		{"802.1Q IPv4 UDP", pkt_udp4(40000, 53)},
+		{"QinQ IPv6 TCP", pkt_tcp6(40000, 80, PKT_SYN)},
+		{"IPv6 UDP, extension headers", pkt_udp6(40000, 53)},
+		{"IPv6 TCP, jumbo option", pkt_tcp6(40000, 80, PKT_SYN)},
+		{"ICMP error quoting IPv4 TCP",
+		 {.ip = 4, .l4 = PKT_IP_ICMP, .icmp_type = 3, .inner = &q4}},
+		{"ICMPv6 error quoting IPv6 UDP",
+		 {.ip = 6, .l4 = PKT_IP_ICMPV6, .icmp_type = 1, .inner = &q6}},
+	};
+	size_t i;
+
+	(void)state;
+	shapes[1].s.ip_opt_words = 2;
+	shapes[1].s.tcp_opt_words = 3;
+	shapes[2].s.nvlan = 1;
+	shapes[3].s.nvlan = 2;
+	shapes[3].s.vlan_tpid[0] = PKT_ETH_8021AD;
+	shapes[4].s.next = 3;
+	shapes[4].s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS};
+	shapes[4].s.ext[1] = (struct pkt_ext){.type = PKT_IP_FRAGMENT};
+	shapes[4].s.ext[2] = (struct pkt_ext){.type = PKT_IP_DSTOPTS, .len8 = 1};
+	shapes[5].s.next = 1;
+	shapes[5].s.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .jumbo = 70000};
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		sweep_shape(&shapes[i]);
+	fprintf(stderr, "test_datapath: %d swept frames, every hook\n", sweep_frames);
 	expect_now();
 }
 
 static int group_setup(void **state)
 {
-	int fd, err;
+	int err;
 
 	(void)state;
-	skel = portcanary_bpf__open_and_load();
+	skel = portcanary_bpf__open();
+	if (skel && (pc_bpf_size_maps(skel) || portcanary_bpf__load(skel))) {
+		portcanary_bpf__destroy(skel);
+		skel = NULL;
+	}
 	if (!skel) {
 		err = -errno;
 		fprintf(stderr,
@@ -1045,20 +1421,13 @@ static int group_setup(void **state)
 		return -1;
 	}
 	ncpus = libbpf_num_possible_cpus();
-	fd = bpf_map__fd(skel->maps.pc_ports);
-	ports = mmap(NULL, sizeof(*ports), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (ports == MAP_FAILED) {
-		fprintf(stderr, "test_datapath: mmap pc_ports: %s\n", strerror(errno));
-		return -1;
-	}
+	ports = &skel->bss->pc_port_table;
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (ports && ports != MAP_FAILED)
-		munmap(ports, sizeof(*ports));
 	portcanary_bpf__destroy(skel);
 	return 0;
 }
@@ -1069,6 +1438,8 @@ int main(void)
 		cmocka_unit_test_setup(test_ipv4_syn_in_monitored, reset),
 		cmocka_unit_test_setup(test_ipv4_synack_rst_out, reset),
 		cmocka_unit_test_setup(test_ipv4_rst_in, reset),
+		cmocka_unit_test_setup(test_invalid_tcp_flags, reset),
+		cmocka_unit_test_setup(test_udp_length, reset),
 		cmocka_unit_test_setup(test_ipv4_udp_both_directions, reset),
 		cmocka_unit_test_setup(test_unmonitored, reset),
 		cmocka_unit_test_setup(test_same_packet_two_slots, reset),
@@ -1086,12 +1457,14 @@ int main(void)
 		cmocka_unit_test_setup(test_icmpv6_unreach_ingress, reset),
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_tc_ingress_same_as_xdp, reset),
+		cmocka_unit_test_setup(test_tc_gso_segments, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_vlan_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv6_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv6_qinq_syn, reset),
 		cmocka_unit_test_setup(test_xdp_run_config, reset),
 		cmocka_unit_test_setup(test_differential, reset),
+		cmocka_unit_test_setup(test_length_and_flag_sweep, reset),
 	};
 	const char *seed = getenv("PC_SEED");
 	ssize_t n;

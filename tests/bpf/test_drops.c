@@ -28,7 +28,9 @@
 
 #include "portcanary.h"
 #include "portcanary.skel.h"
+#include "sampler.h"
 #include "dropreason.h"
+#include "loader.h"
 #include "pkt.h"
 
 /*
@@ -75,7 +77,7 @@ enum {
 
 static struct portcanary_bpf *skel;
 static struct bpf_link *tracer;	    /* the tracer of the main skeleton */
-static struct pc_port_table *ports; /* its pc_ports map, mmapped as the loader does */
+static struct pc_port_table *ports; /* its .bss, mapped by the skeleton */
 static struct pc_dropreasons *reasons;
 static unsigned int r_unspec; /* NOT_SPECIFIED: the test run's kfree_skb() */
 static unsigned int r_nosock; /* NO_SOCKET: a SYN or datagram to a closed port */
@@ -98,12 +100,12 @@ struct glob_exp {
 
 static void watch_defaults(struct pc_port_table *t)
 {
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][P_WEB] = S_WEB_IN;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][P_API] = S_API_OUT;
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][P_BOTH] = S_BOTH_IN;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][P_BOTH] = S_BOTH_OUT;
-	t->slot[PC_PROTO_UDP][PC_DIR_IN][P_DNS] = S_DNS_IN;
-	t->slot[PC_PROTO_UDP][PC_DIR_OUT][P_SYSLOG] = S_SYSLOG_OUT;
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(P_WEB)] = S_WEB_IN;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(P_API)] = S_API_OUT;
+	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(P_BOTH)] = S_BOTH_IN;
+	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(P_BOTH)] = S_BOTH_OUT;
+	t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(P_DNS)] = S_DNS_IN;
+	t->slot[PC_PROTO_UDP][PC_DIR_OUT][PC_PORT_INDEX(P_SYSLOG)] = S_SYSLOG_OUT;
 }
 
 /* Every key of pc_drops deleted (restarting the walk: a deleted key ends it). */
@@ -118,7 +120,7 @@ static void clear_drops(struct portcanary_bpf *s)
 
 static void clear_global(struct portcanary_bpf *s)
 {
-	struct pc_global *zero = calloc(ncpus, sizeof(*zero));
+	struct pc_hook_stats *zero = calloc(ncpus, sizeof(*zero));
 	int fd = bpf_map__fd(s->maps.pc_global);
 	uint32_t k;
 
@@ -179,27 +181,29 @@ static int reset(void **state)
 	return 0;
 }
 
-/* The drop hook's globals, summed over CPUs (cpu < 0), or of one CPU. */
+/* The drop hook's globals, summed over CPUs (cpu < 0), or of one CPU, as user space reads them. */
 static struct pc_global read_global(struct portcanary_bpf *s, int cpu)
 {
-	struct pc_global v[ncpus], sum = {0};
+	struct pc_hook_stats v[ncpus], sum = {0};
 	uint32_t key = PC_HOOK_DROP;
+	struct pc_global g;
 	int i;
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.pc_global), &key, v), 0);
 	for (i = 0; i < ncpus; i++) {
 		if (cpu >= 0 && i != cpu)
 			continue;
-		sum.packets += v[i].packets;
+		sum.seen += v[i].seen;
 		sum.not_ip += v[i].not_ip;
 		sum.malformed += v[i].malformed;
 		sum.frag_nonfirst += v[i].frag_nonfirst;
 		sum.other_l4 += v[i].other_l4;
 		sum.monitored += v[i].monitored;
-		sum.icmp_errors += v[i].icmp_errors;
+		sum.icmp_noport += v[i].icmp_noport;
 		sum.foreign_netns += v[i].foreign_netns;
 	}
-	return sum;
+	pc_global_derive(NULL, NULL, &sum, &g);
+	return g;
 }
 
 #define CHECK_FIELD(got, want, name)                                                               \
@@ -305,7 +309,7 @@ static void run_frame(const uint8_t *pkt, size_t len, uint32_t iif)
 		fail_msg("bpf_prog_test_run_opts(pc_tc_egress, %zu bytes): %s", len,
 			 strerror(-err));
 	}
-	assert_int_equal(o.retval, TC_ACT_OK);
+	assert_int_equal((int)o.retval, TC_ACT_UNSPEC);
 	assert_int_equal(o.data_size_out, len);
 	if (memcmp(out, pkt, len)) {
 		pkt_dump("packet before", pkt, len);
@@ -680,8 +684,8 @@ static void test_tracer_changes_nothing(void **state)
 	}
 	tracer = bpf_program__attach(skel->progs.pc_kfree_skb);
 	assert_non_null(tracer);
-	assert_int_equal(retval[0], TC_ACT_OK);
-	assert_int_equal(retval[1], TC_ACT_OK);
+	assert_int_equal((int)retval[0], TC_ACT_UNSPEC);
+	assert_int_equal((int)retval[1], TC_ACT_UNSPEC);
 	assert_int_equal(out_len[0], len);
 	assert_int_equal(out_len[1], len);
 	assert_memory_equal(out[0], pkt, len);
@@ -707,18 +711,18 @@ static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, st
 {
 	struct pc_port_table *t = calloc(1, sizeof(*t));
 	struct portcanary_bpf *s;
-	uint32_t zero = 0;
 
 	assert_non_null(t);
 	s = portcanary_bpf__open();
 	assert_non_null(s);
+	assert_int_equal(pc_bpf_size_maps(s), 0);
 	s->rodata->pc_cfg.netns_ino = ino;
 	assert_int_equal(portcanary_bpf__load(s), 0);
 	if (rare_only)
-		t->slot[PC_PROTO_UDP][PC_DIR_IN][P_RARE] = S_RARE_IN;
+		t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(P_RARE)] = S_RARE_IN;
 	else
 		watch_defaults(t);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.pc_ports), &zero, t, BPF_ANY), 0);
+	memcpy(&s->bss->pc_port_table, t, sizeof(*t));
 	free(t);
 	*l = bpf_program__attach(s->progs.pc_kfree_skb);
 	assert_non_null(*l);
@@ -1209,7 +1213,9 @@ static int group_setup(void **state)
 		return -1;
 	}
 	skel->rodata->pc_cfg.netns_ino = ino_main;
-	err = portcanary_bpf__load(skel);
+	err = pc_bpf_size_maps(skel);
+	if (!err)
+		err = portcanary_bpf__load(skel);
 	if (err) {
 		fprintf(stderr,
 			"test_drops: cannot load the BPF object: %s (run as root, on a "
@@ -1223,20 +1229,13 @@ static int group_setup(void **state)
 			strerror(errno));
 		return -1;
 	}
-	ports = mmap(NULL, sizeof(*ports), PROT_READ | PROT_WRITE, MAP_SHARED,
-		     bpf_map__fd(skel->maps.pc_ports), 0);
-	if (ports == MAP_FAILED) {
-		fprintf(stderr, "test_drops: mmap pc_ports: %s\n", strerror(errno));
-		return -1;
-	}
+	ports = &skel->bss->pc_port_table;
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (ports && ports != MAP_FAILED)
-		munmap(ports, sizeof(*ports));
 	bpf_link__destroy(tracer);
 	portcanary_bpf__destroy(skel);
 	pc_dropreasons_free(reasons);

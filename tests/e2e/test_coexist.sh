@@ -67,4 +67,18 @@ check_eq "xdp-filter still attached after portcanary stopped" "$filter_id" \
 check_eq "xdp-filter still passes 8080" "ok=2 fail=0" "$(connect 2 8080)"
 check_eq "xdp-filter still drops 8090" "ok=0 fail=1" "$(connect 1 8090)"
 check "nothing of ours left at TC" bash -c "! ip netns exec $NS_S tc filter show dev vs ingress | grep -q pc_tc"
+
+# Other TC filters still run behind ours: our programs give no verdict (TC_ACT_UNSPEC), so a
+# filter at a later priority decides as if we were not there. A drop rule behind ours at
+# ingress, then at egress, must drop; with ours answering TC_ACT_OK it would never run.
+daemon_start -i vs -p tcp/8080 --ingress-hook tc || { fail "tc ingress beside other filters"; finish; exit 1; }
+check_eq "before: connections to 8080" "ok=2 fail=0" "$(connect 2 8080)"
+for where in ingress egress; do
+	in_s tc filter add dev vs "$where" prio 20 handle 2 bpf da obj "$ROOT/build/tests/e2e/tc_drop.bpf.o" \
+		sec tc || fail "a test filter behind ours at $where"
+	check_eq "a drop filter behind ours at $where still drops" "ok=0 fail=2" "$(connect 2 8080)"
+	in_s tc filter del dev vs "$where" prio 20 handle 2 bpf
+	check_eq "and with it gone, connections pass again ($where)" "ok=2 fail=0" "$(connect 2 8080)"
+done
+daemon_stop TERM
 finish

@@ -7,13 +7,22 @@ connect HOST PORT COUNT               COUNT sequential connections; prints "ok=N
 steady  HOST RATE DURATION PORT...    RATE connection attempts/s to every PORT for DURATION s
 All loops are bounded in count and time; every socket has a timeout.
 """
-import select
+import resource
+import selectors
 import socket
 import sys
 import time
 
 
+def more_files(n):
+    """Thousands of ports (the daemon-at-scale benchmark) need as many sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, n + 256), hard), hard))
+
+
 def serve(ports):
+    more_files(2 * len(ports))
+    sel = selectors.DefaultSelector()  # epoll: no 1024-descriptor limit as with select()
     socks = []
     for port in ports:
         for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
@@ -25,13 +34,13 @@ def serve(ports):
             s.listen(1024)
             s.setblocking(False)
             socks.append(s)
+            sel.register(s, selectors.EVENT_READ)
     print("listening", flush=True)
     deadline = time.time() + 3600
     while time.time() < deadline:
-        ready, _, _ = select.select(socks, [], [], 1.0)
-        for s in ready:
+        for key, _ in sel.select(1.0):
             try:
-                c, _ = s.accept()
+                c, _ = key.fileobj.accept()
                 c.close()
             except OSError:
                 pass
@@ -63,6 +72,7 @@ def connect(host, port, count):
 def steady(host, rate, duration, ports):
     """Non-blocking connects so a blocked port does not slow the others down."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    more_files(len(ports))
     end = time.time() + min(duration, 600)
     pending = []
     interval = 1.0 / rate

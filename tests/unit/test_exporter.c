@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,11 +200,100 @@ static void test_http(void **state)
 	pc_exporter_stop(NULL);
 }
 
+/* The sampling thread's side of on-demand formatting: wait for a scrape's want, "format". */
+struct sampler_side {
+	struct pc_exporter *ex;
+	int formatted; /* how many times the exposition was formatted */
+	int rounds;    /* wants to serve before returning */
+};
+
+static void *sampler_thread(void *arg)
+{
+	struct sampler_side *sd = arg;
+	struct pollfd pfd = {.fd = pc_exporter_want_fd(sd->ex), .events = POLLIN};
+	char text[64];
+
+	while (sd->rounds > 0 && poll(&pfd, 1, 5000) == 1) {
+		if (!pc_exporter_take_want(sd->ex))
+			continue;
+		snprintf(text, sizeof(text), "formatted %d\n", ++sd->formatted);
+		pc_exporter_publish(sd->ex, strdup(text));
+		sd->rounds--;
+	}
+	return NULL;
+}
+
+struct client_side {
+	int port;
+	char *answer;
+};
+
+static void *client_thread(void *arg)
+{
+	struct client_side *c = arg;
+
+	c->answer = http(c->port, "GET /metrics HTTP/1.0\r\n\r\n");
+	return NULL;
+}
+
+/*
+ * Formatted on demand: nothing until a scrape wants a sample, then once for that sample
+ * however many scrapes come; a scrape waits for it without holding the server thread, and
+ * stopping the exporter with a scrape waiting neither hangs nor loses it.
+ */
+static void test_on_demand(void **state)
+{
+	struct sampler_side sd = {.rounds = 2};
+	struct client_side c[3];
+	struct pollfd pfd;
+	pthread_t st, ct[3];
+	int port, i;
+
+	(void)state;
+	pc_log_set_level(PC_LOG_ERROR);
+	assert_int_equal(pc_exporter_start("127.0.0.1:0", &sd.ex), 0);
+	port = pc_exporter_port(sd.ex);
+	pfd = (struct pollfd){.fd = pc_exporter_want_fd(sd.ex), .events = POLLIN};
+	/* samples without a scrape: no want, nothing formatted */
+	pc_exporter_sampled(sd.ex);
+	pc_exporter_sampled(sd.ex);
+	assert_int_equal(poll(&pfd, 1, 50), 0);
+	assert_int_equal(pthread_create(&st, NULL, sampler_thread, &sd), 0);
+	/* three scrapes of the same sample at once: formatted once, all three served it */
+	for (i = 0; i < 3; i++) {
+		c[i] = (struct client_side){.port = port};
+		assert_int_equal(pthread_create(&ct[i], NULL, client_thread, &c[i]), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(ct[i], NULL);
+		assert_non_null(strstr(c[i].answer, "\r\n\r\nformatted 1\n"));
+		free(c[i].answer);
+	}
+	/* a scrape of a sample already formatted: served from the text, no want */
+	expect_answer(port, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "formatted 1\n");
+	assert_int_equal(sd.formatted, 1);
+	/* the next sample: the next scrape formats again */
+	pc_exporter_sampled(sd.ex);
+	expect_answer(port, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200", "formatted 2\n");
+	pthread_join(st, NULL);
+	assert_int_equal(sd.formatted, 2);
+	/* a scrape waiting when the exporter stops gets the text there is */
+	pc_exporter_sampled(sd.ex);
+	c[0] = (struct client_side){.port = port};
+	assert_int_equal(pthread_create(&ct[0], NULL, client_thread, &c[0]), 0);
+	assert_int_equal(poll(&pfd, 1, 5000), 1); /* it is parked */
+	pc_exporter_stop(sd.ex);
+	pthread_join(ct[0], NULL);
+	assert_true(!strncmp(c[0].answer, "HTTP/1.1 200", 12) || !c[0].answer[0]);
+	free(c[0].answer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_on_demand),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

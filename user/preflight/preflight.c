@@ -25,6 +25,7 @@
 #include "portcanary.skel.h"
 #include "dropreason.h"
 #include "log.h"
+#include "loader.h"
 #include "preflight/preflight.h"
 #include "preflight/replay.h"
 #include "preflight/ruleset.h"
@@ -212,21 +213,20 @@ static int bpf_start(struct pf_phase *ph)
 		return -errno;
 	/* Only drops in the sandbox's host namespace are counted. */
 	ph->skel->rodata->pc_cfg.netns_ino = ph->sb.ns_ino[PC_SB_HOST];
+	err = pc_bpf_size_maps(ph->skel);
+	if (err)
+		return err;
 	bpf_object__for_each_program(p, ph->skel->obj)
 		bpf_program__set_autoload(p, p == ph->skel->progs.pc_kfree_skb);
 	err = portcanary_bpf__load(ph->skel);
 	if (err)
 		return err;
-	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(ph->skel->maps.pc_ports), 0);
-	if (t == MAP_FAILED)
-		return -errno;
+	t = &ph->skel->bss->pc_port_table; /* mapped by the skeleton */
 	for (i = 0; i < ph->n; i++) {
 		const struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[i].pi];
 
-		t->slot[pp->proto][pp->dir][pp->port] = i + 1;
+		t->slot[pp->proto][pp->dir][PC_PORT_INDEX(pp->port)] = i + 1;
 	}
-	munmap(t, sizeof(*t));
 	ph->link = bpf_program__attach(ph->skel->progs.pc_kfree_skb);
 	if (!ph->link)
 		return -errno;
