@@ -278,7 +278,7 @@ int pc_cli_stream(const char *dir, const char *header, const char *body, size_t 
 {
 	struct pc_line_reader *r = calloc(1, sizeof(*r));
 	struct stream s = {.out = json ? stderr : stdout};
-	int fd, ret = PC_EXIT_USAGE, err;
+	int fd, ret = PC_EXIT_USAGE, err, send_err = 0;
 	char *line;
 
 	if (!r)
@@ -290,17 +290,22 @@ int pc_cli_stream(const char *dir, const char *header, const char *body, size_t 
 		free(r);
 		return PC_EXIT_USAGE;
 	}
+	/* A daemon that refuses the request (not root, busy) answers after the header and
+	 * closes: the body may then not go out, but its answer is there to read. */
 	if (send(fd, header, strlen(header), MSG_NOSIGNAL) < 0 ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0 ||
-	    (len && send(fd, body, len, MSG_NOSIGNAL) < (ssize_t)len)) {
-		pc_err("cannot send the request to the daemon in %s: %s", dir, strerror(errno));
-		goto out;
-	}
+	    (len && send(fd, body, len, MSG_NOSIGNAL) < (ssize_t)len))
+		send_err = errno ?: EPIPE;
 	for (;;) {
 		struct json_object *o;
 		int rc;
 
 		err = pc_control_read_line(r, fd, &line);
+		if (err && send_err) {
+			pc_err("cannot send the request to the daemon in %s: %s", dir,
+			       strerror(send_err));
+			break;
+		}
 		if (err) {
 			end_tick(&s);
 			pc_err("the connection to the daemon was lost (%s)%s", strerror(-err),
@@ -325,7 +330,6 @@ int pc_cli_stream(const char *dir, const char *header, const char *body, size_t 
 		}
 		json_object_put(o);
 	}
-out:
 	close(fd);
 	free(r);
 	return ret;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "portspec.h"
+#include "report.h"
 
 /*
  * usage: exporter_probe sample [NPORTS]
@@ -70,6 +71,17 @@ static char *make_sample(int nports, uint64_t tick)
 		{"nftables", 3 + tick, 1795000000.5},
 		{"iptables-legacy", 0, 0},
 	};
+	/* the latest change, with a label value needing escapes */
+	static const struct pc_metrics_fw_last last = {
+		.source = "nftables",
+		.generation = 12,
+		.command = "nft -f \"/etc/nftables.d/new.nft\"",
+		.user = "deploy",
+		.unit = "session-12.scope",
+		.summary = "added rule inet filter input handle 7: tcp dport 8001 drop",
+	};
+	static const struct pc_metrics_rollbacks rollbacks = {2, 1, 0};
+	struct pc_sampling_stats sampling = {.passes = 100 + tick, .total_s = 0.25, .max_s = 0.01};
 	struct pc_iface_view ifaces[] = {
 		{.name = "eth0", .ingress = "xdp", .xdp_mode = "native"},
 		{.name = "we\"ird\\if", .ingress = "tc"},
@@ -88,6 +100,9 @@ static char *make_sample(int nports, uint64_t tick)
 		.n_fw = 2,
 		.ifaces = ifaces,
 		.n_ifaces = 2,
+		.fw_last = &last,
+		.rollbacks = &rollbacks,
+		.sampling = &sampling,
 	};
 	int i, h;
 

@@ -183,7 +183,8 @@ check "... the socket is root's" grep -q "permission denied on .*portcanary.sock
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override --ambient-caps=+dac_override \
 	"$PC" apply --state-dir "$RUN" --nft - <"$STATE/ok.nft" >"$STATE/nobody2.out" 2>&1
 check_eq "not root, past the socket's mode: exit 2" 2 "$?"
-check "... refused by its credentials" grep -q "only root may apply or roll back" "$STATE/nobody2.out"
+check "... refused by its credentials" grep -q "only root may apply or roll back" "$STATE/nobody2.out" ||
+	sed 's/^/#   it said: /' "$STATE/nobody2.out"
 check "events follow the contract" python3 "$EVENTS_PY" check "$STATE/events.jsonl"
 check_eq "the host's own ruleset is byte-identical" "$HOST_RULESET" "$(nft list ruleset | sha256sum)"
 finish

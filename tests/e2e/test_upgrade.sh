@@ -7,8 +7,9 @@ sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8080 || { fail "listener"; finish; exit 1; }
 BPFFS="$STATE/run/bpf"
 
-# (a) A pinned counters map as an older build made it: the same name, 96-byte values (the
-# layout before the per-hook classes), no BTF. The daemon must not reuse it.
+# (a) A pinned counters map as an older build made it: the same name, a per-CPU array of
+# 96-byte values (the layout before the CPU-indexed per-hook classes), no BTF. The daemon
+# must not reuse it, and says which part of its shape differs (the first: the map type).
 mkdir -p "$BPFFS"
 mount -t bpf bpf "$BPFFS" || { fail "bpffs"; finish; exit 1; }
 bpftool map create "$BPFFS/pc_counters" type percpu_array key 4 value 96 entries 2048 \
@@ -16,7 +17,7 @@ bpftool map create "$BPFFS/pc_counters" type percpu_array key 4 value 96 entries
 old_id=$(bpftool -j map show pinned "$BPFFS/pc_counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 daemon_start -i vs -p tcp/8080 || { fail "daemon start over old pins"; finish; exit 1; }
 check "the log says the old pin was replaced, and why" \
-	grep -q "pinned map $BPFFS/pc_counters is from another portcanary build (value size differs): replaced" \
+	grep -q "pinned map $BPFFS/pc_counters is from another portcanary build (map type differs): replaced" \
 	"$STATE/daemon.log"
 new_id=$(bpftool -j map show pinned "$BPFFS/pc_counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 check "a new counters map is pinned ($old_id → $new_id)" test "$new_id" != "$old_id"
