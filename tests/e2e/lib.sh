@@ -146,6 +146,22 @@ ours_attached() {
 	in_s tc filter show dev vs ingress 2>/dev/null | grep -o 'pc_tc_[a-z]*'
 }
 
+# host_bpffs: a bpffs on /sys/fs/bpf, where libxdp's tools (xdp-filter, xdp-loader) pin. systemd
+# mounts one at boot; a bare machine (CI) may have none. libxdp mounts one there too when a
+# daemon in the host's mount namespace attaches XDP (a private bind of the directory, then the
+# bpffs). Whatever was mounted there during a test on a machine that had nothing there is
+# unmounted at cleanup, so that no test leans on another's.
+mountpoint -q /sys/fs/bpf && HOST_BPFFS_BEFORE=1 || HOST_BPFFS_BEFORE=
+host_bpffs() {
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ] || return 0
+	mount -t bpf bpf /sys/fs/bpf
+}
+host_bpffs_restore() {
+	local i
+	[ -z "$HOST_BPFFS_BEFORE" ] || return 0
+	for i in 1 2 3 4; do mountpoint -q /sys/fs/bpf && umount /sys/fs/bpf; done
+}
+
 cleanup() {
 	local p
 	if [ "$FAILED" -ne 0 ] && [ -f "$STATE/daemon.log" ]; then
@@ -161,6 +177,7 @@ cleanup() {
 		umount "$STATE/run/bpf" 2>/dev/null
 		rm -rf "$STATE"
 	fi
+	host_bpffs_restore
 }
 
 finish() {

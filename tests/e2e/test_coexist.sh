@@ -7,6 +7,7 @@ require_root
 sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8080 8090 || { fail "listener"; finish; exit 1; }
 # xdp-filter (xdp-tools) with one rule: drop TCP to 8090.
+host_bpffs || { fail "a bpffs on /sys/fs/bpf for xdp-filter's pins"; finish; exit 1; }
 net_s xdp-filter load vs -f tcp,ipv4,ipv6 >/dev/null 2>&1 || { fail "xdp-filter load"; finish; exit 1; }
 net_s xdp-filter port 8090 >/dev/null 2>&1 || { fail "xdp-filter rule"; finish; exit 1; }
 cleanup_filter() { net_s xdp-filter unload vs >/dev/null 2>&1; cleanup; }

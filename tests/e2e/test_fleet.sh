@@ -278,6 +278,14 @@ for p in 8001 8002; do
 		check_eq "tcp/$p: the hosts' firewall changes (timestamps every daemon exports)" \
 			"3 of the 3 hosts down changed their ruleset in the 5 minutes before the port went down" \
 			"$(json_field "$alert" annotations.firewall_change | cut -d';' -f1)"
+		# What the hosts know reaches the page through their info series: the live rule
+		# each daemon named from its clients' replayed packets, and the last change.
+		check_eq "tcp/$p: the live rule the hosts down name" \
+			"inet pcfleet input: tcp dport { 8001, 8002 } drop (on 3 of the 3 hosts down)" \
+			"$(json_field "$alert" annotations.rule)"
+		check "tcp/$p: the last change, as the hosts heard it ($(json_field "$alert" annotations.firewall_change | cut -d';' -f2-))" \
+			grep -qE '; the last change on [123] of them: .*pcfleet.* \(by .*, not vetted\)$' \
+			<<<"$(json_field "$alert" annotations.firewall_change)"
 		if a=$(mon_alerting prom-alert "$PROM" "$FLEET" port="$p"); then
 			echo "# tcp/$p: pending from $(since "$T0" "$(epoch_of "$(json_field "$a" activeAt)")") s," \
 				"firing from $(since "$T0" "$(epoch_of "$(json_field "$alert" startsAt)")") s," \

@@ -16,6 +16,11 @@ outage() { # outage NAME HOST INGRESS [RUN ARGS...]
 	shift 3
 	rm -f "$STATE/events.jsonl"
 	rm -f "$STATE"/hook.*
+	# The table and its empty chain are there before the daemon starts: the change is one
+	# commit, the rule, so that its record says exactly that rule (commits closer together
+	# than the daemon lists the ruleset are folded into one record, rightly).
+	nft_s add table inet pcblock
+	nft_s add chain inet pcblock input '{ type filter hook input priority 0; }'
 	# A hook that takes 20 s per event: detection and sampling must not wait for it.
 	daemon_start -i vs -p tcp/8001-8003 --events "$STATE/events.jsonl" \
 		--exec "$E2E_DIR/hook.sh $STATE" "$@" || { fail "$name: daemon start"; return; }
@@ -35,8 +40,6 @@ f = json.load(sys.stdin)["interfaces"][0]; print(f["ingress"], f["xdp_mode"])')"
 			"$(grep -c 'portcanary .* every 1.0 s' "$STATE/watch.out" | awk '{print ($1>=2)?2:$1}')"
 	fi
 	mark
-	nft_s add table inet pcblock
-	nft_s add chain inet pcblock input '{ type filter hook input priority 0; }'
 	nft_s add rule inet pcblock input tcp dport '{ 8001, 8002 }' drop
 	for p in 8001 8002; do
 		if wait_event port_down $p in 15; then
@@ -57,7 +60,7 @@ f = json.load(sys.stdin)["interfaces"][0]; print(f["ingress"], f["xdp_mode"])')"
 				<<<"$(ev_field firewall_change.what)"
 			check_eq "$name: tcp/$p names who committed the change" nft \
 				"$(ev_field firewall_change.by.comm)"
-			check "$name: tcp/$p names the rule the change added" grep -q \
+			check "$name: tcp/$p names the rule the change added ($(ev_field firewall_change.summary))" grep -q \
 				"^added rule inet pcblock input handle [0-9]*: tcp dport { 8001, 8002 } drop$" \
 				<<<"$(ev_field firewall_change.summary)"
 		else

@@ -100,8 +100,7 @@ check "the unit names capabilities (ambient: $AMBIENT)" test -n "$AMBIENT" -a -n
 
 sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8080 || { fail "listener"; finish; exit 1; }
-# systemd mounts a bpffs on /sys/fs/bpf at boot; a bare machine (CI) may not have it.
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+host_bpffs || { fail "a bpffs on /sys/fs/bpf"; finish; exit 1; }
 mkdir -p -m 0700 "$BPFFS_DIR" "$STATE/run/bpf"
 chmod 0700 "$STATE/run"
 mount --bind "$BPFFS_DIR" "$STATE/run/bpf"
