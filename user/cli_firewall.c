@@ -14,6 +14,7 @@
 #include "firewall/history.h"
 #include "log.h"
 #include "portspec.h"
+#include "jsonutil.h"
 
 static void firewall_usage(FILE *out)
 {
@@ -37,13 +38,6 @@ static void firewall_usage(FILE *out)
 		PC_HISTORY_MAX_CHANGES, PC_HISTORY_DIR, PC_HISTORY_MAX_BYTES >> 20);
 }
 
-static const char *jstr(struct json_object *o, const char *k, const char *dflt)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : dflt;
-}
-
 static void entries(struct json_object *rec, const char *key, const char *sign, int *shown)
 {
 	struct json_object *arr, *e, *h;
@@ -55,11 +49,12 @@ static void entries(struct json_object *rec, const char *key, const char *sign, 
 	for (i = 0; i < n && *shown < 6; i++, (*shown)++) {
 		e = json_object_array_get_idx(arr, i);
 		if (json_object_object_get_ex(e, "handle", &h) && h)
-			printf("        %s %s %s %s handle %s: %s\n", sign, jstr(e, "family", ""),
-			       jstr(e, "table", ""), jstr(e, "chain", ""),
-			       json_object_get_string(h), jstr(e, "text", ""));
+			printf("        %s %s %s %s handle %s: %s\n", sign,
+			       pc_json_str(e, "family", ""), pc_json_str(e, "table", ""),
+			       pc_json_str(e, "chain", ""), json_object_get_string(h),
+			       pc_json_str(e, "text", ""));
 		else
-			printf("        %s %s\n", sign, jstr(e, "text", ""));
+			printf("        %s %s\n", sign, pc_json_str(e, "text", ""));
 	}
 }
 
@@ -69,7 +64,7 @@ static void print_history(struct json_object *doc)
 	size_t i, n;
 
 	if (!json_object_object_get_ex(doc, "changes", &arr)) {
-		pc_err("%s", jstr(doc, "error", "the daemon sent no history"));
+		pc_err("%s", pc_json_str(doc, "error", "the daemon sent no history"));
 		return;
 	}
 	n = json_object_array_length(arr);
@@ -81,29 +76,29 @@ static void print_history(struct json_object *doc)
 		char ts[40];
 
 		rec = json_object_array_get_idx(arr, i);
-		t = jstr(rec, "time", "?");
+		t = pc_json_str(rec, "time", "?");
 		snprintf(ts, sizeof(ts), "%.10s %.8s", t, strlen(t) > 11 ? t + 11 : "");
 		if (json_object_object_get_ex(rec, "by", &by) && by)
-			cmd = jstr(by, "command", NULL) ?: jstr(by, "comm", "?");
+			cmd = pc_json_str(by, "command", NULL) ?: pc_json_str(by, "comm", "?");
 		/* The daemon committed it: for whom is what matters. */
 		if (json_object_object_get_ex(rec, "requested_by", &v) && v) {
 			by = v;
-			cmd = jstr(v, "command", NULL) ?: "?";
-		} else if (!strcmp(jstr(rec, "kind", ""), "revert")) {
+			cmd = pc_json_str(v, "command", NULL) ?: "?";
+		} else if (!strcmp(pc_json_str(rec, "kind", ""), "revert")) {
 			by = NULL;
 			cmd = "portcanary (--revert-blocking-changes)";
 		}
 		if (json_object_object_get_ex(rec, "offline", &v) && json_object_get_boolean(v))
 			cmd = "(while portcanary was not running)";
-		printf("%-8s %-20s %-9s %-8s %s", jstr(rec, "generation", "?"), ts,
-		       jstr(rec, "kind", "change"),
+		printf("%-8s %-20s %-9s %-8s %s", pc_json_str(rec, "generation", "?"), ts,
+		       pc_json_str(rec, "kind", "change"),
 		       json_object_object_get_ex(rec, "vetted", &v) && json_object_get_boolean(v)
 			       ? "yes"
 			       : "NO",
 		       cmd);
-		if (by && jstr(by, "user", NULL))
-			printf(" (user %s)", jstr(by, "user", ""));
-		printf("\n        %s\n", jstr(rec, "summary", ""));
+		if (by && pc_json_str(by, "user", NULL))
+			printf(" (user %s)", pc_json_str(by, "user", ""));
+		printf("\n        %s\n", pc_json_str(rec, "summary", ""));
 		entries(rec, "removed", "-", &shown);
 		entries(rec, "added", "+", &shown);
 		added = json_object_object_get_ex(rec, "added_total", &v) ? json_object_get_int64(v)
@@ -117,8 +112,9 @@ static void print_history(struct json_object *doc)
 	if (!n)
 		printf("(no change recorded yet)\n");
 	printf("%zu change%s kept (at most %s, rulesets %s of %s bytes) in %s\n", n,
-	       n == 1 ? "" : "s", jstr(doc, "max_changes", "?"), jstr(doc, "bytes", "?"),
-	       jstr(doc, "max_bytes", "?"), jstr(doc, "dir", "?"));
+	       n == 1 ? "" : "s", pc_json_str(doc, "max_changes", "?"),
+	       pc_json_str(doc, "bytes", "?"), pc_json_str(doc, "max_bytes", "?"),
+	       pc_json_str(doc, "dir", "?"));
 }
 
 /* Without a daemon, the history is read from the state dir itself. */

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "control.h"
 #include "log.h"
+#include "jsonutil.h"
 
 /* The daemon answers within this; it sends a line every second while it works. */
 #define STREAM_TIMEOUT_S 20.0
@@ -24,20 +25,6 @@ struct stream {
 	struct json_object *final; /* --json: the result, with what came before it */
 };
 
-static const char *jstr(struct json_object *o, const char *k, const char *dflt)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : dflt;
-}
-
-static int64_t jint(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_int64(v) : 0;
-}
-
 static void end_tick(struct stream *s)
 {
 	if (s->ticking)
@@ -47,8 +34,8 @@ static void end_tick(struct stream *s)
 
 static void port_name(struct json_object *p, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s:%s", jstr(p, "proto", "?"), jstr(p, "port", "?"),
-		 jstr(p, "direction", "?"));
+	snprintf(buf, len, "%s/%s:%s", pc_json_str(p, "proto", "?"), pc_json_str(p, "port", "?"),
+		 pc_json_str(p, "direction", "?"));
 }
 
 static void rule_line(struct json_object *r, char *buf, size_t len)
@@ -60,12 +47,13 @@ static void rule_line(struct json_object *r, char *buf, size_t len)
 		return;
 	}
 	if (json_object_object_get_ex(r, "handle", &h) && h)
-		snprintf(buf, len, "%s %s %s handle %s: %s", jstr(r, "family", "?"),
-			 jstr(r, "table", "?"), jstr(r, "chain", "?"), json_object_get_string(h),
-			 jstr(r, "text", ""));
+		snprintf(buf, len, "%s %s %s handle %s: %s", pc_json_str(r, "family", "?"),
+			 pc_json_str(r, "table", "?"), pc_json_str(r, "chain", "?"),
+			 json_object_get_string(h), pc_json_str(r, "text", ""));
 	else
-		snprintf(buf, len, "%s %s %s: %s", jstr(r, "family", "?"), jstr(r, "table", "?"),
-			 jstr(r, "chain", "?"), jstr(r, "text", ""));
+		snprintf(buf, len, "%s %s %s: %s", pc_json_str(r, "family", "?"),
+			 pc_json_str(r, "table", "?"), pc_json_str(r, "chain", "?"),
+			 pc_json_str(r, "text", ""));
 }
 
 static void show_preflight(struct stream *s, struct json_object *pf)
@@ -79,26 +67,27 @@ static void show_preflight(struct stream *s, struct json_object *pf)
 	for (i = 0; i < json_object_array_length(ports); i++) {
 		p = json_object_array_get_idx(ports, i);
 		port_name(p, name, sizeof(name));
-		if (!strcmp(jstr(p, "verdict", ""), "blocked")) {
+		if (!strcmp(pc_json_str(p, "verdict", ""), "blocked")) {
 			json_object_object_get_ex(p, "rule", &rule);
 			rule_line(rule, rl, sizeof(rl));
 			fprintf(s->out, "  %-16s BLOCKED from %s: %s\n", name,
-				jstr(p, "from", "the sandbox"), rl);
+				pc_json_str(p, "from", "the sandbox"), rl);
 		} else {
 			fprintf(s->out, "  %-16s %s%s\n", name,
-				jstr(p, "already_blocked", "false")[0] == 't' ? "blocked already"
-									      : "reachable",
+				pc_json_str(p, "already_blocked", "false")[0] == 't'
+					? "blocked already"
+					: "reachable",
 				"");
 		}
 	}
-	if (jint(pf, "newly_blocked"))
+	if (pc_json_int(pf, "newly_blocked", 0))
 		fprintf(s->out, "preflight: %lld monitored port%s newly blocked\n",
-			(long long)jint(pf, "newly_blocked"),
-			jint(pf, "newly_blocked") == 1 ? "" : "s");
+			(long long)pc_json_int(pf, "newly_blocked", 0),
+			pc_json_int(pf, "newly_blocked", 0) == 1 ? "" : "s");
 	else
 		fprintf(s->out, "preflight: no monitored port newly blocked\n");
-	if (jstr(pf, "error", NULL))
-		fprintf(s->out, "preflight: %s\n", jstr(pf, "error", ""));
+	if (pc_json_str(pf, "error", NULL))
+		fprintf(s->out, "preflight: %s\n", pc_json_str(pf, "error", ""));
 }
 
 static void show_groups(struct stream *s, struct json_object *o)
@@ -107,17 +96,17 @@ static void show_groups(struct stream *s, struct json_object *o)
 	size_t i;
 
 	fprintf(s->out, "preflight: trying it on %lld monitored port%s",
-		(long long)jint(o, "ports"), jint(o, "ports") == 1 ? "" : "s");
+		(long long)pc_json_int(o, "ports", 0), pc_json_int(o, "ports", 0) == 1 ? "" : "s");
 	if (json_object_object_get_ex(o, "groups", &g))
 		for (i = 0; i < json_object_array_length(g); i++) {
 			e = json_object_array_get_idx(g, i);
-			if (jstr(e, "from", NULL))
+			if (pc_json_str(e, "from", NULL))
 				fprintf(s->out, "%s from %s to %s (%lld)", i ? "," : ":",
-					jstr(e, "from", ""), jstr(e, "to", "?"),
-					(long long)jint(e, "ports"));
+					pc_json_str(e, "from", ""), pc_json_str(e, "to", "?"),
+					(long long)pc_json_int(e, "ports", 0));
 			else
 				fprintf(s->out, "%s from the sandbox's addresses (%lld)",
-					i ? "," : ":", (long long)jint(e, "ports"));
+					i ? "," : ":", (long long)pc_json_int(e, "ports", 0));
 		}
 	fprintf(s->out, "\n");
 }
@@ -130,11 +119,12 @@ static void show_entries(FILE *out, struct json_object *arr, const char *sign, i
 		struct json_object *e = json_object_array_get_idx(arr, i), *h;
 
 		if (json_object_object_get_ex(e, "handle", &h) && h)
-			fprintf(out, "    %s %s %s %s handle %s: %s\n", sign, jstr(e, "family", ""),
-				jstr(e, "table", ""), jstr(e, "chain", ""),
-				json_object_get_string(h), jstr(e, "text", ""));
+			fprintf(out, "    %s %s %s %s handle %s: %s\n", sign,
+				pc_json_str(e, "family", ""), pc_json_str(e, "table", ""),
+				pc_json_str(e, "chain", ""), json_object_get_string(h),
+				pc_json_str(e, "text", ""));
 		else
-			fprintf(out, "    %s %s\n", sign, jstr(e, "text", ""));
+			fprintf(out, "    %s %s\n", sign, pc_json_str(e, "text", ""));
 	}
 	if (n > (size_t)max)
 		fprintf(out, "    ... and %zu more\n", n - max);
@@ -143,7 +133,7 @@ static void show_entries(FILE *out, struct json_object *arr, const char *sign, i
 /* The result: what a person needs to read, and the exit code. */
 static int show_result(struct stream *s, struct json_object *o)
 {
-	const char *outcome = jstr(o, "outcome", "error");
+	const char *outcome = pc_json_str(o, "outcome", "error");
 	struct json_object *port, *arr, *rule;
 	char name[64], rl[700];
 	size_t i;
@@ -151,7 +141,7 @@ static int show_result(struct stream *s, struct json_object *o)
 	end_tick(s);
 	if (!strcmp(outcome, "kept")) {
 		fprintf(s->out, "KEPT: generation %lld, no monitored port hurt in %.0f s\n",
-			(long long)jint(o, "generation"), s->seconds);
+			(long long)pc_json_int(o, "generation", 0), s->seconds);
 	} else if (!strcmp(outcome, "refused")) {
 		fprintf(s->out, "REFUSED: nothing was changed; it blocks:\n");
 		if (json_object_object_get_ex(o, "blocked", &arr))
@@ -164,13 +154,14 @@ static int show_result(struct stream *s, struct json_object *o)
 		if (json_object_object_get_ex(o, "port", &port) && port) {
 			port_name(port, name, sizeof(name));
 			fprintf(s->out, ": %s %s (%s)", name,
-				!strcmp(jstr(port, "event", ""), "firewall_blocks_port")
+				!strcmp(pc_json_str(port, "event", ""), "firewall_blocks_port")
 					? "is blocked by the change"
-				: !strcmp(jstr(port, "state", ""), "degraded") ? "went degraded"
-									       : "went down",
-				jstr(port, "cause", "?"));
-			if (*jstr(port, "detail", ""))
-				fprintf(s->out, ": %s", jstr(port, "detail", ""));
+				: !strcmp(pc_json_str(port, "state", ""), "degraded")
+					? "went degraded"
+					: "went down",
+				pc_json_str(port, "cause", "?"));
+			if (*pc_json_str(port, "detail", ""))
+				fprintf(s->out, ": %s", pc_json_str(port, "detail", ""));
 			if (json_object_object_get_ex(port, "rule", &rule) && rule) {
 				rule_line(rule, rl, sizeof(rl));
 				fprintf(s->out, "; rule %s", rl);
@@ -181,8 +172,8 @@ static int show_result(struct stream *s, struct json_object *o)
 		fprintf(s->out,
 			"\n  the ruleset of generation %lld is live again, as generation "
 			"%lld (one transaction)\n",
-			(long long)jint(o, "restored_generation"),
-			(long long)jint(o, "to_generation"));
+			(long long)pc_json_int(o, "restored_generation", 0),
+			(long long)pc_json_int(o, "to_generation", 0));
 		if (json_object_object_get_ex(o, "change_added", &arr) &&
 		    json_object_array_length(arr)) {
 			fprintf(s->out, "  the change had added:\n");
@@ -192,44 +183,46 @@ static int show_result(struct stream *s, struct json_object *o)
 		fprintf(s->out,
 			"ROLLED BACK: generation %lld undone; the ruleset from before it is live "
 			"as generation %lld (one transaction)\n",
-			(long long)jint(o, "undid_generation"),
-			(long long)jint(o, "to_generation"));
+			(long long)pc_json_int(o, "undid_generation", 0),
+			(long long)pc_json_int(o, "to_generation", 0));
 	} else if (!strcmp(outcome, "unchanged")) {
 		fprintf(s->out, "nothing to do: the ruleset is already as it was\n");
 	} else {
-		pc_err("%s", jstr(o, "error", "the daemon gave up (see its log)"));
+		pc_err("%s", pc_json_str(o, "error", "the daemon gave up (see its log)"));
 	}
-	return (int)jint(o, "exit");
+	return (int)pc_json_int(o, "exit", 0);
 }
 
 static int on_line(struct stream *s, struct json_object *o)
 {
-	const char *st = jstr(o, "step", "");
+	const char *st = pc_json_str(o, "step", "");
 	struct json_object *v, *arr;
 	size_t i;
 
 	if (!strcmp(st, "tick")) {
-		if (strcmp(jstr(o, "state", ""), "watching"))
+		if (strcmp(pc_json_str(o, "state", ""), "watching"))
 			return -1;
 		if (s->tty) {
-			fprintf(s->out, "\r  %3lld s left ", (long long)jint(o, "left"));
+			fprintf(s->out, "\r  %3lld s left ", (long long)pc_json_int(o, "left", 0));
 			s->ticking = true;
-		} else if (jint(o, "left") % 10 == 0) {
-			fprintf(s->out, "  %lld s left\n", (long long)jint(o, "left"));
+		} else if (pc_json_int(o, "left", 0) % 10 == 0) {
+			fprintf(s->out, "  %lld s left\n", (long long)pc_json_int(o, "left", 0));
 		}
 		fflush(s->out);
 		return -1;
 	}
 	end_tick(s);
 	if (!strcmp(st, "received")) {
-		fprintf(s->out, "sent %lld bytes to the daemon\n", (long long)jint(o, "bytes"));
+		fprintf(s->out, "sent %lld bytes to the daemon\n",
+			(long long)pc_json_int(o, "bytes", 0));
 	} else if (!strcmp(st, "loads")) {
 		fprintf(s->out, "it loads (nft -c against the live ruleset)\n");
 	} else if (!strcmp(st, "rollback")) {
 		struct json_object *undo = json_object_object_get_ex(o, "undo", &v) ? v : NULL;
 
 		fprintf(s->out, "rolling back generation %lld (%s) to the ruleset from before it\n",
-			(long long)jint(undo, "generation"), jstr(undo, "summary", "?"));
+			(long long)pc_json_int(undo, "generation", 0),
+			pc_json_str(undo, "summary", "?"));
 	} else if (!strcmp(st, "preflight")) {
 		show_groups(s, o);
 	} else if (!strcmp(st, "preflight_done")) {
@@ -237,8 +230,8 @@ static int on_line(struct stream *s, struct json_object *o)
 	} else if (!strcmp(st, "applied")) {
 		s->applied = true;
 		fprintf(s->out, "applied: generation %lld (was %lld), in one transaction\n",
-			(long long)jint(o, "generation"),
-			(long long)jint(o, "previous_generation"));
+			(long long)pc_json_int(o, "generation", 0),
+			(long long)pc_json_int(o, "previous_generation", 0));
 	} else if (!strcmp(st, "watching")) {
 		s->seconds =
 			json_object_object_get_ex(o, "seconds", &v) ? json_object_get_double(v) : 0;
@@ -255,18 +248,20 @@ static int on_line(struct stream *s, struct json_object *o)
 			}
 		fprintf(s->out, "\n");
 	} else if (!strcmp(st, "waiting")) {
-		fprintf(s->out, "  %s: waiting for it\n", jstr(o, "why", ""));
+		fprintf(s->out, "  %s: waiting for it\n", pc_json_str(o, "why", ""));
 	} else if (!strcmp(st, "foreign_change")) {
 		struct json_object *c = json_object_object_get_ex(o, "change", &v) ? v : NULL, *by;
-		const char *cmd = c && json_object_object_get_ex(c, "by", &by) && by
-					  ? jstr(by, "command", NULL) ?: jstr(by, "comm", "?")
-					  : "?";
+		const char *cmd =
+			c && json_object_object_get_ex(c, "by", &by) && by
+				? pc_json_str(by, "command", NULL) ?: pc_json_str(by, "comm", "?")
+				: "?";
 
 		fprintf(s->out,
 			"WARNING: generation %lld by %s changed the ruleset during the window "
 			"(%s): "
 			"a rollback now undoes it too\n",
-			(long long)jint(c, "generation"), cmd, jstr(c, "summary", "?"));
+			(long long)pc_json_int(c, "generation", 0), cmd,
+			pc_json_str(c, "summary", "?"));
 	} else if (!strcmp(st, "result")) {
 		return show_result(s, o);
 	}

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "alerts.h"
 #include "clients.h"
 #include "config.h"
@@ -75,14 +76,6 @@ struct pc_daemon {
 	int n_views;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double wall_now(void)
 {
 	struct timespec ts;
@@ -116,7 +109,7 @@ static void publish_metrics(struct pc_daemon *d);
 
 static void sample(struct pc_daemon *d)
 {
-	double now = mono_now();
+	double now = pc_mono_now();
 
 	if (d->auto_ports && now - d->last_listener_scan >= PC_LISTENER_REFRESH_S) {
 		d->last_listener_scan = now;
@@ -299,7 +292,7 @@ static char *status_text(struct pc_daemon *d)
 	if (d->fw.fd >= 0)
 		m.firewall_changes = pc_fw_recent_json(&d->fw.hist, PC_STATUS_FW_CHANGES);
 	if (d->fwm_on)
-		m.firewall_operation = pc_fwm_status_json(&d->fwm, mono_now());
+		m.firewall_operation = pc_fwm_status_json(&d->fwm, pc_mono_now());
 	doc = pc_report_status(&m, d->views, d->n_views);
 	text = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -313,7 +306,7 @@ static void handle_control(struct pc_daemon *d)
 	int cfd;
 
 	while ((cfd = pc_control_accept(d->ctl_fd, req, sizeof(req))) >= 0) {
-		if (d->fwm_on && pc_fwm_request(&d->fwm, cfd, req, wall_now(), mono_now()))
+		if (d->fwm_on && pc_fwm_request(&d->fwm, cfd, req, wall_now(), pc_mono_now()))
 			continue;
 		if (!strcmp(req, "status")) {
 			/* The last interval's picture: sampling on demand would feed the
@@ -429,11 +422,12 @@ static void fw_heard(struct pc_daemon *d)
 
 	/* The live rule is asked again at once: the answers for the last ruleset are stale. */
 	if (d->liverule_on && last)
-		pc_liverule_changed(&d->liverule, &d->ps, &d->drops, last->generation, mono_now());
+		pc_liverule_changed(&d->liverule, &d->ps, &d->drops, last->generation,
+				    pc_mono_now());
 	if (d->changes_on)
 		pc_fw_changes_heard(&d->changes);
 	else if (d->fwcheck_on)
-		pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist), mono_now());
+		pc_fwcheck_changed(&d->fwcheck, pc_fw_history_last(&d->fw.hist), pc_mono_now());
 }
 
 /* Is a ruleset check pending or running? (An apply is kept only after its check.) */
@@ -460,7 +454,7 @@ static struct json_object *fw_resolved(void *ctx, struct pc_fw_change *c,
 		d->fwcheck_next_set = true;
 		return extra;
 	}
-	pc_fwcheck_changed(&d->fwcheck, c, mono_now());
+	pc_fwcheck_changed(&d->fwcheck, c, pc_mono_now());
 	return extra;
 }
 
@@ -483,7 +477,7 @@ static int loop(struct pc_daemon *d)
 
 		/* A ruleset check waits for the change to settle, not for the next tick. */
 		if (d->fwcheck_on && d->fwcheck.pending && !d->fwcheck.pid) {
-			double wait = d->fwcheck.due - mono_now();
+			double wait = d->fwcheck.due - pc_mono_now();
 
 			timeout = wait > 0 ? (int)(wait * 1000) + 1 : 0;
 		}
@@ -492,7 +486,7 @@ static int loop(struct pc_daemon *d)
 		pfd[6].fd = d->liverule_on ? pc_liverule_fd(&d->liverule) : -1;
 		nm = d->fwm_on ? pc_fwm_pollfds(&d->fwm, &pfd[8], 2) : 0;
 		if (d->fwm_on) {
-			int t = pc_fwm_timeout_ms(&d->fwm, mono_now());
+			int t = pc_fwm_timeout_ms(&d->fwm, pc_mono_now());
 
 			if (t >= 0 && (timeout < 0 || t < timeout))
 				timeout = t;
@@ -533,20 +527,20 @@ static int loop(struct pc_daemon *d)
 		if (pfd[5].revents & POLLIN) {
 			if (pc_fwwatch_read(&d->fw, wall_now()) > 0)
 				fw_heard(d);
-			pc_fw_changes_listed(&d->changes, wall_now(), mono_now());
+			pc_fw_changes_listed(&d->changes, wall_now(), pc_mono_now());
 		}
 		if (pfd[4].revents & (POLLIN | POLLHUP))
-			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), mono_now());
+			pc_fwcheck_read(&d->fwcheck, &d->alerts, wall_now(), pc_mono_now());
 		if (d->fwcheck_next_set && !d->fwcheck.pid) {
-			pc_fwcheck_changed(&d->fwcheck, &d->fwcheck_next, mono_now());
+			pc_fwcheck_changed(&d->fwcheck, &d->fwcheck_next, pc_mono_now());
 			d->fwcheck_next_set = false;
 		}
 		if (pfd[6].revents & (POLLIN | POLLHUP))
-			pc_liverule_read(&d->liverule, &d->ps, mono_now());
+			pc_liverule_read(&d->liverule, &d->ps, pc_mono_now());
 		if (d->fwcheck_on)
-			pc_fwcheck_tick(&d->fwcheck, &d->ps, mono_now());
+			pc_fwcheck_tick(&d->fwcheck, &d->ps, pc_mono_now());
 		if (d->fwm_on)
-			pc_fwm_poll(&d->fwm, &pfd[8], nm, wall_now(), mono_now());
+			pc_fwm_poll(&d->fwm, &pfd[8], nm, wall_now(), pc_mono_now());
 	}
 }
 
@@ -592,7 +586,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	d->auto_ports = opts->n_specs == 0;
 	d->started = wall_now();
 	pc_log_set_timestamps(1);
-	pc_health_init(&d->health, &opts->det, mono_now(), d->started);
+	pc_health_init(&d->health, &opts->det, pc_mono_now(), d->started);
 	err = pc_fwwatch_open(&d->fw);
 	if (err)
 		pc_warn("cannot watch nftables changes (%s): alerts will not name firewall changes",
@@ -643,7 +637,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 								       : -1,
 				    d->reasons);
 	if (!err) {
-		d->last_listener_scan = mono_now();
+		d->last_listener_scan = pc_mono_now();
 		err = apply_ports(d);
 	}
 	if (!err)
@@ -677,8 +671,8 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		d->alerts.observer = pc_fwm_alert;
 		d->alerts.observer_ctx = &d->fwm;
 		if (d->fwm_on && d->changes_on)
-			pc_fwm_check_offline(&d->fwm, &d->changes, wall_now(), mono_now());
-		pc_fwm_resume(&d->fwm, wall_now(), mono_now());
+			pc_fwm_check_offline(&d->fwm, &d->changes, wall_now(), pc_mono_now());
+		pc_fwm_resume(&d->fwm, wall_now(), pc_mono_now());
 		if (opts->revert_blocking)
 			pc_info("firewall: unvetted changes that block a monitored port are rolled "
 				"back (--revert-blocking-changes)");

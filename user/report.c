@@ -8,6 +8,7 @@
 
 #include "portspec.h"
 #include "report.h"
+#include "jsonutil.h"
 
 uint64_t pc_view_syn(const struct pc_port_view *v)
 {
@@ -269,15 +270,6 @@ struct json_object *pc_report_status(const struct pc_status_meta *m,
 	return doc;
 }
 
-static const char *jstr(struct json_object *o, const char *key, const char *dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return dflt;
-	return json_object_get_string(v);
-}
-
 static double jnum(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -321,18 +313,18 @@ static void table_rule(FILE *out, struct json_object *p)
 
 	if (json_object_object_get_ex(p, "rule", &r) && r) {
 		struct pc_rule_view v = {
-			.family = jstr(r, "family", "?"),
-			.table = jstr(r, "table", "?"),
-			.chain = jstr(r, "chain", "?"),
+			.family = pc_json_str(r, "family", "?"),
+			.table = pc_json_str(r, "table", "?"),
+			.chain = pc_json_str(r, "chain", "?"),
 			.has_handle = json_object_object_get_ex(r, "handle", &h) && h,
 			.handle = h ? json_object_get_uint64(h) : 0,
-			.text = jstr(r, "text", ""),
+			.text = pc_json_str(r, "text", ""),
 		};
 
 		pc_rule_view_line(&v, line, sizeof(line));
 		fprintf(out, "    rule: %s\n", line);
-	} else if (jstr(p, "rule_note", NULL)) {
-		fprintf(out, "    rule: unknown: %s\n", jstr(p, "rule_note", ""));
+	} else if (pc_json_str(p, "rule_note", NULL)) {
+		fprintf(out, "    rule: unknown: %s\n", pc_json_str(p, "rule_note", ""));
 	}
 }
 
@@ -350,17 +342,18 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		fprintf(out, "interfaces:%s\n", json_object_array_length(ifs) ? "" : " none");
 		for (i = 0; i < json_object_array_length(ifs); i++) {
 			struct json_object *f = json_object_array_get_idx(ifs, i);
-			const char *mode = jstr(f, "xdp_mode", NULL), *ahead;
+			const char *mode = pc_json_str(f, "xdp_mode", NULL), *ahead;
 			struct json_object *a;
 			bool adopted = json_object_object_get_ex(f, "adopted", &a) &&
 				       json_object_get_boolean(a);
 			char hook[32];
 
-			snprintf(hook, sizeof(hook), "%s%s%s ingress", jstr(f, "ingress", "?"),
-				 mode ? " " : "", mode ? mode : "");
-			fprintf(out, "  %-15s %-19s + tc egress%s: %s\n", jstr(f, "name", "?"),
-				hook, adopted ? " (adopted)" : "", jstr(f, "why", "-"));
-			ahead = jstr(f, "xdp_ahead", NULL);
+			snprintf(hook, sizeof(hook), "%s%s%s ingress",
+				 pc_json_str(f, "ingress", "?"), mode ? " " : "", mode ? mode : "");
+			fprintf(out, "  %-15s %-19s + tc egress%s: %s\n",
+				pc_json_str(f, "name", "?"), hook, adopted ? " (adopted)" : "",
+				pc_json_str(f, "why", "-"));
+			ahead = pc_json_str(f, "xdp_ahead", NULL);
 			if (ahead)
 				fprintf(out,
 					"  %-15s XDP program %s runs ahead: what it drops is not "
@@ -378,14 +371,14 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		char port[32], rate[16], ans[16], base[16], since[40], drops[40], spark[256] = "";
 		const char *s, *top;
 
-		snprintf(port, sizeof(port), "%s/%s:%s", jstr(p, "proto", "?"),
-			 jstr(p, "port", "?"), jstr(p, "direction", "?"));
+		snprintf(port, sizeof(port), "%s/%s:%s", pc_json_str(p, "proto", "?"),
+			 pc_json_str(p, "port", "?"), pc_json_str(p, "direction", "?"));
 		fmt_num(rate, sizeof(rate), jnum(p, "syn_rate"), "", 1);
 		fmt_num(ans, sizeof(ans), jnum(p, "answered_ratio"), "%", 100);
 		fmt_num(base, sizeof(base), jnum(p, "baseline_rate"), "", 1);
-		s = jstr(p, "since", "-");
+		s = pc_json_str(p, "since", "-");
 		snprintf(since, sizeof(since), "%.10s %.8s", s, strlen(s) > 11 ? s + 11 : "");
-		top = jstr(p, "top_drop_reason", NULL);
+		top = pc_json_str(p, "top_drop_reason", NULL);
 		/* Only drops the kernel gives a reason for: TCP teardown frees packets with
 		 * NOT_SPECIFIED all day long, and that is no news to an operator. */
 		if (top)
@@ -408,9 +401,10 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 			pc_sparkline(h, n, 40, spark + 2, sizeof(spark) - 2);
 		}
 		fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", port,
-			jstr(p, "state", "?"), jstr(p, "cause", "-"), since, rate, ans, drops, base,
-			jstr(p, "syn_total", "0"), jstr(p, "synack_total", "0"), spark);
-		s = jstr(p, "detail", NULL);
+			pc_json_str(p, "state", "?"), pc_json_str(p, "cause", "-"), since, rate,
+			ans, drops, base, pc_json_str(p, "syn_total", "0"),
+			pc_json_str(p, "synack_total", "0"), spark);
+		s = pc_json_str(p, "detail", NULL);
 		if (s && json_object_object_get_ex(p, "detail", &v))
 			fprintf(out, "    %s\n", s);
 		table_rule(out, p);
@@ -424,13 +418,13 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 /* "nft -f new.nft (pid 9656, user deploy uid 1001, unit session-12.scope)" from a "by". */
 static void by_line(struct json_object *by, char *buf, size_t len)
 {
-	const char *cmd = jstr(by, "command", NULL) ?: jstr(by, "comm", "?");
-	const char *user = jstr(by, "user", NULL), *uid = jstr(by, "uid", NULL);
-	const char *unit = jstr(by, "unit", NULL), *ctr = jstr(by, "container", NULL);
+	const char *cmd = pc_json_str(by, "command", NULL) ?: pc_json_str(by, "comm", "?");
+	const char *user = pc_json_str(by, "user", NULL), *uid = pc_json_str(by, "uid", NULL);
+	const char *unit = pc_json_str(by, "unit", NULL), *ctr = pc_json_str(by, "container", NULL);
 	struct json_object *gone;
 	size_t n;
 
-	n = snprintf(buf, len, "%s (pid %s", cmd, jstr(by, "pid", "?"));
+	n = snprintf(buf, len, "%s (pid %s", cmd, pc_json_str(by, "pid", "?"));
 	if (user && n < len)
 		n += snprintf(buf + n, len - n, ", user %s", user);
 	if (uid && n < len)
@@ -452,12 +446,13 @@ void pc_report_fw_changes(FILE *out, struct json_object *doc)
 	size_t i, n;
 
 	if (json_object_object_get_ex(doc, "firewall_operation", &c) && c) {
-		const char *left = jstr(c, "seconds_left", NULL);
+		const char *left = pc_json_str(c, "seconds_left", NULL);
 
-		fprintf(out, "\nfirewall: %s of %s under way (%s", jstr(c, "kind", "?"),
-			jstr(c, "file", "?"), jstr(c, "state", "?"));
+		fprintf(out, "\nfirewall: %s of %s under way (%s", pc_json_str(c, "kind", "?"),
+			pc_json_str(c, "file", "?"), pc_json_str(c, "state", "?"));
 		if (left)
-			fprintf(out, " generation %s, %s s left", jstr(c, "generation", "?"), left);
+			fprintf(out, " generation %s, %s s left", pc_json_str(c, "generation", "?"),
+				left);
 		fprintf(out, ")\n");
 	}
 	if (!json_object_object_get_ex(doc, "firewall_changes", &arr) ||
@@ -470,16 +465,16 @@ void pc_report_fw_changes(FILE *out, struct json_object *doc)
 		const char *t;
 
 		c = json_object_array_get_idx(arr, i);
-		t = jstr(c, "time", "?");
+		t = pc_json_str(c, "time", "?");
 		snprintf(ts, sizeof(ts), "%.10s %.8s", t, strlen(t) > 11 ? t + 11 : "");
 		who[0] = '\0';
 		if (json_object_object_get_ex(c, "by", &by) && by)
 			by_line(by, who, sizeof(who));
-		fprintf(out, "  %s  gen %-6s %-8s %s\n", ts, jstr(c, "generation", "?"),
+		fprintf(out, "  %s  gen %-6s %-8s %s\n", ts, pc_json_str(c, "generation", "?"),
 			json_object_object_get_ex(c, "vetted", &v) && json_object_get_boolean(v)
 				? "vetted"
 				: "UNVETTED",
 			who);
-		fprintf(out, "      %s\n", jstr(c, "summary", "(being listed)"));
+		fprintf(out, "      %s\n", pc_json_str(c, "summary", "(being listed)"));
 	}
 }

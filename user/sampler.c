@@ -268,8 +268,3 @@ void pc_sampler_total(const struct pc_sampler *s, int slot, struct pc_counters *
 	pc_counters_from_slot(&s->raw[slot], out);
 }
 
-void pc_sampler_reset_slot(struct pc_sampler *s, int slot)
-{
-	memset(&s->raw[slot], 0, sizeof(s->raw[slot]));
-	memset(&s->delta[slot], 0, sizeof(s->delta[slot]));
-}

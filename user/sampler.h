@@ -73,8 +73,6 @@ int pc_sampler_read(struct pc_sampler *s, int span, double now);
 int pc_sampler_peek(struct pc_sampler *s, int span, struct pc_counters *out);
 /* A slot's totals as of the last read (derived from raw[] when asked, not every interval). */
 void pc_sampler_total(const struct pc_sampler *s, int slot, struct pc_counters *out);
-/* Forget a slot's history (a slot given to another port). */
-void pc_sampler_reset_slot(struct pc_sampler *s, int slot);
 
 /* Pure helpers (unit-tested). */
 /* Sum a slot's entries of ncpus CPUs, `stride` entries apart (PC_MAX_SLOTS in the map). */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "preflight/preflight.h"
 #include "spawn.h"
+#include "jsonutil.h"
 
 int pc_fwcheck_init(struct pc_fwcheck *c, const char *iface)
 {
@@ -46,24 +47,6 @@ static int enter_own_namespaces(void)
 	if (unshare(CLONE_NEWUSER))
 		return -errno;
 	return unshare(CLONE_NEWNET) ? -errno : 0;
-}
-
-static void put_rule(struct json_object *o, const struct pc_rule_ref *r)
-{
-	struct json_object *j;
-
-	if (!r->known) {
-		json_object_object_add(o, "rule", NULL);
-		return;
-	}
-	j = json_object_new_object();
-	json_object_object_add(j, "family", json_object_new_string(r->family));
-	json_object_object_add(j, "table", json_object_new_string(r->table));
-	json_object_object_add(j, "chain", json_object_new_string(r->chain));
-	json_object_object_add(j, "handle",
-			       r->has_handle ? json_object_new_uint64(r->handle) : NULL);
-	json_object_object_add(j, "text", json_object_new_string(r->text));
-	json_object_object_add(o, "rule", j);
 }
 
 /* The child: snapshot, sandbox, report as one JSON document on fd, exit. */
@@ -119,19 +102,13 @@ static void child(struct pc_fwcheck *c, const struct pc_portspec *specs, int n, 
 		json_object_object_add(e, "proto", json_object_new_string(pc_proto_name(p->proto)));
 		json_object_object_add(e, "port", json_object_new_int(p->port));
 		json_object_object_add(e, "direction", json_object_new_string(pc_dir_name(p->dir)));
-		put_rule(e, &p->rule);
+		json_object_object_add(e, "rule", pc_rule_ref_json(&p->rule));
 		json_object_array_add(arr, e);
 	}
 out:
 	json_object_object_add(doc, "blocked", arr);
 	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	for (size_t off = 0, len = strlen(text); off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w <= 0)
-			break;
-		off += w;
-	}
+	pc_write_all(fd, text, strlen(text)); /* a reader gone: nobody to tell */
 	_exit(0);
 }
 

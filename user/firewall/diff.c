@@ -8,6 +8,7 @@
 
 #include "firewall/diff.h"
 #include "firewall/who.h"
+#include "jsonutil.h"
 
 #define ELEMS_TEXT_MAX 400 /* bytes of an elements entry's text */
 
@@ -710,11 +711,6 @@ const char *pc_fw_entry_kind_name(enum pc_fw_entry_kind k)
 	return (unsigned int)k < sizeof(names) / sizeof(names[0]) ? names[k] : "rule";
 }
 
-static struct json_object *str_or_null(const char *s)
-{
-	return *s ? json_object_new_string(s) : NULL;
-}
-
 struct json_object *pc_fw_entries_json(const struct pc_fw_entry *e, int n)
 {
 	struct json_object *arr = json_object_new_array();
@@ -723,9 +719,9 @@ struct json_object *pc_fw_entries_json(const struct pc_fw_entry *e, int n)
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "family", str_or_null(e[i].family));
-		json_object_object_add(o, "table", str_or_null(e[i].table));
-		json_object_object_add(o, "chain", str_or_null(e[i].chain));
+		json_object_object_add(o, "family", pc_json_str_or_null(e[i].family));
+		json_object_object_add(o, "table", pc_json_str_or_null(e[i].table));
+		json_object_object_add(o, "chain", pc_json_str_or_null(e[i].chain));
 		json_object_object_add(
 			o, "handle", e[i].has_handle ? json_object_new_uint64(e[i].handle) : NULL);
 		json_object_object_add(o, "text", json_object_new_string(e[i].text));

@@ -13,6 +13,7 @@
 #include "firewall/changes.h"
 #include "firewall/history.h"
 #include "log.h"
+#include "jsonutil.h"
 
 static uint64_t fnv1a(const void *data, size_t len, uint64_t h)
 {
@@ -130,33 +131,20 @@ char *pc_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_int64(v) : 0;
-}
-
 /* Fill a record's index fields from its document. */
 static void index_rec(struct pc_history_rec *r)
 {
 	struct json_object *v;
 
-	r->seq = jint(r->doc, "seq");
-	r->generation = jint(r->doc, "generation");
+	r->seq = pc_json_int(r->doc, "seq", 0);
+	r->generation = pc_json_int(r->doc, "generation", 0);
 	r->vetted = json_object_object_get_ex(r->doc, "vetted", &v) && json_object_get_boolean(v);
-	r->undid = jint(r->doc, "undid");
-	snprintf(r->kind, sizeof(r->kind), "%s", jstr(r->doc, "kind") ?: "change");
-	snprintf(r->before, sizeof(r->before), "%s", jstr(r->doc, "before") ?: "");
-	snprintf(r->after, sizeof(r->after), "%s", jstr(r->doc, "after") ?: "");
-	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", jstr(r->doc, "fingerprint") ?: "");
+	r->undid = pc_json_int(r->doc, "undid", 0);
+	snprintf(r->kind, sizeof(r->kind), "%s", pc_json_str(r->doc, "kind", NULL) ?: "change");
+	snprintf(r->before, sizeof(r->before), "%s", pc_json_str(r->doc, "before", NULL) ?: "");
+	snprintf(r->after, sizeof(r->after), "%s", pc_json_str(r->doc, "after", NULL) ?: "");
+	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
+		 pc_json_str(r->doc, "fingerprint", NULL) ?: "");
 	r->time =
 		json_object_object_get_ex(r->doc, "unix_time", &v) ? json_object_get_double(v) : 0;
 }

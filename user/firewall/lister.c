@@ -7,16 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "firewall/lister.h"
 #include "firewall/nft.h"
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void pc_listing_free(struct pc_listing *l)
 {
@@ -27,7 +20,7 @@ void pc_listing_free(struct pc_listing *l)
 
 int pc_listing_take(struct pc_listing *l)
 {
-	double t0 = mono();
+	double t0 = pc_mono_now();
 	uint32_t g1, g2;
 	int tries, err = 0;
 
@@ -56,7 +49,7 @@ int pc_listing_take(struct pc_listing *l)
 		return err;
 	}
 	l->generation = g2;
-	l->took_s = mono() - t0;
+	l->took_s = pc_mono_now() - t0;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "firewall/liverule.h"
 #include "firewall/replayer.h"
 #include "linebuf.h"
@@ -44,14 +45,6 @@ void pc_liverule_pkt(const struct pc_drop_sample *s, const char *ifname, struct 
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int spawn(struct pc_liverule *lr, double now)
 {
 	pid_t pid = pc_replayer_spawn(lr->ifnames, lr->nifs, &lr->fd);
@@ -74,7 +67,7 @@ int pc_liverule_start(struct pc_liverule *lr, const char ifnames[][IF_NAMESIZE],
 	lr->samples_fd = samples_fd;
 	lr->nifs = n < PC_MAX_IFACES ? n : PC_MAX_IFACES;
 	memcpy(lr->ifnames, ifnames, lr->nifs * sizeof(lr->ifnames[0]));
-	return spawn(lr, mono_s());
+	return spawn(lr, pc_mono_now());
 }
 
 int pc_liverule_fd(const struct pc_liverule *lr)

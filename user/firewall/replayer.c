@@ -19,49 +19,22 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "clock.h"
 #include "firewall/nft.h"
 #include "firewall/replayer.h"
 #include "linebuf.h"
 #include "log.h"
 #include "preflight/replay.h"
 #include "spawn.h"
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-			poll(&p, 1, 1000);
-			continue;
-		}
-		if (w <= 0)
-			return -1;
-		s += w;
-		len -= w;
-	}
-	return 0;
-}
+#include "jsonutil.h"
 
 static int send_json(int fd, struct json_object *o)
 {
 	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	int ret = write_all(fd, t, strlen(t)) || write_all(fd, "\n", 1) ? -1 : 0;
+	int ret = pc_write_all(fd, t, strlen(t)) || pc_write_all(fd, "\n", 1) ? -1 : 0;
 
 	json_object_put(o);
 	return ret;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* ---- the replayer: in the sandbox ---- */
@@ -106,7 +79,7 @@ static void replayer_main(int fd, const char ifnames[][IF_NAMESIZE], int n)
 			uint32_t gen = json_object_object_get_ex(msg, "generation", &v)
 					       ? (uint32_t)json_object_get_int64(v)
 					       : 0;
-			double t0 = now_ms();
+			double t0 = pc_mono_now() * 1e3;
 			int ret;
 
 			json_object_object_get_ex(msg, "text", &v);
@@ -118,8 +91,9 @@ static void replayer_main(int fd, const char ifnames[][IF_NAMESIZE], int n)
 			json_object_object_add(reply, "ok", json_object_new_boolean(!ret));
 			if (ret)
 				json_object_object_add(reply, "error", json_object_new_string(err));
-			json_object_object_add(reply, "us",
-					       json_object_new_int64((now_ms() - t0) * 1000));
+			json_object_object_add(
+				reply, "us",
+				json_object_new_int64((pc_mono_now() * 1e3 - t0) * 1000));
 			send_json(fd, reply);
 		} else if (!strcmp(op, "replay")) {
 			static struct pc_replay_req req;
@@ -225,13 +199,13 @@ static void lister_main(int dfd, const char ifnames[][IF_NAMESIZE], int n)
 		if (dirty)
 			send_listing(sp[0]);
 		while ((line = pc_linebuf_next(&fromd))) {
-			if (write_all(sp[0], line, strlen(line)) || write_all(sp[0], "\n", 1))
+			if (pc_write_all(sp[0], line, strlen(line)) || pc_write_all(sp[0], "\n", 1))
 				_exit(1);
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP) && pc_linebuf_fill(&froms, sp[0]) < 0)
 			_exit(1); /* the replayer died: the daemon starts us again */
 		while ((line = pc_linebuf_next(&froms))) {
-			if (write_all(dfd, line, strlen(line)) || write_all(dfd, "\n", 1))
+			if (pc_write_all(dfd, line, strlen(line)) || pc_write_all(dfd, "\n", 1))
 				_exit(0);
 		}
 	}

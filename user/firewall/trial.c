@@ -15,9 +15,11 @@
 #include <arpa/inet.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "firewall/trial.h"
 #include "log.h"
 #include "spawn.h"
+#include "jsonutil.h"
 
 static bool loopback(const struct pc_client_addr *a)
 {
@@ -89,22 +91,6 @@ void pc_trial_groups_free(struct pc_trial_group *g, int n)
 		g[i].specs = NULL;
 		g[i].nspecs = 0;
 	}
-}
-
-struct json_object *pc_rule_ref_json(const struct pc_rule_ref *r)
-{
-	struct json_object *j;
-
-	if (!r->known)
-		return NULL;
-	j = json_object_new_object();
-	json_object_object_add(j, "family", json_object_new_string(r->family));
-	json_object_object_add(j, "table", json_object_new_string(r->table));
-	json_object_object_add(j, "chain", json_object_new_string(r->chain));
-	json_object_object_add(j, "handle",
-			       r->has_handle ? json_object_new_uint64(r->handle) : NULL);
-	json_object_object_add(j, "text", json_object_new_string(r->text));
-	return j;
 }
 
 static struct json_object *port_json(const struct pc_trial_port *p)
@@ -224,22 +210,8 @@ static void child(const char *baseline, const char *candidate, const struct pc_t
 out:
 	json_object_object_add(doc, "groups", groups);
 	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	for (size_t off = 0, len = strlen(text); off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w <= 0)
-			break;
-		off += w;
-	}
+	pc_write_all(fd, text, strlen(text)); /* a reader gone: nobody to tell */
 	_exit(0);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int pc_trial_start(struct pc_trial *t, const char *baseline, const char *candidate,
@@ -267,20 +239,13 @@ int pc_trial_start(struct pc_trial *t, const char *baseline, const char *candida
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	t->pid = pid;
 	t->fd = p[0];
-	t->started = mono();
+	t->started = pc_mono_now();
 	return 0;
 }
 
 int pc_trial_fd(const struct pc_trial *t)
 {
 	return t->pid ? t->fd : -1;
-}
-
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
 }
 
 static void copy(char *dst, size_t len, const char *s)
@@ -295,21 +260,21 @@ static void merge_port(struct pc_trial *t, struct json_object *e)
 	struct pc_trial_port p = {0}, *q;
 	int i;
 
-	p.proto = pc_proto_from_name(jstr(e, "proto") ?: "tcp");
-	p.dir = pc_dir_from_name(jstr(e, "direction") ?: "in");
+	p.proto = pc_proto_from_name(pc_json_str(e, "proto", NULL) ?: "tcp");
+	p.dir = pc_dir_from_name(pc_json_str(e, "direction", NULL) ?: "in");
 	p.port = json_object_object_get_ex(e, "port", &v) ? json_object_get_int(v) : 0;
-	p.blocked = !strcmp(jstr(e, "verdict") ?: "", "blocked");
+	p.blocked = !strcmp(pc_json_str(e, "verdict", NULL) ?: "", "blocked");
 	p.already_blocked =
 		json_object_object_get_ex(e, "already_blocked", &v) && json_object_get_boolean(v);
-	copy(p.from, sizeof(p.from), jstr(e, "from"));
-	copy(p.to, sizeof(p.to), jstr(e, "to"));
-	copy(p.failure, sizeof(p.failure), jstr(e, "failure"));
+	copy(p.from, sizeof(p.from), pc_json_str(e, "from", NULL));
+	copy(p.to, sizeof(p.to), pc_json_str(e, "to", NULL));
+	copy(p.failure, sizeof(p.failure), pc_json_str(e, "failure", NULL));
 	if (json_object_object_get_ex(e, "rule", &rule) && rule) {
 		p.rule.known = true;
-		copy(p.rule.family, sizeof(p.rule.family), jstr(rule, "family"));
-		copy(p.rule.table, sizeof(p.rule.table), jstr(rule, "table"));
-		copy(p.rule.chain, sizeof(p.rule.chain), jstr(rule, "chain"));
-		copy(p.rule.text, sizeof(p.rule.text), jstr(rule, "text"));
+		copy(p.rule.family, sizeof(p.rule.family), pc_json_str(rule, "family", NULL));
+		copy(p.rule.table, sizeof(p.rule.table), pc_json_str(rule, "table", NULL));
+		copy(p.rule.chain, sizeof(p.rule.chain), pc_json_str(rule, "chain", NULL));
+		copy(p.rule.text, sizeof(p.rule.text), pc_json_str(rule, "text", NULL));
 		p.rule.has_handle = json_object_object_get_ex(rule, "handle", &v) && v;
 		p.rule.handle = p.rule.has_handle ? json_object_get_uint64(v) : 0;
 	}
@@ -347,7 +312,7 @@ static void finish(struct pc_trial *t)
 		snprintf(t->error, sizeof(t->error), "the preflight ended without a result");
 		return;
 	}
-	copy(t->error, sizeof(t->error), jstr(doc, "error"));
+	copy(t->error, sizeof(t->error), pc_json_str(doc, "error", NULL));
 	if (json_object_object_get_ex(doc, "groups", &groups))
 		for (i = 0; i < json_object_array_length(groups); i++) {
 			g = json_object_array_get_idx(groups, i);

@@ -67,8 +67,6 @@ int pc_trial_groups(const struct pc_trial_input *in, int n, struct pc_trial_grou
 void pc_trial_groups_free(struct pc_trial_group *g, int n);
 /* The trial's findings as JSON: {"ports":[...],"newly_blocked","groups","error"}. */
 struct json_object *pc_trial_json(const struct pc_trial *t);
-/* A RULE object of the contract, or NULL (JSON null) when the rule is not known. */
-struct json_object *pc_rule_ref_json(const struct pc_rule_ref *r);
 /* "tcp/8001:in from 198.51.100.1: inet filter input handle 7: tcp dport 8001 drop" */
 void pc_trial_port_line(const struct pc_trial_port *p, char *buf, size_t len);
 

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "firewall/who.h"
+#include "jsonutil.h"
 
 void pc_utf8_cut(char *s, size_t max)
 {
@@ -325,11 +326,6 @@ void pc_who_read(struct pc_fw_who *w, uint32_t pid, const char *comm, const char
 	free(passwd);
 }
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s && *s ? json_object_new_string(s) : NULL;
-}
-
 static struct json_object *id_or_null(long long v)
 {
 	return v >= 0 ? json_object_new_int64(v) : NULL;
@@ -340,18 +336,18 @@ struct json_object *pc_who_json(const struct pc_fw_who *w)
 	struct json_object *o = json_object_new_object(), *parent = NULL;
 
 	json_object_object_add(o, "pid", w->pid ? json_object_new_int64(w->pid) : NULL);
-	json_object_object_add(o, "command", str_or_null(w->command));
+	json_object_object_add(o, "command", pc_json_str_or_null(w->command));
 	json_object_object_add(o, "uid", id_or_null(w->uid));
-	json_object_object_add(o, "user", str_or_null(w->user));
-	json_object_object_add(o, "unit", str_or_null(w->unit));
-	json_object_object_add(o, "comm", str_or_null(w->comm));
+	json_object_object_add(o, "user", pc_json_str_or_null(w->user));
+	json_object_object_add(o, "unit", pc_json_str_or_null(w->unit));
+	json_object_object_add(o, "comm", pc_json_str_or_null(w->comm));
 	json_object_object_add(o, "login_uid", id_or_null(w->login_uid));
-	json_object_object_add(o, "login_user", str_or_null(w->login_user));
-	json_object_object_add(o, "container", str_or_null(w->container));
+	json_object_object_add(o, "login_user", pc_json_str_or_null(w->login_user));
+	json_object_object_add(o, "container", pc_json_str_or_null(w->container));
 	if (w->ppid) {
 		parent = json_object_new_object();
 		json_object_object_add(parent, "pid", json_object_new_int64(w->ppid));
-		json_object_object_add(parent, "command", str_or_null(w->parent_command));
+		json_object_object_add(parent, "command", pc_json_str_or_null(w->parent_command));
 	}
 	json_object_object_add(o, "parent", parent);
 	/* Said plainly: the rest of "by" is unknown because the process was gone. */

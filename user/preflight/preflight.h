@@ -171,6 +171,10 @@ int pc_nft_rule_text(const char *listing, struct pc_rule_ref *rule);
 int pc_ipt_find_rule(const char *save_c, const char *family, int proto, uint16_t port,
 		     struct pc_rule_ref *rule);
 
+/* A rule as JSON ({family, table, chain, handle, text}; handle null for a policy), or NULL
+ * (JSON null) when the rule is not known. */
+struct json_object *pc_rule_ref_json(const struct pc_rule_ref *rule);
+
 /* The --json document of the contract (with a baseline: only newly blocked ports). */
 struct json_object *pc_preflight_json(const struct pc_preflight_result *r, const char *ruleset,
 				      const char *baseline);

@@ -17,6 +17,7 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <nftables/libnftables.h>
 
+#include "clock.h"
 #include "log.h"
 #include "preflight/replay.h"
 
@@ -74,14 +75,6 @@ struct rp_run {
 	uint32_t drop_id;
 	struct pc_rule_ref drop_rule;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static size_t alen(int family)
 {
@@ -543,12 +536,12 @@ static enum pc_replay_outcome flow_wait(struct rp_run *r)
 {
 	const struct pc_replay_flow *f = &r->f;
 	bool tcp = r->req->proto == PC_PROTO_TCP;
-	double deadline = now_ms() + PC_REPLAY_WAIT_MS;
+	double deadline = pc_mono_now() * 1e3 + PC_REPLAY_WAIT_MS;
 	char buf[256];
 
 	for (;;) {
 		struct pollfd pfd[4];
-		int n = 0, left = (int)(deadline - now_ms());
+		int n = 0, left = (int)(deadline - pc_mono_now() * 1e3);
 
 		trace_drain(r->rp, r);
 		if (r->dropped)
@@ -769,7 +762,7 @@ void pc_replay_run(struct pc_replay *rp, const struct pc_replay_req *req,
 {
 	struct pc_rule_ref rules[PC_REPLAY_MAX_PKTS];
 	int votes[PC_REPLAY_MAX_PKTS] = {0}, nrules = 0, best = -1, i, j;
-	double t0 = now_ms();
+	double t0 = pc_mono_now() * 1e3;
 	char why[320];
 
 	memset(res, 0, sizeof(*res));
@@ -814,7 +807,7 @@ void pc_replay_run(struct pc_replay *rp, const struct pc_replay_req *req,
 	} else if (!req->npkts) {
 		snprintf(res->why, sizeof(res->why), "no dropped packet of the port was sampled");
 	}
-	res->ms = now_ms() - t0;
+	res->ms = pc_mono_now() * 1e3 - t0;
 }
 
 /* ---- lifecycle ---- */

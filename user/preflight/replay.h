@@ -144,8 +144,7 @@ int pc_replay_req_parse(struct json_object *o, struct pc_replay_req *r, uint32_t
 struct json_object *pc_replay_result_json(const struct pc_replay_result *r, uint32_t id, int slot);
 int pc_replay_result_parse(struct json_object *o, struct pc_replay_result *r, uint32_t *id,
 			   int *slot);
-/* RULE as JSON ({"family","table","chain","handle","text"}) and back. */
-struct json_object *pc_rule_json(const struct pc_rule_ref *rule);
+/* RULE read back from the JSON that pc_rule_ref_json (preflight.h) writes. */
 int pc_rule_parse(struct json_object *o, struct pc_rule_ref *rule);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "portspec.h"
 #include "preflight/replay.h"
+#include "jsonutil.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -209,20 +210,6 @@ const char *pc_replay_outcome_why(enum pc_replay_outcome o)
 
 /* ---- messages ---- */
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(struct json_object *o, const char *k, int64_t dflt)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_int64(v) : dflt;
-}
-
 static void put_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
@@ -230,23 +217,7 @@ static void put_str(struct json_object *o, const char *k, const char *v)
 
 static void copy_jstr(char *dst, size_t len, struct json_object *o, const char *k)
 {
-	snprintf(dst, len, "%s", jstr(o, k) ?: "");
-}
-
-struct json_object *pc_rule_json(const struct pc_rule_ref *rule)
-{
-	struct json_object *o;
-
-	if (!rule || !rule->known)
-		return NULL;
-	o = json_object_new_object();
-	put_str(o, "family", rule->family);
-	put_str(o, "table", rule->table);
-	put_str(o, "chain", rule->chain);
-	json_object_object_add(o, "handle",
-			       rule->has_handle ? json_object_new_uint64(rule->handle) : NULL);
-	put_str(o, "text", rule->text);
-	return o;
+	snprintf(dst, len, "%s", pc_json_str(o, k, NULL) ?: "");
 }
 
 int pc_rule_parse(struct json_object *o, struct pc_rule_ref *rule)
@@ -308,11 +279,11 @@ int pc_replay_req_parse(struct json_object *o, struct pc_replay_req *r, uint32_t
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	*id = (uint32_t)jint(o, "id", 0);
-	*slot = (int)jint(o, "slot", 0);
-	r->proto = pc_proto_from_name(jstr(o, "proto") ?: "tcp");
-	r->dir = pc_dir_from_name(jstr(o, "direction") ?: "in");
-	r->port = (uint16_t)jint(o, "port", 0);
+	*id = (uint32_t)pc_json_int(o, "id", 0);
+	*slot = (int)pc_json_int(o, "slot", 0);
+	r->proto = pc_proto_from_name(pc_json_str(o, "proto", NULL) ?: "tcp");
+	r->dir = pc_dir_from_name(pc_json_str(o, "direction", NULL) ?: "in");
+	r->port = (uint16_t)pc_json_int(o, "port", 0);
 	if (!json_object_object_get_ex(o, "packets", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return -EINVAL;
@@ -321,14 +292,14 @@ int pc_replay_req_parse(struct json_object *o, struct pc_replay_req *r, uint32_t
 		struct pc_replay_pkt *p = &r->pkts[r->npkts];
 		int fs, fd;
 
-		fs = pc_sb_addr_parse(jstr(e, "saddr") ?: "", &p->saddr);
-		fd = pc_sb_addr_parse(jstr(e, "daddr") ?: "", &p->daddr);
+		fs = pc_sb_addr_parse(pc_json_str(e, "saddr", NULL) ?: "", &p->saddr);
+		fd = pc_sb_addr_parse(pc_json_str(e, "daddr", NULL) ?: "", &p->daddr);
 		if (fs < 0 || fs != fd)
 			return -EINVAL;
 		p->family = fs;
-		p->sport = (uint16_t)jint(e, "sport", 0);
-		p->dport = (uint16_t)jint(e, "dport", 0);
-		p->tcp_flags = (uint8_t)jint(e, "tcp_flags", 0);
+		p->sport = (uint16_t)pc_json_int(e, "sport", 0);
+		p->dport = (uint16_t)pc_json_int(e, "dport", 0);
+		p->tcp_flags = (uint8_t)pc_json_int(e, "tcp_flags", 0);
 		p->rx = json_object_object_get_ex(e, "rx", &v) && json_object_get_boolean(v);
 		copy_jstr(p->ifname, sizeof(p->ifname), e, "ifname");
 		r->npkts++;
@@ -343,7 +314,7 @@ struct json_object *pc_replay_result_json(const struct pc_replay_result *r, uint
 	json_object_object_add(o, "op", json_object_new_string("result"));
 	json_object_object_add(o, "id", json_object_new_int64(id));
 	json_object_object_add(o, "slot", json_object_new_int(slot));
-	json_object_object_add(o, "rule", pc_rule_json(&r->rule));
+	json_object_object_add(o, "rule", pc_rule_ref_json(&r->rule));
 	json_object_object_add(o, "reproduced", json_object_new_int(r->reproduced));
 	json_object_object_add(o, "replayed", json_object_new_int(r->replayed));
 	json_object_object_add(o, "outcome", json_object_new_int(r->outcome));
@@ -359,19 +330,19 @@ int pc_replay_result_parse(struct json_object *o, struct pc_replay_result *r, ui
 	struct json_object *rule;
 
 	memset(r, 0, sizeof(*r));
-	*id = (uint32_t)jint(o, "id", 0);
-	*slot = (int)jint(o, "slot", -1);
+	*id = (uint32_t)pc_json_int(o, "id", 0);
+	*slot = (int)pc_json_int(o, "slot", -1);
 	if (*slot < 0)
 		return -EINVAL;
 	if (json_object_object_get_ex(o, "rule", &rule) && rule)
 		pc_rule_parse(rule, &r->rule);
-	r->reproduced = (int)jint(o, "reproduced", 0);
-	r->replayed = (int)jint(o, "replayed", 0);
-	r->outcome = (enum pc_replay_outcome)jint(o, "outcome", PC_REPLAY_ERROR);
+	r->reproduced = (int)pc_json_int(o, "reproduced", 0);
+	r->replayed = (int)pc_json_int(o, "replayed", 0);
+	r->outcome = (enum pc_replay_outcome)pc_json_int(o, "outcome", PC_REPLAY_ERROR);
 	if (r->outcome < 0 || r->outcome >= PC_REPLAY_OUTCOME_MAX)
 		r->outcome = PC_REPLAY_ERROR;
 	copy_jstr(r->why, sizeof(r->why), o, "why");
-	r->ms = jint(o, "us", 0) / 1000.0;
-	r->generation = (uint32_t)jint(o, "generation", 0);
+	r->ms = pc_json_int(o, "us", 0) / 1000.0;
+	r->generation = (uint32_t)pc_json_int(o, "generation", 0);
 	return 0;
 }

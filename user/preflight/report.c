@@ -7,6 +7,7 @@
 
 #include "portcanary.h"
 #include "preflight/preflight.h"
+#include "jsonutil.h"
 
 const char *pc_failure_name(enum pc_failure f)
 {
@@ -34,25 +35,20 @@ static bool reported(const struct pc_preflight_result *r, const struct pc_prefli
 	return p->verdict == PC_VERDICT_BLOCKED && p->baseline_verdict == PC_VERDICT_REACHABLE;
 }
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s && *s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *rule_json(const struct pc_rule_ref *rule)
+struct json_object *pc_rule_ref_json(const struct pc_rule_ref *rule)
 {
 	struct json_object *o;
 
 	if (!rule->known)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "family", str_or_null(rule->family));
-	json_object_object_add(o, "table", str_or_null(rule->table));
-	json_object_object_add(o, "chain", str_or_null(rule->chain));
+	json_object_object_add(o, "family", pc_json_str_or_null(rule->family));
+	json_object_object_add(o, "table", pc_json_str_or_null(rule->table));
+	json_object_object_add(o, "chain", pc_json_str_or_null(rule->chain));
 	json_object_object_add(o, "handle",
 			       rule->has_handle ? json_object_new_int64((int64_t)rule->handle)
 						: NULL);
-	json_object_object_add(o, "text", str_or_null(rule->text));
+	json_object_object_add(o, "text", pc_json_str_or_null(rule->text));
 	return o;
 }
 
@@ -62,9 +58,9 @@ struct json_object *pc_preflight_json(const struct pc_preflight_result *r, const
 	struct json_object *doc = json_object_new_object(), *ports = json_object_new_array();
 	int i;
 
-	json_object_object_add(doc, "ruleset", str_or_null(ruleset));
+	json_object_object_add(doc, "ruleset", pc_json_str_or_null(ruleset));
 	if (r->has_baseline)
-		json_object_object_add(doc, "baseline", str_or_null(baseline));
+		json_object_object_add(doc, "baseline", pc_json_str_or_null(baseline));
 	for (i = 0; i < r->nports; i++) {
 		const struct pc_preflight_port *p = &r->ports[i];
 		struct json_object *o, *ev = NULL;
@@ -80,8 +76,9 @@ struct json_object *pc_preflight_json(const struct pc_preflight_result *r, const
 				       json_object_new_string(blocked ? "blocked" : "reachable"));
 		if (blocked) {
 			ev = json_object_new_object();
-			json_object_object_add(ev, "drop_reason", str_or_null(p->drop_reason));
-			json_object_object_add(ev, "rule", rule_json(&p->rule));
+			json_object_object_add(ev, "drop_reason",
+					       pc_json_str_or_null(p->drop_reason));
+			json_object_object_add(ev, "rule", pc_rule_ref_json(&p->rule));
 		}
 		json_object_object_add(o, "evidence", ev);
 		json_object_object_add(o, "failure",
