@@ -28,12 +28,19 @@ run_cmocka() {
 }
 
 # namespace scripts print "ok - ..." / "not ok - ..." and "# NAME: N passed, M failed"
+# The host's own ruleset, as a test must leave it: every ruleset a test changes is in a
+# namespace of its own.
+host_ruleset() { nft list ruleset 2>&1 | sha256sum; }
 run_script() {
-	local script=$1 rc p f start
+	local script=$1 rc p f start before
 	echo "=== $script"
 	start=$(date +%s)
+	before=$(host_ruleset)
 	timeout 900 bash "$script" 2>&1 | tee "$LOG"
 	rc=${PIPESTATUS[0]}
+	if [ "$(host_ruleset)" != "$before" ]; then
+		echo "not ok - $script changed the host's own nftables ruleset" | tee -a "$LOG"
+	fi
 	p=$(grep -c '^ok - ' "$LOG")
 	f=$(grep -c '^not ok - ' "$LOG")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
