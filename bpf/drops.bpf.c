@@ -10,12 +10,21 @@
 #include "compat.bpf.h"
 #include "counters.bpf.h"
 
-/* pc_drops: (slot, kernel drop reason) → per-CPU count; this tracer inserts (drops are
- * not the packet hot path), the sampler reads, user space deletes a freed slot's keys. */
+/* The drop counts' table (see portcanary.h): this tracer claims keys and counts, user space
+ * reads both in place and frees a slot's keys when the slot goes to another port. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PC_MAX_DROP_KEYS);
-	__type(key, struct pc_drop_key);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} pc_drop_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_DROP_KEYS); /* x possible CPUs, set by the loader */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, __u64);
 } pc_drops SEC(".maps");
 
@@ -153,21 +162,33 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * One drop of (slot, reason): find the key's index along its probe sequence, claiming the
+ * first free one, and count on this CPU's entry (a program runs on one CPU start to end: no
+ * atomics for the count). A sequence full of other keys leaves the drop in the hook's totals
+ * only (monitored): user space warns long before the table is that full.
+ */
 static __always_inline void count_drop(__u16 slot, __u32 reason)
 {
-	struct pc_drop_key key = {.slot = slot, .reason = reason};
-	__u64 one = 1, *v;
+	__u64 want = PC_DROP_KEY(slot, reason), have, *k, *n;
+	__u32 start = pc_drop_hash(want), cpu = bpf_get_smp_processor_id(), i, idx;
 
-	v = bpf_map_lookup_elem(&pc_drops, &key);
-	if (v) {
-		(*v)++; /* per-CPU value: no other writer, no atomics */
+	for (i = 0; i < PC_DROP_PROBES; i++) {
+		idx = (start + i) & (PC_MAX_DROP_KEYS - 1);
+		k = bpf_map_lookup_elem(&pc_drop_keys, &idx);
+		if (!k)
+			return;
+		have = *(volatile __u64 *)k;
+		/* free: claim it; 0 back means ours, else whoever won (maybe the same key) */
+		if (!have)
+			have = __sync_val_compare_and_swap(k, 0, want) ?: want;
+		if (have != want)
+			continue;
+		idx = PC_DROP_COUNTS_KEY(cpu, idx);
+		n = bpf_map_lookup_elem(&pc_drops, &idx);
+		if (n)
+			(*n)++;
 		return;
-	}
-	/* First drop of this (slot, reason): insert; another CPU may win the race. */
-	if (bpf_map_update_elem(&pc_drops, &key, &one, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&pc_drops, &key);
-		if (v)
-			(*v)++;
 	}
 }
 

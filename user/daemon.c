@@ -48,6 +48,7 @@ struct pc_daemon {
 	struct pc_portset ps;
 	struct pc_sampler sampler;
 	struct pc_dropreasons *reasons; /* names of this kernel's drop reasons (BTF) */
+	struct pc_drop_table droptab;	/* the drop tracer's counts, mapped */
 	struct pc_drops drops;
 	struct pc_health health;
 	struct pc_alerts alerts;
@@ -125,8 +126,8 @@ static void sample(struct pc_daemon *d)
 
 		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
 	}
-	pc_health_update(&d->health, &d->ps, &d->sampler, d->drops.fd >= 0 ? &d->drops : NULL,
-			 &d->alerts, now);
+	pc_health_update(&d->health, &d->ps, &d->sampler, d->drops.t ? &d->drops : NULL, &d->alerts,
+			 now);
 	pc_alerts_reap(&d->alerts, now);
 	/* The exposition is formatted only when a scrape asks for this sample (publish_metrics). */
 	pc_exporter_sampled(d->exporter);
@@ -143,8 +144,8 @@ static double thread_cpu_now(void)
 /* The ports' views as of the last interval: built for a status or a scrape, not per pass. */
 static void list_views(struct pc_daemon *d)
 {
-	d->n_views = pc_health_views(&d->health, &d->ps, &d->sampler,
-				     d->drops.fd >= 0 ? &d->drops : NULL, d->views);
+	d->n_views = pc_health_views(&d->health, &d->ps, &d->sampler, d->drops.t ? &d->drops : NULL,
+				     d->views);
 }
 
 /* One sampling pass, timed: what the daemon costs per interval (status, /metrics, bench).
@@ -226,9 +227,8 @@ static void publish_metrics(struct pc_daemon *d)
 	for (i = 0; i < d->n_views; i++) {
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
-		ports[i].n_drops = d->drops.fd >= 0 ? pc_drops_totals(&d->drops, d->views[i].slot,
-								      drops[i], 16)
-						    : 0;
+		ports[i].n_drops =
+			d->drops.t ? pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16) : 0;
 	}
 	struct pc_metrics_fw_last last;
 	struct pc_metrics_rollbacks rb;
@@ -626,15 +626,19 @@ int pc_daemon_run(struct pc_run_opts *opts)
 		goto out_close;
 	pc_loader_attach_drops(&d->ld);
 	pc_clients_attach(&d->clients, &d->ld);
-	err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld), pc_loader_counters_fd(&d->ld),
-			      pc_loader_drops_fd(&d->ld));
+	err = pc_drop_table_open(&d->droptab, pc_loader_drop_keys_fd(&d->ld),
+				 pc_loader_drops_fd(&d->ld));
+	if (err)
+		pc_err("cannot map the drop table: %s", strerror(-err));
+	else
+		err = pc_portset_open(&d->ps, pc_loader_ports_fd(&d->ld),
+				      pc_loader_counters_fd(&d->ld), &d->droptab);
 	if (!err)
 		err = pc_sampler_init(&d->sampler, pc_loader_counters_fd(&d->ld),
 				      pc_loader_global_fd(&d->ld));
 	if (!err)
 		err = pc_drops_init(&d->drops,
-				    d->reasons && d->ld.drops_attached ? pc_loader_drops_fd(&d->ld)
-								       : -1,
+				    d->reasons && d->ld.drops_attached ? &d->droptab : NULL,
 				    d->reasons);
 	if (!err) {
 		d->last_listener_scan = pc_mono_now();
@@ -691,7 +695,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	/* The live rule's processes start with only the capabilities kept (the lister needs
 	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own),
 	 * and before any thread: a fork copies only the calling thread. */
-	if (d->fw.fd >= 0 && d->drops.fd >= 0) {
+	if (d->fw.fd >= 0 && d->drops.t) {
 		err = pc_liverule_start(&d->liverule, names, n_ifaces,
 					pc_loader_samples_fd(&d->ld));
 		if (err)
@@ -728,6 +732,7 @@ out_close:
 	pc_sampler_free(&d->sampler);
 	pc_drops_free(&d->drops);
 	pc_portset_close(&d->ps);
+	pc_drop_table_close(&d->droptab);
 	pc_loader_close(&d->ld);
 	pc_alerts_close(&d->alerts);
 	pc_fwwatch_close(&d->fw);

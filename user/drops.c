@@ -1,26 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-/* drops.c: reads the per-CPU pc_drops hash; drop counts per slot and reason, by class. */
+/* drops.c: reads the drop table; drop counts per slot and reason, by class, with history. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "alerts.h"
 #include "drops.h"
 #include "log.h"
 
-int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names)
+int pc_drops_init(struct pc_drops *d, const struct pc_drop_table *t,
+		  const struct pc_dropreasons *names)
 {
 	memset(d, 0, sizeof(*d));
-	d->fd = fd;
+	d->t = t;
 	d->names = names;
-	d->ncpus = libbpf_num_possible_cpus();
 	d->e = calloc(PC_MAX_DROP_KEYS, sizeof(*d->e));
-	d->percpu = calloc(d->ncpus, sizeof(uint64_t));
-	d->bkeys = calloc(PC_DROPS_BATCH, sizeof(*d->bkeys));
-	d->bvalues = calloc((size_t)PC_DROPS_BATCH * d->ncpus, sizeof(uint64_t));
-	if (!d->e || !d->percpu || !d->bkeys || !d->bvalues) {
+	d->at = calloc(PC_MAX_DROP_KEYS, sizeof(*d->at));
+	if (!d->e || !d->at) {
 		pc_drops_free(d);
 		return -ENOMEM;
 	}
@@ -30,13 +27,9 @@ int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names
 void pc_drops_free(struct pc_drops *d)
 {
 	free(d->e);
-	free(d->percpu);
-	free(d->bkeys);
-	free(d->bvalues);
+	free(d->at);
 	d->e = NULL;
-	d->percpu = NULL;
-	d->bkeys = NULL;
-	d->bvalues = NULL;
+	d->at = NULL;
 }
 
 static int key_cmp(uint16_t s1, uint32_t r1, uint16_t s2, uint32_t r2)
@@ -55,85 +48,70 @@ static int entry_cmp(const void *a, const void *b)
 	return key_cmp(x->slot, x->reason, y->slot, y->reason);
 }
 
-static struct pc_drop_entry *find(struct pc_drops *d, uint16_t slot, uint32_t reason)
+/* The entry of (slot, reason): a binary search over the sorted ones, [0, sorted), then the
+ * ones appended since, or -1. */
+static int find(const struct pc_drops *d, int sorted, uint16_t slot, uint32_t reason)
 {
-	int lo = 0, hi = d->n - 1;
+	int lo = 0, hi = sorted - 1, i;
 
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2,
 		    c = key_cmp(d->e[mid].slot, d->e[mid].reason, slot, reason);
 
 		if (!c)
-			return &d->e[mid];
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid - 1;
 	}
-	return NULL;
+	for (i = sorted; i < d->n; i++)
+		if (d->e[i].slot == slot && d->e[i].reason == reason)
+			return i;
+	return -1;
 }
 
-/* Fold one key's per-CPU counts into the entries; sets *added for a key seen the first time. */
-static void take(struct pc_drops *d, const struct pc_drop_key *k, const uint64_t *percpu,
-		 int *added)
+/*
+ * Add index i's count (key k) to its entry's total of this read. The entry an index held
+ * last time is remembered (at[i], checked against the key: entries move when new ones are
+ * sorted in), so a steady table costs no search. Returns whether an entry was added.
+ */
+static bool take(struct pc_drops *d, int sorted, int i, __u64 k)
 {
+	uint16_t slot = PC_DROP_KEY_SLOT(k);
+	uint32_t reason = PC_DROP_KEY_REASON(k);
 	struct pc_drop_entry *e;
-	uint64_t total = 0, delta;
-	int c;
+	bool added = false;
+	int at = d->at[i];
 
-	if (k->slot >= PC_MAX_SLOTS)
-		return;
-	for (c = 0; c < d->ncpus; c++)
-		total += percpu[c];
-	e = find(d, k->slot, k->reason);
-	if (!e) {
-		if (d->n >= PC_MAX_DROP_KEYS)
-			return;
-		e = &d->e[d->n++];
-		memset(e, 0, sizeof(*e));
-		e->slot = k->slot;
-		e->reason = k->reason;
-		e->cls = pc_dropreason_class(d->names, k->reason);
-		*added = 1;
-	}
-	delta = total >= e->total ? total - e->total : total;
-	e->total = total;
-	e->seen = true;
-	d->delta_class[k->slot][e->cls] += delta;
-	d->slot_delta[k->slot] += delta;
-}
-
-/* The whole map in batches of PC_DROPS_BATCH keys: a few syscalls, not two per key.
- * Returns 0, or -EOPNOTSUPP where the kernel has no batch lookup for this map. */
-static int read_batched(struct pc_drops *d, int *added)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in_batch = 0, out_batch = 0, count, i;
-	bool first = true;
-	int err;
-
-	do {
-		count = PC_DROPS_BATCH;
-		err = bpf_map_lookup_batch(d->fd, first ? NULL : &in_batch, &out_batch, d->bkeys,
-					   d->bvalues, &count, &opts);
-		if (err && errno != ENOENT) {
-			if (first &&
-			    (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP))
-				return -EOPNOTSUPP;
-			return -errno;
+	if (!slot || slot >= PC_MAX_SLOTS)
+		return false;
+	if (at < 0 || at >= d->n || d->e[at].slot != slot || d->e[at].reason != reason) {
+		at = find(d, sorted, slot, reason);
+		if (at < 0) {
+			if (d->n >= PC_MAX_DROP_KEYS)
+				return false;
+			at = d->n++;
+			e = &d->e[at];
+			memset(e, 0, sizeof(*e));
+			e->slot = slot;
+			e->reason = reason;
+			e->cls = pc_dropreason_class(d->names, reason);
+			added = true;
 		}
-		for (i = 0; i < count; i++)
-			take(d, &d->bkeys[i], d->bvalues + (size_t)i * d->ncpus, added);
-		in_batch = out_batch;
-		first = false;
-	} while (!err);
-	return 0;
+		d->at[i] = at;
+	}
+	e = &d->e[at];
+	if (!e->seen)
+		e->now = 0;
+	e->now += pc_drop_table_count(d->t, i);
+	e->seen = true;
+	return added;
 }
 
 int pc_drops_read(struct pc_drops *d)
 {
-	struct pc_drop_key key, next, *prev = NULL;
-	int i, j, added = 0, n0 = d->n, err;
+	int i, j, added = 0, n0 = d->n, used = 0;
 
 	/* Only slots with entries have anything to clear: not 2,048 slots' worth every interval
 	 * (a slot gets its first entry below with its figures still zero). */
@@ -143,33 +121,42 @@ int pc_drops_read(struct pc_drops *d)
 		d->slot_total[d->e[i].slot] = 0;
 		d->e[i].seen = false;
 	}
-	if (d->fd < 0)
+	if (!d->t)
 		return 0;
 	/* Advance the history ring: hist[hist_pos] becomes the total as of now. */
 	d->hist_pos = (d->hist_pos + 1) % PC_DROPS_HIST;
-	/*
-	 * A batch read walks every bucket of the hash (PC_MAX_DROP_KEYS), locking each: worth
-	 * it for many entries, not for a few, where walking the keys is cheaper.
-	 */
-	err = d->n >= PC_DROPS_BATCH_FROM ? read_batched(d, &added) : -EOPNOTSUPP;
-	if (err == -EOPNOTSUPP) {
-		while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (!bpf_map_lookup_elem(d->fd, &next, d->percpu))
-				take(d, &next, d->percpu, &added);
-		}
+	/* The table in place: one pass over its keys, the counts of the used indices. */
+	for (i = 0; i < PC_MAX_DROP_KEYS; i++) {
+		__u64 k = pc_drop_table_key(d->t, i);
+
+		if (!k)
+			continue;
+		used++;
+		added |= take(d, n0, i, k);
 	}
-	/* Keys gone from the map (a slot given to another port: pc_drops_forget_slot) go from
-	 * the entries too, so the new port starts without the old one's drops; a read that
-	 * failed part way forgets nothing. */
-	for (i = j = 0; i < d->n; i++)
-		if (d->e[i].seen || (err && err != -EOPNOTSUPP))
-			d->e[j++] = d->e[i];
-	n0 -= d->n - j;
+	if (used >= PC_MAX_DROP_KEYS / 2 && !d->warned_full) {
+		pc_warn("the drop table holds %d of its %d (port, drop reason) keys: the fuller "
+			"it is, the likelier a new pair's drops go uncounted by reason",
+			used, PC_MAX_DROP_KEYS);
+		d->warned_full = true;
+	}
+	/* Entries whose keys are gone (a slot given to another port: pc_drop_table_forget_slot)
+	 * are forgotten, so the new port starts without the old one's drops. */
+	for (i = j = 0; i < d->n; i++) {
+		struct pc_drop_entry *e = &d->e[i];
+		uint64_t delta;
+
+		if (!e->seen)
+			continue;
+		delta = e->now >= e->total ? e->now - e->total : e->now;
+		e->total = e->now;
+		d->delta_class[e->slot][e->cls] += delta;
+		d->slot_delta[e->slot] += delta;
+		d->e[j++] = *e;
+	}
 	d->n = j;
-	/* New entries were appended unsorted: sort once; their history is zero. */
-	if (added && d->n > n0)
+	/* New entries were appended unsorted (the remembered indices recover by search). */
+	if (added)
 		qsort(d->e, d->n, sizeof(*d->e), entry_cmp);
 	for (i = 0; i < d->n; i++) {
 		d->e[i].hist[d->hist_pos] = d->e[i].total;
@@ -251,29 +238,6 @@ int pc_drops_recent_specific(const struct pc_drops *d, int slot, struct pc_alert
 int pc_drops_totals(const struct pc_drops *d, int slot, struct pc_alert_drop *out, int max)
 {
 	return collect(d, slot, out, max, false, false);
-}
-
-void pc_drops_forget_slot(int fd, int slot)
-{
-	struct pc_drop_key key, next, *prev = NULL;
-	struct pc_drop_key doomed[64];
-	int n, i;
-
-	if (fd < 0)
-		return;
-	/* Collect, then delete: deleting while walking a hash restarts the walk. */
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < 64 && bpf_map_get_next_key(fd, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (next.slot == slot)
-				doomed[n++] = next;
-		}
-		for (i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &doomed[i]);
-	} while (n == 64);
 }
 
 int pc_drops_samples(int fd, int slot, struct pc_drop_sample out[PC_DROP_SAMPLES])

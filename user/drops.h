@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* drops.h: the pc_drops map read back: per slot and kernel drop reason, totals and deltas. */
+/* drops.h: the drop table read back: per slot and kernel drop reason, totals and deltas. */
 #ifndef PC_DROPS_H
 #define PC_DROPS_H
 
@@ -7,40 +7,39 @@
 #include <stdint.h>
 
 #include "dropreason.h"
+#include "droptable.h"
 #include "portcanary.h"
 
 #define PC_DROPS_HIST 8	  /* intervals of history kept for an event's evidence */
-#define PC_DROPS_BATCH	    1024 /* keys read per syscall */
-#define PC_DROPS_BATCH_FROM 512	 /* entries from which a batch read beats walking the keys */
 
 struct pc_drop_entry {
 	uint16_t slot;
 	uint32_t reason;
 	uint64_t total;		      /* summed over CPUs */
 	uint64_t hist[PC_DROPS_HIST]; /* total at the end of each of the last intervals */
-	bool seen;		      /* in the map at the last read (else it is forgotten) */
+	uint64_t now;		      /* this read's total, summed over the key's indices */
+	bool seen;		      /* in the table at the last read (else it is forgotten) */
 	uint8_t cls;		      /* enum pc_drop_class of the reason, looked up once */
 };
 
 struct pc_drops {
-	int fd; /* -1: drop attribution unavailable */
-	int ncpus;
+	const struct pc_drop_table *t; /* NULL: drop attribution unavailable */
 	const struct pc_dropreasons *names;
 	struct pc_drop_entry *e; /* sorted by (slot, reason) */
 	int n;
+	int *at;	  /* per table index: the entry it held at the last read */
 	int hist_pos;	  /* ring index of the oldest total in hist[] */
-	uint64_t *percpu; /* scratch */
-	struct pc_drop_key *bkeys; /* batch-read buffers: PC_DROPS_BATCH keys and values */
-	uint64_t *bvalues;
+	bool warned_full; /* the table's filling was logged */
 	/* Per slot, for the last interval: drops by class, and totals since the slot began. */
 	uint64_t delta_class[PC_MAX_SLOTS][PC_DROP_CLASS_MAX];
 	uint64_t slot_total[PC_MAX_SLOTS];
 	uint64_t slot_delta[PC_MAX_SLOTS];
 };
 
-int pc_drops_init(struct pc_drops *d, int fd, const struct pc_dropreasons *names);
+int pc_drops_init(struct pc_drops *d, const struct pc_drop_table *t,
+		  const struct pc_dropreasons *names);
 void pc_drops_free(struct pc_drops *d);
-/* Read the map; fill the per-slot deltas of this interval. */
+/* Read the table; fill the per-slot deltas of this interval. */
 int pc_drops_read(struct pc_drops *d);
 /* Drops of a slot over the last PC_DROPS_HIST intervals, most first: up to max
  * (reason name, count) pairs. Returns how many. */
@@ -59,7 +58,5 @@ int pc_drops_samples(int fd, int slot, struct pc_drop_sample out[PC_DROP_SAMPLES
  * connection openings (TCP SYN) first, then newest first. Returns how many. */
 int pc_drops_samples_pick(const struct pc_drop_sample *in, int n, uint32_t reason,
 			  uint64_t since_ns, struct pc_drop_sample *out);
-/* Delete every entry of a slot from the map (the slot goes to another port). */
-void pc_drops_forget_slot(int fd, int slot);
 
 #endif

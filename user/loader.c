@@ -67,7 +67,9 @@ int pc_bpf_size_maps(struct portcanary_bpf *skel)
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	return bpf_map__set_max_entries(skel->maps.pc_counters, (__u32)ncpus * PC_MAX_SLOTS);
+	return bpf_map__set_max_entries(skel->maps.pc_counters, (__u32)ncpus * PC_MAX_SLOTS)
+		       ?: bpf_map__set_max_entries(skel->maps.pc_drops,
+						   (__u32)ncpus * PC_MAX_DROP_KEYS);
 }
 
 int pc_loader_preflight_checks(void)
@@ -179,6 +181,7 @@ static int pin_maps(struct pc_loader *ld)
 		{ld->skel->maps.pc_counters, PC_PIN_COUNTERS},
 		{ld->skel->maps.pc_global, PC_PIN_GLOBAL},
 		{ld->skel->maps.pc_drops, PC_PIN_DROPS},
+		{ld->skel->maps.pc_drop_keys, PC_PIN_DROP_KEYS},
 		{ld->skel->maps.pc_drop_samples, PC_PIN_DROP_SAMPLES},
 	};
 	char path[600];
@@ -1047,6 +1050,11 @@ int pc_loader_global_fd(const struct pc_loader *ld)
 int pc_loader_drops_fd(const struct pc_loader *ld)
 {
 	return bpf_map__fd(ld->skel->maps.pc_drops);
+}
+
+int pc_loader_drop_keys_fd(const struct pc_loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.pc_drop_keys);
 }
 
 int pc_loader_samples_fd(const struct pc_loader *ld)

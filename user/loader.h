@@ -55,7 +55,8 @@ struct pc_loader {
 };
 
 /* Size the object's maps for this host (between open and load: the counters array holds
- * PC_MAX_SLOTS entries per possible CPU). Every user of the skeleton calls it. 0 or -errno. */
+ * PC_MAX_SLOTS entries per possible CPU, the drop counts PC_MAX_DROP_KEYS). Every user of
+ * the skeleton calls it. 0 or -errno. */
 int pc_bpf_size_maps(struct portcanary_bpf *skel);
 
 /* Checks that need no BPF object: kernel BTF present, privileges. Returns 0 or
@@ -82,7 +83,9 @@ void pc_loader_close(struct pc_loader *ld);
 int pc_loader_ports_fd(const struct pc_loader *ld);
 int pc_loader_counters_fd(const struct pc_loader *ld);
 int pc_loader_global_fd(const struct pc_loader *ld);
+/* The drop table (see portcanary.h): its counts, and its keys. */
 int pc_loader_drops_fd(const struct pc_loader *ld);
+int pc_loader_drop_keys_fd(const struct pc_loader *ld);
 int pc_loader_samples_fd(const struct pc_loader *ld); /* pc_drop_samples */
 
 const char *pc_xdp_mode_name(int xdp_attach_mode);

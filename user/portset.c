@@ -13,7 +13,8 @@
 
 static void changed(struct pc_portset *ps);
 
-int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd)
+int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd,
+		    struct pc_drop_table *drops)
 {
 	int proto, dir, port;
 	void *m;
@@ -27,7 +28,7 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int dr
 	}
 	ps->table = m;
 	ps->counters_fd = counters_fd;
-	ps->drops_fd = drops_fd;
+	ps->drops = drops;
 	ps->ncpus = libbpf_num_possible_cpus();
 	for (proto = 0; proto < PC_PROTO_MAX; proto++)
 		for (dir = 0; dir < PC_DIR_MAX; dir++)
@@ -123,7 +124,8 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 				next++;
 			/* Zero before publishing: the datapath may count the moment the entry is set. */
 			err = zero_slot(ps, next);
-			pc_drops_forget_slot(ps->drops_fd, next);
+			if (ps->drops)
+				pc_drop_table_forget_slot(ps->drops, next);
 			if (err) {
 				pc_err("cannot reset counters of slot %d: %s", next,
 				       strerror(-err));

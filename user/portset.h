@@ -9,6 +9,8 @@
 #include "portcanary.h"
 #include "portspec.h"
 
+struct pc_drop_table;
+
 struct pc_slot_info {
 	uint16_t port;
 	uint8_t proto;
@@ -19,7 +21,7 @@ struct pc_slot_info {
 struct pc_portset {
 	struct pc_port_table *table; /* mmap of the .bss map (shared with the datapath) */
 	int counters_fd;
-	int drops_fd;
+	struct pc_drop_table *drops; /* NULL: no drop table */
 	int ncpus;
 	struct pc_slot_info slots[PC_MAX_SLOTS];
 	int nused;
@@ -28,7 +30,8 @@ struct pc_portset {
 };
 
 /* Map the table and rebuild the slot list from it (slots survive restarts). */
-int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd, int drops_fd);
+int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd,
+		    struct pc_drop_table *drops);
 void pc_portset_close(struct pc_portset *ps);
 
 /* Make the monitored set exactly `specs`: ports that stay keep their slot and

@@ -30,6 +30,8 @@
 #include "portcanary.skel.h"
 #include "sampler.h"
 #include "dropreason.h"
+#include "droptable.h"
+#include "drops.h"
 #include "loader.h"
 #include "pkt.h"
 
@@ -108,14 +110,29 @@ static void watch_defaults(struct pc_port_table *t)
 	t->slot[PC_PROTO_UDP][PC_DIR_OUT][PC_PORT_INDEX(P_SYSLOG)] = S_SYSLOG_OUT;
 }
 
-/* Every key of pc_drops deleted (restarting the walk: a deleted key ends it). */
+/* The drop table of s, mapped as the daemon maps it; pc_drop_table_close() after. */
+static struct pc_drop_table table_of(struct portcanary_bpf *s)
+{
+	struct pc_drop_table t;
+
+	assert_int_equal(pc_drop_table_open(&t, bpf_map__fd(s->maps.pc_drop_keys),
+					    bpf_map__fd(s->maps.pc_drops)),
+			 0);
+	return t;
+}
+
+/* Every index of the drop table freed, its counts zeroed. */
 static void clear_drops(struct portcanary_bpf *s)
 {
-	int fd = bpf_map__fd(s->maps.pc_drops);
-	struct pc_drop_key k;
+	struct pc_drop_table t = table_of(s);
+	int i, c;
 
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	for (i = 0; i < PC_MAX_DROP_KEYS; i++) {
+		t.keys[i] = 0;
+		for (c = 0; c < t.ncpus; c++)
+			t.counts[PC_DROP_COUNTS_KEY(c, i)] = 0;
+	}
+	pc_drop_table_close(&t);
 }
 
 static void clear_global(struct portcanary_bpf *s)
@@ -238,45 +255,55 @@ static void expect_global(const struct glob_exp *e)
 	expect_global_of(skel, base_main, e);
 }
 
-/* pc_drops must hold exactly the n entries of e (summed per CPU), nothing else. */
+/*
+ * The drop table must hold exactly the n (slot, reason) keys of e, each with its count
+ * (summed over CPUs and over the indices that hold it), nothing else; and every key within
+ * PC_DROP_PROBES indices of where its probe sequence starts, where the tracer looks.
+ */
 static void expect_drops_of(struct portcanary_bpf *s, const struct drop_exp *e, int n)
 {
-	int fd = bpf_map__fd(s->maps.pc_drops), bad = 0, seen = 0, i, cpu;
-	struct pc_drop_key k, *prev = NULL;
-	uint64_t v[ncpus], sum;
+	struct pc_drop_table t = table_of(s);
+	uint64_t got[n + 1];
+	int bad = 0, i, j;
 
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		prev = &k;
-		assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
-		for (sum = 0, cpu = 0; cpu < ncpus; cpu++)
-			sum += v[cpu];
-		if (k.pad) {
-			print_error("pc_drops key slot %u reason %u: pad %u is not zero\n", k.slot,
-				    k.reason, k.pad);
+	memset(got, 0, sizeof(got));
+	for (i = 0; i < PC_MAX_DROP_KEYS; i++) {
+		__u64 k = pc_drop_table_key(&t, i);
+		unsigned int slot = PC_DROP_KEY_SLOT(k), reason = PC_DROP_KEY_REASON(k);
+
+		if (!k)
+			continue;
+		if (((i - pc_drop_hash(k)) & (PC_MAX_DROP_KEYS - 1)) >= PC_DROP_PROBES) {
+			print_error(
+				"drop table: slot %u reason %u at index %d, %u past its start\n",
+				slot, reason, i, (i - pc_drop_hash(k)) & (PC_MAX_DROP_KEYS - 1));
 			bad++;
 		}
-		for (i = 0; i < n; i++)
-			if (e[i].slot == k.slot && e[i].reason == k.reason)
+		if (k >> 16 & 0xffff) {
+			print_error("drop table: key %#llx has bits between slot and reason\n",
+				    (unsigned long long)k);
+			bad++;
+		}
+		for (j = 0; j < n; j++)
+			if (e[j].slot == slot && e[j].reason == reason)
 				break;
-		if (i == n) {
-			print_error("pc_drops: unexpected slot %u reason %u (%s) = %llu\n", k.slot,
-				    k.reason, pc_dropreason_name(reasons, k.reason) ?: "?",
-				    (unsigned long long)sum);
+		if (j == n) {
+			print_error("drop table: unexpected slot %u reason %u (%s) = %llu\n", slot,
+				    reason, pc_dropreason_name(reasons, reason) ?: "?",
+				    (unsigned long long)pc_drop_table_count(&t, i));
 			bad++;
 			continue;
 		}
-		seen++;
-		if (sum != e[i].count) {
-			print_error("pc_drops: slot %u reason %s = %llu, expected %llu\n", k.slot,
-				    pc_dropreason_name(reasons, k.reason) ?: "?",
-				    (unsigned long long)sum, (unsigned long long)e[i].count);
+		got[j] += pc_drop_table_count(&t, i);
+	}
+	for (j = 0; j < n; j++)
+		if (got[j] != e[j].count) {
+			print_error("drop table: slot %u reason %s = %llu, expected %llu\n",
+				    e[j].slot, pc_dropreason_name(reasons, e[j].reason) ?: "?",
+				    (unsigned long long)got[j], (unsigned long long)e[j].count);
 			bad++;
 		}
-	}
-	if (seen != n) {
-		print_error("pc_drops: %d of the %d expected keys present\n", seen, n);
-		bad++;
-	}
+	pc_drop_table_close(&t);
 	assert_int_equal(bad, 0);
 }
 
@@ -405,6 +432,98 @@ static void test_one_drop_two_slots(void **state)
 					       {S_API_OUT, r_unspec, 1}},
 		     4);
 	expect_global(&(struct glob_exp){.packets = 3, .monitored = 3});
+}
+
+/* ---- the drop table: probing, a slot freed, a full probe sequence ---- */
+
+/* Index i steps along a probe sequence from start (the table wraps). */
+#define AT(start, i) (((start) + (i)) & (PC_MAX_DROP_KEYS - 1))
+
+/* n keys of slots 1000 and up (none the tests watch) whose probe sequence starts at h, as the
+ * key under test's does: they are where a real collision would put them. */
+static void colliding_keys(__u32 h, int n, struct drop_exp *out)
+{
+	unsigned int slot, reason;
+	int found = 0;
+
+	for (reason = 1; found < n && reason < 1u << 24; reason++)
+		for (slot = 1000; found < n && slot < PC_MAX_SLOTS; slot++)
+			if (pc_drop_hash(PC_DROP_KEY(slot, reason)) == h)
+				out[found++] = (struct drop_exp){slot, reason, 0};
+	assert_int_equal(found, n);
+}
+
+/*
+ * A key whose start index holds another key goes to the next free one; when the other
+ * key's slot is freed (the slot given to another port), the next drop claims the start index
+ * again: the key is then at two indices, and both the tracer's table and the daemon's reader
+ * (pc_drops_read, through the same mapping) count it once, with every drop.
+ */
+static void test_table_probe_and_forget(void **state)
+{
+	struct pkt_spec syn = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	__u64 k = PC_DROP_KEY(S_WEB_IN, r_unspec);
+	__u32 h = pc_drop_hash(k);
+	struct pc_drop_table t = table_of(skel);
+	struct drop_exp o;
+	struct pc_drops d;
+
+	(void)state;
+	colliding_keys(h, 1, &o);
+	o.count = 5;
+	assert_int_equal(pc_drops_init(&d, &t, reasons), 0);
+	t.keys[h] = PC_DROP_KEY(o.slot, o.reason);
+	t.counts[PC_DROP_COUNTS_KEY(0, h)] = 5;
+	send_spec(&syn, IIF_RX);
+	assert_true(t.keys[AT(h, 1)] == k);
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 1}, o}, 2);
+	assert_int_equal(pc_drops_read(&d), 0);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.slot_total[S_WEB_IN], 1);
+	assert_int_equal(d.slot_total[o.slot], 5);
+
+	pc_drop_table_forget_slot(&t, o.slot);
+	assert_true(t.keys[h] == 0);
+	assert_true(t.counts[PC_DROP_COUNTS_KEY(0, h)] == 0);
+	send_spec(&syn, IIF_RX);
+	send_spec(&syn, IIF_RX);
+	assert_true(t.keys[h] == k && t.keys[AT(h, 1)] == k);
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 3}}, 1);
+	assert_int_equal(pc_drops_read(&d), 0);
+	assert_int_equal(d.n, 1); /* the freed slot's entry is forgotten */
+	assert_int_equal(d.slot_total[S_WEB_IN], 3);
+	assert_int_equal(d.slot_delta[S_WEB_IN], 2);
+	assert_int_equal(d.delta_class[S_WEB_IN][pc_dropreason_class(reasons, r_unspec)], 2);
+
+	pc_drop_table_forget_slot(&t, S_WEB_IN);
+	expect_no_drops();
+	assert_int_equal(pc_drops_read(&d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(d.slot_total[S_WEB_IN], 0);
+	pc_drops_free(&d);
+	pc_drop_table_close(&t);
+	expect_global(&(struct glob_exp){.packets = 3, .monitored = 3});
+}
+
+/* A probe sequence full of other keys: the drop is a monitored one in the hook's totals, and
+ * no index is written. */
+static void test_table_probe_sequence_full(void **state)
+{
+	struct pkt_spec syn = pkt_tcp4(P_CLIENT, P_WEB, PKT_SYN);
+	__u32 h = pc_drop_hash(PC_DROP_KEY(S_WEB_IN, r_unspec));
+	struct drop_exp others[PC_DROP_PROBES];
+	struct pc_drop_table t = table_of(skel);
+	int i;
+
+	(void)state;
+	colliding_keys(h, PC_DROP_PROBES, others);
+	for (i = 0; i < PC_DROP_PROBES; i++)
+		t.keys[AT(h, i)] = PC_DROP_KEY(others[i].slot, others[i].reason);
+	send_spec(&syn, IIF_RX);
+	assert_true(t.keys[AT(h, PC_DROP_PROBES)] == 0);
+	pc_drop_table_close(&t);
+	expect_drops_of(skel, others, PC_DROP_PROBES);
+	expect_global(&(struct glob_exp){.packets = 1, .monitored = 1});
 }
 
 static void test_unmonitored(void **state)
@@ -1249,6 +1368,8 @@ int main(void)
 		cmocka_unit_test_setup(test_direction_received, reset),
 		cmocka_unit_test_setup(test_direction_local, reset),
 		cmocka_unit_test_setup(test_one_drop_two_slots, reset),
+		cmocka_unit_test_setup(test_table_probe_and_forget, reset),
+		cmocka_unit_test_setup(test_table_probe_sequence_full, reset),
 		cmocka_unit_test_setup(test_unmonitored, reset),
 		cmocka_unit_test_setup(test_udp, reset),
 		cmocka_unit_test_setup(test_ipv4_options, reset),

@@ -6,6 +6,7 @@ require_root
 sandbox_up || { fail "sandbox"; finish; exit 1; }
 serve 8080 || { fail "listener"; finish; exit 1; }
 BPFFS="$STATE/run/bpf"
+LAYOUT=$(awk '$2 == "PC_LAYOUT_VERSION" { print $3 }' "$ROOT/include/portcanary.h")
 
 # (a) A pinned counters map as an older build made it: the same name, a per-CPU array of
 # 96-byte values (the layout before the CPU-indexed per-hook classes), no BTF. The daemon
@@ -15,16 +16,24 @@ mount -t bpf bpf "$BPFFS" || { fail "bpffs"; finish; exit 1; }
 bpftool map create "$BPFFS/pc_counters" type percpu_array key 4 value 96 entries 2048 \
 	name pc_counters || { fail "an old-layout pin"; finish; exit 1; }
 old_id=$(bpftool -j map show pinned "$BPFFS/pc_counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+# The drop counts before layout 3: a per-CPU hash of (slot, reason) keys, under the same name.
+bpftool map create "$BPFFS/pc_drops" type percpu_hash key 8 value 8 entries 16384 \
+	name pc_drops || { fail "an old-layout drops pin"; finish; exit 1; }
 daemon_start -i vs -p tcp/8080 || { fail "daemon start over old pins"; finish; exit 1; }
 check "the log says the old pin was replaced, and why" \
 	grep -q "pinned map $BPFFS/pc_counters is from another portcanary build (map type differs): replaced" \
 	"$STATE/daemon.log"
 new_id=$(bpftool -j map show pinned "$BPFFS/pc_counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 check "a new counters map is pinned ($old_id → $new_id)" test "$new_id" != "$old_id"
+check "the old drop counts' pin was replaced too" \
+	grep -q "pinned map $BPFFS/pc_drops is from another portcanary build (map type differs): replaced" \
+	"$STATE/daemon.log"
+check_eq "the new drop table is pinned as an array" array \
+	"$(bpftool -j map show pinned "$BPFFS/pc_drops" | python3 -c 'import json,sys; print(json.load(sys.stdin)["type"])')"
 check_eq "SYNs through the new maps" "ok=9 fail=0" "$(connect 9 8080)"
 check_eq "counted exactly" 9 "$(port_field 8080 in syn_total)"
 check_eq "answered exactly" 9 "$(port_field 8080 in synack_total)"
-check_eq "the layout version is written beside the pins" "portcanary map layout 2" \
+check_eq "the layout version is written beside the pins" "portcanary map layout $LAYOUT" \
 	"$(cat "$STATE/run/layout")"
 
 # (b) The same build again, after a SIGKILL: every pin fits, so all is adopted, nothing lost.

@@ -200,7 +200,7 @@ static void ask(struct pc_liverule *lr, const struct pc_portset *ps, const struc
 
 	lr->drops = d;
 	lr->generation = generation;
-	if (lr->gave_up || !d || d->fd < 0)
+	if (lr->gave_up || !d || !d->t)
 		return;
 	if (!lr->pid && now - lr->started >= LR_RESTART_AFTER && spawn(lr, now))
 		return;

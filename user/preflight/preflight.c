@@ -24,6 +24,7 @@
 #include "portcanary.h"
 #include "portcanary.skel.h"
 #include "dropreason.h"
+#include "droptable.h"
 #include "log.h"
 #include "loader.h"
 #include "preflight/preflight.h"
@@ -236,47 +237,40 @@ static int bpf_start(struct pf_phase *ph)
 /* Per probe: the reason the kernel dropped most of its packets, NETFILTER_DROP first. */
 static void bpf_collect(struct pf_phase *ph)
 {
-	int fd = bpf_map__fd(ph->skel->maps.pc_drops), ncpus = libbpf_num_possible_cpus();
 	long nf = ph->c->reasons ? pc_dropreason_value(ph->c->reasons, "NETFILTER_DROP") : -1;
-	struct pc_drop_key key, next, *prev = NULL;
-	uint64_t *vals, *best;
+	struct pc_drop_table t;
+	uint64_t *best;
 	int i;
 
-	if (ncpus <= 0)
+	if (pc_drop_table_open(&t, bpf_map__fd(ph->skel->maps.pc_drop_keys),
+			       bpf_map__fd(ph->skel->maps.pc_drops)))
 		return;
-	vals = calloc(ncpus, sizeof(*vals));
 	best = calloc(ph->n + 1, sizeof(*best));
-	if (!vals || !best)
-		goto out;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		uint64_t sum = 0;
+	/* A table no slot was freed in holds every key once: an index is a (slot, reason). */
+	for (i = 0; best && i < PC_MAX_DROP_KEYS; i++) {
+		__u64 k = pc_drop_table_key(&t, i);
+		unsigned int slot = PC_DROP_KEY_SLOT(k), reason = PC_DROP_KEY_REASON(k);
+		uint64_t sum = k ? pc_drop_table_count(&t, i) : 0;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
+		if (!slot || slot > (unsigned int)ph->n || !sum)
 			continue;
-		for (i = 0; i < ncpus; i++)
-			sum += vals[i];
-		if (!key.slot || key.slot > ph->n || !sum)
-			continue;
-		struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[key.slot - 1].pi];
+		struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[slot - 1].pi];
 		const char *name =
-			ph->c->reasons ? pc_dropreason_name(ph->c->reasons, key.reason) : NULL;
-		bool is_nf = nf >= 0 && key.reason == (unsigned long)nf;
+			ph->c->reasons ? pc_dropreason_name(ph->c->reasons, reason) : NULL;
+		bool is_nf = nf >= 0 && reason == (unsigned long)nf;
 
 		pp->drops += sum;
-		if (is_nf || (sum > best[key.slot] && strcmp(pp->drop_reason, "NETFILTER_DROP"))) {
-			best[key.slot] = is_nf ? UINT64_MAX : sum;
+		if (is_nf || (sum > best[slot] && strcmp(pp->drop_reason, "NETFILTER_DROP"))) {
+			best[slot] = is_nf ? UINT64_MAX : sum;
 			if (name)
 				snprintf(pp->drop_reason, sizeof(pp->drop_reason), "%s", name);
 			else
 				snprintf(pp->drop_reason, sizeof(pp->drop_reason), "reason_%u",
-					 key.reason);
+					 reason);
 		}
 	}
-out:
-	free(vals);
 	free(best);
+	pc_drop_table_close(&t);
 }
 
 /* ---- nftables tracing ---- */
