@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -544,6 +545,26 @@ static int loop(struct pc_daemon *d)
 	}
 }
 
+/*
+ * The daemon's state, on transparent huge pages where the host allows them (madvise mode, the
+ * default of most distributions): a sampling pass walks every monitored port's state once an
+ * interval, cold (detectors, the counters' last totals, drops: 4.5 MB at 2,047 ports), which on
+ * 4 KB pages is a TLB miss every few ports. Zeroed, as calloc() would.
+ */
+#define PC_HUGE_PAGE (2UL << 20)
+
+static struct pc_daemon *daemon_alloc(void)
+{
+	size_t len = (sizeof(struct pc_daemon) + PC_HUGE_PAGE - 1) & ~(PC_HUGE_PAGE - 1);
+	void *m;
+
+	if (posix_memalign(&m, PC_HUGE_PAGE, len))
+		return NULL;
+	madvise(m, len, MADV_HUGEPAGE); /* advice: without THP the pages stay small */
+	memset(m, 0, sizeof(struct pc_daemon));
+	return m;
+}
+
 int pc_daemon_run(struct pc_run_opts *opts)
 {
 	struct pc_loader_opts lopts = {
@@ -576,7 +597,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 			       names[i]);
 			return 2;
 		}
-	d = calloc(1, sizeof(*d));
+	d = daemon_alloc();
 	if (!d) {
 		pc_err("out of memory");
 		return 1;
