@@ -374,7 +374,7 @@ static __always_inline int pc_fast_l4(__u8 *l4, __s64 rem, int nh, struct pc_pkt
 	/* TCP and UDP ports sit at the same offsets */
 	p->sport = ((struct udphdr *)l4)->source;
 	p->dport = ((struct udphdr *)l4)->dest;
-	return 0;
+	return p->proto;
 }
 
 /*
@@ -432,7 +432,7 @@ static __always_inline int pc_fast_ip(void *data, void *data_end, __u64 len, con
  * flags (the differential test holds them to that); anything else, including everything
  * malformed, returns -1 and goes to pc_parse(). len is the frame length (skb->len at TC:
  * above the linear data for a non-linear skb). Fills sport, dport, proto and tcp_flags,
- * not verdict.
+ * not verdict, and returns proto (enum pc_proto): see pc_count_fast().
  */
 static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, struct pc_pkt *p)
 {

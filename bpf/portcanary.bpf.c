@@ -56,9 +56,8 @@ int pc_xdp_ingress(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct pc_pkt p;
 
-	if (!pc_parse_fast(data, data_end, data_end - data, &p))
-		pc_count(&p, pc_cls_off(p.tcp_flags), data_end - data, 1, PC_HOOK_XDP);
-	else
+	if (pc_count_fast(pc_parse_fast(data, data_end, data_end - data, &p), &p, data_end - data,
+			  1, PC_HOOK_XDP))
 		pc_xdp_slow(ctx);
 	return XDP_PASS;
 }
@@ -126,9 +125,10 @@ static __always_inline int pc_tc(struct __sk_buff *skb, const int hook)
 	void *data_end = (void *)(long)skb->data_end;
 	struct pc_pkt p;
 
-	if (!pc_parse_fast(data, data_end, skb->len, &p))
-		pc_count(&p, pc_cls_off(p.tcp_flags), skb->len, pc_segs(skb), hook);
-	else if (hook == PC_HOOK_TC_EGRESS)
+	if (!pc_count_fast(pc_parse_fast(data, data_end, skb->len, &p), &p, skb->len, pc_segs(skb),
+			   hook))
+		return TC_ACT_UNSPEC;
+	if (hook == PC_HOOK_TC_EGRESS)
 		pc_tc_egress_slow(skb);
 	else
 		pc_tc_ingress_slow(skb);
