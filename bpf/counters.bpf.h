@@ -26,7 +26,7 @@
 PC_SHARED const volatile struct pc_bpf_cfg pc_cfg;
 
 /*
- * pc_port_table: slot by proto/dir/port; user space writes (mmap of the .bss map), BPF reads.
+ * pc_port_table: slot by port/proto/dir; user space writes (mmap of the .bss map), BPF reads.
  * Global data: the program reaches it with one ld_imm64, with no lookup and no NULL check.
  * It must stay the only variable in .bss, which the loader pins as PC_PIN_PORTS.
  */
@@ -157,8 +157,8 @@ static __always_inline void pc_count(const struct pc_pkt *p, int proto, __u32 of
 	__u32 s_in, s_out;
 
 	/* proto is 0 or 1 by construction; the masks make the bounds visible to the verifier */
-	s_in = pc_port_table.slot[proto & 1][PC_DIR_IN][egress ? p->sport : p->dport];
-	s_out = pc_port_table.slot[proto & 1][PC_DIR_OUT][egress ? p->dport : p->sport];
+	s_in = pc_port_table.slot[egress ? p->sport : p->dport][proto & 1][PC_DIR_IN];
+	s_out = pc_port_table.slot[egress ? p->dport : p->sport][proto & 1][PC_DIR_OUT];
 	if (s_in && s_out) {
 		pc_count_both(s_in, s_out, off | hook << 8, bytes, segs);
 		return;

@@ -291,9 +291,9 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	 * source port; a packet this host sent is the other way round. */
 	received = BPF_CORE_READ(skb, skb_iif) != 0;
 	s_in = pc_port_table
-		       .slot[p.proto & 1][PC_DIR_IN][PC_PORT_INDEX(received ? p.dport : p.sport)];
+		       .slot[PC_PORT_INDEX(received ? p.dport : p.sport)][p.proto & 1][PC_DIR_IN];
 	s_out = pc_port_table
-			.slot[p.proto & 1][PC_DIR_OUT][PC_PORT_INDEX(received ? p.sport : p.dport)];
+			.slot[PC_PORT_INDEX(received ? p.sport : p.dport)][p.proto & 1][PC_DIR_OUT];
 	if (s_in && s_in < PC_MAX_SLOTS)
 		count_drop(s_in, reason);
 	if (s_out && s_out < PC_MAX_SLOTS)

@@ -41,14 +41,17 @@ enum pc_hook {
 /* The datapath hooks, which have counters on every slot (the drop hook has its own map). */
 #define PC_NR_PKT_HOOKS (PC_HOOK_TC_EGRESS + 1)
 
-/* For every protocol, direction and port, the counter slot (0 = not monitored). Two reads
+/* For every port, protocol and direction, the counter slot (0 = not monitored). Two reads
  * answer whether a packet's destination port (inbound) or source port (outbound) is watched.
- * The port index is the port as the packet carries it, in network byte order: slot[proto]
- * [dir][htons(port)] (PC_PORT_INDEX), so the datapath indexes with the bytes it loaded.
+ * The port index is the port as the packet carries it, in network byte order:
+ * slot[htons(port)][proto][dir] (PC_PORT_INDEX), so the datapath indexes with the bytes it
+ * loaded. Port first: a port's four slots are 8 bytes, so both reads of a packet are one
+ * base address plus the port's offset, protocol and direction being a load's constant
+ * displacement (a row of 128 KiB per protocol and direction is beyond the 16-bit one).
  * It is global data of the BPF object (the .bss map, pinned as PC_PIN_PORTS): the datapath
  * addresses it directly, with no lookup. Written by user space only (mmap), read by BPF. */
 struct pc_port_table {
-	__u16 slot[PC_PROTO_MAX][PC_DIR_MAX][PC_NR_PORTS];
+	__u16 slot[PC_NR_PORTS][PC_PROTO_MAX][PC_DIR_MAX];
 };
 _Static_assert(sizeof(struct pc_port_table) == 2 * 2 * 65536 * 2, "pc_port_table size");
 /* The index of a port (host byte order) in pc_port_table: the port in network byte order. */
@@ -225,7 +228,7 @@ _Static_assert(sizeof(struct pc_bpf_cfg) == 8, "pc_bpf_cfg size");
  * holds changes meaning without its BTF changing shape (the daemon also compares every
  * pinned map's BTF with its own): pins of another version are replaced, never misread.
  */
-#define PC_LAYOUT_VERSION 3
+#define PC_LAYOUT_VERSION 4
 
 /* Names of the pinned objects under <state-dir>/bpf/. */
 #define PC_PIN_PORTS	 "pc_ports" /* the object's .bss: struct pc_port_table */

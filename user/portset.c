@@ -33,7 +33,7 @@ int pc_portset_open(struct pc_portset *ps, int ports_fd, int counters_fd,
 	for (proto = 0; proto < PC_PROTO_MAX; proto++)
 		for (dir = 0; dir < PC_DIR_MAX; dir++)
 			for (port = 0; port < PC_NR_PORTS; port++) {
-				__u16 *entry = &ps->table->slot[proto][dir][PC_PORT_INDEX(port)];
+				__u16 *entry = &ps->table->slot[PC_PORT_INDEX(port)][proto][dir];
 				unsigned int s = *entry;
 
 				if (!s)
@@ -90,7 +90,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 	/* Count first, so a set that does not fit changes nothing. */
 	for (i = 0; i < nspecs; i++)
 		for (port = specs[i].first; port <= specs[i].last; port++)
-			if (!ps->table->slot[specs[i].proto][specs[i].dir][PC_PORT_INDEX(port)] &&
+			if (!ps->table->slot[PC_PORT_INDEX(port)][specs[i].proto][specs[i].dir] &&
 			    !(i && wanted(specs, i, specs[i].proto, specs[i].dir, port)))
 				need++;
 	for (s = 1; s < PC_MAX_SLOTS; s++)
@@ -107,7 +107,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 
 		if (!si->used || wanted(specs, nspecs, si->proto, si->dir, si->port))
 			continue;
-		ps->table->slot[si->proto][si->dir][PC_PORT_INDEX(si->port)] = 0;
+		ps->table->slot[PC_PORT_INDEX(si->port)][si->proto][si->dir] = 0;
 		pc_debug("stopped monitoring %s/%u:%s (slot %d)", pc_proto_name(si->proto),
 			 si->port, pc_dir_name(si->dir), s);
 		memset(si, 0, sizeof(*si));
@@ -116,7 +116,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 	for (i = 0; i < nspecs; i++)
 		for (port = specs[i].first; port <= specs[i].last; port++) {
 			__u16 *entry =
-				&ps->table->slot[specs[i].proto][specs[i].dir][PC_PORT_INDEX(port)];
+				&ps->table->slot[PC_PORT_INDEX(port)][specs[i].proto][specs[i].dir];
 
 			if (*entry)
 				continue;
@@ -144,7 +144,7 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 
 int pc_portset_slot(const struct pc_portset *ps, int proto, int dir, int port)
 {
-	return ps->table->slot[proto][dir][PC_PORT_INDEX(port)];
+	return ps->table->slot[PC_PORT_INDEX(port)][proto][dir];
 }
 
 static void changed(struct pc_portset *ps)

@@ -88,10 +88,10 @@ static void on_signal(int sig)
  * table is the object's global data, mapped by the skeleton. */
 static int watch_ports(struct pc_port_table *t)
 {
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(80)] = 1;
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(443)] = 2;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(5432)] = 3;
-	t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(53)] = 4;
+	t->slot[PC_PORT_INDEX(80)][PC_PROTO_TCP][PC_DIR_IN] = 1;
+	t->slot[PC_PORT_INDEX(443)][PC_PROTO_TCP][PC_DIR_IN] = 2;
+	t->slot[PC_PORT_INDEX(5432)][PC_PROTO_TCP][PC_DIR_OUT] = 3;
+	t->slot[PC_PORT_INDEX(53)][PC_PROTO_UDP][PC_DIR_IN] = 4;
 	return 0;
 }
 

@@ -83,12 +83,12 @@ def run(insns, maps, pkt):
                 for i, b in enumerate(e["value"]):
                     mem.store(("map", mid), ARRAY_VALUE_OFF + i, 1, int(b, 16))
         if m["name"].endswith(".bss"):
-            # slot[proto][dir][port]: the benchmark's table
+            # slot[port][proto][dir]: the benchmark's table
             for proto, d, port, slot in ((0, 0, 80, 1), (0, 0, 443, 2), (0, 1, 5432, 3),
                                          (1, 0, 53, 4)):
                 # indexed by the port in network byte order (PC_PORT_INDEX)
                 idx = (port & 0xFF) << 8 | port >> 8
-                off = ARRAY_VALUE_OFF + ((proto * 2 + d) * 65536 + idx) * 2
+                off = ARRAY_VALUE_OFF + (idx * 4 + proto * 2 + d) * 2
                 mem.store(("map", mid), off, 2, slot)
     # xdp_buff: data at 0, data_end at 8
     mem.store("ctx", 0, 8, Ptr("pkt", 0))

@@ -349,8 +349,8 @@ void ref_account(const struct pc_port_table *t, const uint8_t *b, size_t len, in
 		out_port = egress ? r.dport : r.sport;
 		break;
 	}
-	s_in = t->slot[r.proto][PC_DIR_IN][PC_PORT_INDEX(in_port)];
-	s_out = t->slot[r.proto][PC_DIR_OUT][PC_PORT_INDEX(out_port)];
+	s_in = t->slot[PC_PORT_INDEX(in_port)][r.proto][PC_DIR_IN];
+	s_out = t->slot[PC_PORT_INDEX(out_port)][r.proto][PC_DIR_OUT];
 	if (!s_in && !s_out)
 		return;
 	g->monitored++;

@@ -76,7 +76,7 @@ static const char *const hook_names[PC_HOOK_MAX] = {
 
 static void watch(int proto, int dir, uint16_t port, uint16_t slot)
 {
-	ports->slot[proto][dir][PC_PORT_INDEX(port)] = slot;
+	ports->slot[PC_PORT_INDEX(port)][proto][dir] = slot;
 }
 
 static void watch_defaults(void)

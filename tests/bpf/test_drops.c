@@ -102,12 +102,12 @@ struct glob_exp {
 
 static void watch_defaults(struct pc_port_table *t)
 {
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(P_WEB)] = S_WEB_IN;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(P_API)] = S_API_OUT;
-	t->slot[PC_PROTO_TCP][PC_DIR_IN][PC_PORT_INDEX(P_BOTH)] = S_BOTH_IN;
-	t->slot[PC_PROTO_TCP][PC_DIR_OUT][PC_PORT_INDEX(P_BOTH)] = S_BOTH_OUT;
-	t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(P_DNS)] = S_DNS_IN;
-	t->slot[PC_PROTO_UDP][PC_DIR_OUT][PC_PORT_INDEX(P_SYSLOG)] = S_SYSLOG_OUT;
+	t->slot[PC_PORT_INDEX(P_WEB)][PC_PROTO_TCP][PC_DIR_IN] = S_WEB_IN;
+	t->slot[PC_PORT_INDEX(P_API)][PC_PROTO_TCP][PC_DIR_OUT] = S_API_OUT;
+	t->slot[PC_PORT_INDEX(P_BOTH)][PC_PROTO_TCP][PC_DIR_IN] = S_BOTH_IN;
+	t->slot[PC_PORT_INDEX(P_BOTH)][PC_PROTO_TCP][PC_DIR_OUT] = S_BOTH_OUT;
+	t->slot[PC_PORT_INDEX(P_DNS)][PC_PROTO_UDP][PC_DIR_IN] = S_DNS_IN;
+	t->slot[PC_PORT_INDEX(P_SYSLOG)][PC_PROTO_UDP][PC_DIR_OUT] = S_SYSLOG_OUT;
 }
 
 /* The drop table of s, mapped as the daemon maps it; pc_drop_table_close() after. */
@@ -838,7 +838,7 @@ static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, st
 	s->rodata->pc_cfg.netns_ino = ino;
 	assert_int_equal(portcanary_bpf__load(s), 0);
 	if (rare_only)
-		t->slot[PC_PROTO_UDP][PC_DIR_IN][PC_PORT_INDEX(P_RARE)] = S_RARE_IN;
+		t->slot[PC_PORT_INDEX(P_RARE)][PC_PROTO_UDP][PC_DIR_IN] = S_RARE_IN;
 	else
 		watch_defaults(t);
 	memcpy(&s->bss->pc_port_table, t, sizeof(*t));

@@ -50,11 +50,14 @@ check_eq "counts continue over the restart: 9 + 4" 13 "$(port_field 8080 in syn_
 # default on a veth), and pins of another layout version: the pins are replaced, those
 # programs detached, ours attached once, counting exactly.
 daemon_stop KILL
-echo "portcanary map layout 1" >"$STATE/run/layout"
+echo "portcanary map layout $((LAYOUT - 1))" >"$STATE/run/layout"
 : >"$STATE/daemon.log"
 daemon_start -i vs -p tcp/8080 || { fail "daemon start over a crashed older build"; finish; exit 1; }
-check "every pin of layout 1 is replaced" \
+check "every pin of layout $((LAYOUT - 1)) (the previous one) is replaced" \
 	grep -q "pinned map $BPFFS/pc_counters is from another portcanary build (layout version differs)" \
+	"$STATE/daemon.log"
+check "the port table of layout $((LAYOUT - 1)) (protocol-major) is replaced too" \
+	grep -q "pinned map $BPFFS/pc_ports is from another portcanary build (layout version differs)" \
 	"$STATE/daemon.log"
 check "the older build's TC ingress program is detached" \
 	grep -q "vs: detaching the TC ingress program of an earlier build" "$STATE/daemon.log"
@@ -77,7 +80,7 @@ check_eq "SYNs at native XDP" "ok=3 fail=0" "$(connect 3 8080)"
 daemon_stop KILL
 old_xdp=$(in_s ip -d link show vs | grep -o 'prog/xdp id [0-9]*')
 check "an XDP program stays attached after the SIGKILL ($old_xdp)" test -n "$old_xdp"
-echo "portcanary map layout 1" >"$STATE/run/layout"
+echo "portcanary map layout $((LAYOUT - 1))" >"$STATE/run/layout"
 : >"$STATE/daemon.log"
 daemon_start -i vs -p tcp/8080 --xdp-mode native ||
 	{ fail "daemon start over a crashed older build's XDP"; finish; exit 1; }

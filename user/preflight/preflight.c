@@ -226,7 +226,7 @@ static int bpf_start(struct pf_phase *ph)
 	for (i = 0; i < ph->n; i++) {
 		const struct pc_preflight_port *pp = &ph->c->r->ports[ph->pr[i].pi];
 
-		t->slot[pp->proto][pp->dir][PC_PORT_INDEX(pp->port)] = i + 1;
+		t->slot[PC_PORT_INDEX(pp->port)][pp->proto][pp->dir] = i + 1;
 	}
 	ph->link = bpf_program__attach(ph->skel->progs.pc_kfree_skb);
 	if (!ph->link)
