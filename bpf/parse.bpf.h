@@ -380,14 +380,18 @@ static __always_inline int pc_fast_l4(__u8 *l4, __s64 rem, int nh, struct pc_pkt
 /*
  * The fast path's IP layer, at a compile-time offset l3 (14, 18 or 22: no tag, one or two):
  * with constant offsets every header field is one load from data, and no pointer or length
- * has to be carried from one layer to the next. data + l3 + 20 + 20 is within data_end
- * already (the caller checked); IPv6 checks its extra 20 bytes.
+ * has to be carried from one layer to the next. The caller checked the first 54 bytes (an
+ * untagged IPv4 header and 20 bytes of L4); a tagged or IPv6 frame checks here, once, what
+ * its shape reads beyond them.
  */
-static __always_inline int pc_fast_ip4(void *data, __u64 len, const __u32 l3, struct pc_pkt *p)
+static __always_inline int pc_fast_ip4(void *data, void *data_end, __u64 len, const __u32 l3,
+				       struct pc_pkt *p)
 {
 	struct iphdr *ip = data + l3;
 	__s64 rem;
 
+	if (l3 != ETH_HLEN && (void *)(ip + 1) + sizeof(struct tcphdr) > data_end)
+		return -1;
 	if (*(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(PC_IP_OFFSET)))
 		return -1;
 	rem = bpf_ntohs(ip->tot_len);
@@ -417,7 +421,7 @@ static __always_inline int pc_fast_ip(void *data, void *data_end, __u64 len, con
 				      int proto, struct pc_pkt *p)
 {
 	if (proto == bpf_htons(ETH_P_IP))
-		return pc_fast_ip4(data, len, l3, p);
+		return pc_fast_ip4(data, data_end, len, l3, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return pc_fast_ip6(data, data_end, len, l3, p);
 	return -1;
@@ -442,26 +446,23 @@ static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, 
 
 	/*
 	 * One check covers Ethernet and an untagged IPv4 header with the 20 bytes of L4 the
-	 * fast path reads; tagged and IPv6 frames check their extra bytes once more. Shorter
-	 * frames (a minimum UDP one) take the slow path.
+	 * fast path reads, and the ethertypes of two tags (bytes 16 and 20) with them: the tag
+	 * walk needs no check of its own, and tagged and IPv6 frames check their extra bytes
+	 * once, at the IP layer. Shorter frames (a minimum UDP one) take the slow path.
 	 */
 	if (data + ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
 		return -1;
 	proto = eth->h_proto;
 	if (proto == bpf_htons(ETH_P_IP))
-		return pc_fast_ip4(data, len, ETH_HLEN, p);
+		return pc_fast_ip4(data, data_end, len, ETH_HLEN, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return pc_fast_ip6(data, data_end, len, ETH_HLEN, p);
 	if (!pc_is_vlan(proto))
 		return -1;
 	vh = (void *)(eth + 1);
-	if ((void *)(vh + 1) + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
-		return -1;
 	proto = vh->h_vlan_encapsulated_proto;
 	if (proto != bpf_htons(ETH_P_8021Q))
 		return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(*vh), proto, p);
-	if ((void *)(vh + 2) + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
-		return -1;
 	proto = vh[1].h_vlan_encapsulated_proto;
 	return pc_fast_ip(data, data_end, len, ETH_HLEN + 2 * sizeof(*vh), proto, p);
 }
