@@ -21,7 +21,14 @@
 #include "portcanary.skel.h"
 #include "bpf/pkt.h"
 
-#define MAX_ROUNDS   64
+#define MAX_ROUNDS 64
+/*
+ * Loads of each program, used in turn round by round. One load's figure moves by up to
+ * ±0.3 ns with where the kernel put that load's code and maps (measured: the same object
+ * loaded ten times in one run): a median over several loads measures the program, not one
+ * placement.
+ */
+#define MAX_LOADS    8
 #define XDP_PASS_RET 2
 /* Rounds of the direct-call check (the empty program detached, then attached). */
 #define CHECK_ROUNDS 5
@@ -49,16 +56,16 @@ static const char *const prog_files[P_MAX] = {"empty", "minsyn", "portcanary", "
 
 struct prog {
 	const char *name;
-	struct bpf_object *obj; /* NULL for ours (the skeleton owns it) */
-	int fd;
-	__u32 id;
+	struct bpf_object *obj[MAX_LOADS]; /* NULL for ours (the skeletons own it) */
+	int fd[MAX_LOADS];
+	__u32 id[MAX_LOADS];
 };
 
 static struct prog progs[P_MAX] = {
-	[P_EMPTY] = {.name = "empty", .fd = -1},
-	[P_MINSYN] = {.name = "min SYN ctr", .fd = -1},
-	[P_PC] = {.name = "portcanary", .fd = -1},
-	[P_FILTER] = {.name = "xdp-filter tcp", .fd = -1},
+	[P_EMPTY] = {.name = "empty"},
+	[P_MINSYN] = {.name = "min SYN ctr"},
+	[P_PC] = {.name = "portcanary"},
+	[P_FILTER] = {.name = "xdp-filter tcp"},
 };
 
 static struct {
@@ -116,14 +123,15 @@ static int prog_id(int fd, __u32 *id)
 	return 0;
 }
 
-static int load_obj(struct prog *p, const char *path)
+/* Load k of an object file's one program. */
+static int load_obj(struct prog *p, int k, const char *path)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	int err;
 
-	p->obj = bpf_object__open_file(path, NULL);
-	if (!p->obj) {
+	p->obj[k] = bpf_object__open_file(path, NULL);
+	if (!p->obj[k]) {
 		err = -errno;
 		fprintf(stderr, "bench_xdp: open %s: %s\n", path, strerror(-err));
 		return err;
@@ -131,24 +139,25 @@ static int load_obj(struct prog *p, const char *path)
 	/* xdp-filter pins its maps by name: keep the benchmark's copy private. A variant of
 	 * ours built from bpf/ headers (an experiment) gets its counters sized as the loader
 	 * sizes them. */
-	bpf_object__for_each_map(map, p->obj) {
+	bpf_object__for_each_map(map, p->obj[k])
+	{
 		bpf_map__set_pin_path(map, NULL);
 		if (!strcmp(bpf_map__name(map), "pc_counters"))
 			bpf_map__set_max_entries(map, libbpf_num_possible_cpus() * PC_MAX_SLOTS);
 	}
-	err = bpf_object__load(p->obj);
+	err = bpf_object__load(p->obj[k]);
 	if (err) {
 		fprintf(stderr, "bench_xdp: load %s: %s\n", path, strerror(-err));
 		return err;
 	}
 	/* each of these objects holds exactly one program: measure that one, and only it */
-	prog = bpf_object__next_program(p->obj, NULL);
-	if (!prog || bpf_object__next_program(p->obj, prog)) {
+	prog = bpf_object__next_program(p->obj[k], NULL);
+	if (!prog || bpf_object__next_program(p->obj[k], prog)) {
 		fprintf(stderr, "bench_xdp: %s: expected exactly one program\n", path);
 		return -EINVAL;
 	}
-	p->fd = bpf_program__fd(prog);
-	return prog_id(p->fd, &p->id);
+	p->fd[k] = bpf_program__fd(prog);
+	return prog_id(p->fd[k], &p->id[k]);
 }
 
 /*
@@ -156,12 +165,12 @@ static int load_obj(struct prog *p, const char *path)
  * programs attached somewhere directly, so a silent fallback (generic mode, or
  * another program left in place) would skew exactly the figure we compare.
  */
-static int attach(int ifindex, const struct prog *p, const char *iface)
+static int attach(int ifindex, const struct prog *p, int k, const char *iface)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int err;
 
-	err = bpf_xdp_attach(ifindex, p->fd, XDP_FLAGS_DRV_MODE, NULL);
+	err = bpf_xdp_attach(ifindex, p->fd[k], XDP_FLAGS_DRV_MODE, NULL);
 	if (err) {
 		fprintf(stderr, "bench_xdp: attach %s to %s (native XDP): %s\n", p->name, iface,
 			strerror(-err));
@@ -169,7 +178,7 @@ static int attach(int ifindex, const struct prog *p, const char *iface)
 	}
 	attached_ifindex = ifindex;
 	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err || q.attach_mode != XDP_ATTACHED_DRV || q.drv_prog_id != p->id) {
+	if (err || q.attach_mode != XDP_ATTACHED_DRV || q.drv_prog_id != p->id[k]) {
 		fprintf(stderr, "bench_xdp: %s is not what %s runs natively (mode %u, id %u)\n",
 			p->name, iface, q.attach_mode, q.drv_prog_id);
 		return err ? err : -EPROTO;
@@ -287,7 +296,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench_xdp --iface IFACE --empty OBJ --minsyn OBJ [--filter OBJ]\n"
-		"                 [--rounds N] [--repeat N] [--cpu N] [--insns FILE]\n"
+		"                 [--rounds N] [--loads N] [--repeat N] [--cpu N] [--insns FILE]\n"
 		"       bench_xdp --empty OBJ --minsyn OBJ [--filter OBJ] --pin DIR --dump DIR\n"
 		"  Attaches each program in turn (native XDP) to IFACE, a throwaway device, and\n"
 		"  measures it with BPF_PROG_TEST_RUN; scripts/bench.sh creates the device.\n"
@@ -295,7 +304,9 @@ static void usage(FILE *f)
 		"  -e, --empty OBJ     the empty XDP program (build/bench/empty.bpf.o)\n"
 		"  -m, --minsyn OBJ    the minimal IPv4 SYN counter (build/bench/minsyn.bpf.o)\n"
 		"  -f, --filter OBJ    xdp-filter's TCP program (xdpfilt_alw_tcp.o); optional\n"
-		"  -r, --rounds N      rounds, order rotated each round (default 9)\n"
+		"  -r, --rounds N      rounds, order rotated each round (default 15)\n"
+		"  -l, --loads N       loads of each program, used in turn by the rounds (default "
+		"3)\n"
 		"  -n, --repeat N      runs per measurement (default 3000000)\n"
 		"  -c, --cpu N         CPU to pin to (default: the last one allowed)\n"
 		"  -d, --dump DIR      write the benchmark's packets to DIR/<class>.bin\n"
@@ -348,7 +359,7 @@ static int pin_progs(const char *dir, int nprogs)
 
 	for (p = 0; p < nprogs; p++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, prog_files[p]);
-		if (bpf_obj_pin(progs[p].fd, path)) {
+		if (bpf_obj_pin(progs[p].fd[0], path)) {
 			fprintf(stderr, "bench_xdp: pin %s: %s\n", path, strerror(errno));
 			return 2;
 		}
@@ -384,24 +395,31 @@ static bool ratio(double num, double den, double target, bool applies)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"iface", required_argument, NULL, 'i'},  {"empty", required_argument, NULL, 'e'},
-		{"minsyn", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
-		{"rounds", required_argument, NULL, 'r'}, {"repeat", required_argument, NULL, 'n'},
-		{"cpu", required_argument, NULL, 'c'},	  {"dump", required_argument, NULL, 'd'},
-		{"pin", required_argument, NULL, 'p'},	  {"insns", required_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"iface", required_argument, NULL, 'i'},
+		{"empty", required_argument, NULL, 'e'},
+		{"minsyn", required_argument, NULL, 'm'},
+		{"filter", required_argument, NULL, 'f'},
+		{"rounds", required_argument, NULL, 'r'},
+		{"repeat", required_argument, NULL, 'n'},
+		{"cpu", required_argument, NULL, 'c'},
+		{"dump", required_argument, NULL, 'd'},
+		{"pin", required_argument, NULL, 'p'},
+		{"insns", required_argument, NULL, 'I'},
+		{"loads", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	static double kns[P_MAX][C_MAX][MAX_ROUNDS], wns[P_MAX][C_MAX][MAX_ROUNDS];
 	const char *iface = NULL, *empty = NULL, *minsyn = NULL, *filter = NULL, *dump = NULL;
 	const char *pin = NULL, *insns_file = NULL;
-	unsigned long rounds = 9, repeat = 3000000, cpu = ULONG_MAX;
-	double km[P_MAX][C_MAX], wm[P_MAX][C_MAX], det[CHECK_ROUNDS], att[CHECK_ROUNDS], k;
-	struct portcanary_bpf *skel = NULL;
-	int ifindex = 0, opt, ret = 2, err, r, i, j, p, c, nprogs;
+	unsigned long rounds = 15, loads = 5, repeat = 3000000, cpu = ULONG_MAX;
+	double km[P_MAX][C_MAX], wm[P_MAX][C_MAX], det[CHECK_ROUNDS], att[CHECK_ROUNDS], kn;
+	struct portcanary_bpf *skel[MAX_LOADS] = {NULL};
+	int ifindex = 0, opt, ret = 2, err, r, i, j, p, c, nprogs, k, l;
 	bool met = true;
 	cpu_set_t set;
 
-	while ((opt = getopt_long(argc, argv, "i:e:m:f:r:n:c:d:p:I:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:e:m:f:r:l:n:c:d:p:I:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			iface = optarg;
@@ -426,6 +444,10 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, MAX_ROUNDS, &rounds))
+				goto bad_usage;
+			break;
+		case 'l':
+			if (parse_uint(optarg, 1, MAX_LOADS, &loads))
 				goto bad_usage;
 			break;
 		case 'n':
@@ -483,30 +505,34 @@ int main(int argc, char **argv)
 	atexit(detach);
 	libbpf_set_print(libbpf_quiet);
 
-	skel = portcanary_bpf__open();
-	/* the counters hold PC_MAX_SLOTS entries per possible CPU (pc_bpf_size_maps) */
-	if (skel && (bpf_map__set_max_entries(skel->maps.pc_counters,
+	/* every program loaded `loads` times, in turn, so that no program's loads cluster (for
+	 * --pin one: the code, as the instructions are counted, is the same in every load) */
+	nprogs = filter ? P_MAX : P_FILTER;
+	if (pin)
+		loads = 1;
+	for (l = 0; l < (int)loads; l++) {
+		skel[l] = portcanary_bpf__open();
+		/* the counters hold PC_MAX_SLOTS entries per possible CPU (pc_bpf_size_maps) */
+		if (skel[l] &&
+		    (bpf_map__set_max_entries(skel[l]->maps.pc_counters,
 					      libbpf_num_possible_cpus() * PC_MAX_SLOTS) ||
-		     portcanary_bpf__load(skel))) {
-		portcanary_bpf__destroy(skel);
-		skel = NULL;
-	}
-	if (!skel) {
-		fprintf(stderr, "bench_xdp: cannot load portcanary's BPF object: %s (root? BPF?)\n",
-			strerror(errno));
-		goto out;
-	}
-	progs[P_PC].fd = bpf_program__fd(skel->progs.pc_xdp_ingress);
-	if (prog_id(progs[P_PC].fd, &progs[P_PC].id) || watch_ports(&skel->bss->pc_port_table))
-		goto out;
-
-	if (load_obj(&progs[P_EMPTY], empty) || load_obj(&progs[P_MINSYN], minsyn))
-		goto out;
-	nprogs = P_FILTER;
-	if (filter) {
-		if (load_obj(&progs[P_FILTER], filter))
+		     portcanary_bpf__load(skel[l]))) {
+			portcanary_bpf__destroy(skel[l]);
+			skel[l] = NULL;
+		}
+		if (!skel[l]) {
+			fprintf(stderr,
+				"bench_xdp: cannot load portcanary's BPF object: %s (root? BPF?)\n",
+				strerror(errno));
 			goto out;
-		nprogs = P_MAX;
+		}
+		progs[P_PC].fd[l] = bpf_program__fd(skel[l]->progs.pc_xdp_ingress);
+		if (prog_id(progs[P_PC].fd[l], &progs[P_PC].id[l]) ||
+		    watch_ports(&skel[l]->bss->pc_port_table))
+			goto out;
+		if (load_obj(&progs[P_EMPTY], l, empty) || load_obj(&progs[P_MINSYN], l, minsyn) ||
+		    (filter && load_obj(&progs[P_FILTER], l, filter)))
+			goto out;
 	}
 	if (pin) {
 		ret = pin_progs(pin, nprogs);
@@ -514,17 +540,21 @@ int main(int argc, char **argv)
 	}
 
 	fprintf(stderr,
-		"bench_xdp: %lu rounds x %d programs x %d classes, %lu runs each, CPU %lu, on %s\n",
-		rounds, nprogs, C_MAX, repeat, cpu, iface);
+		"bench_xdp: %lu rounds x %d programs (%lu loads each) x %d classes, %lu runs each, "
+		"CPU %lu, on %s\n",
+		rounds, nprogs, loads, C_MAX, repeat, cpu, iface);
 	for (r = 0; r < (int)rounds && !stop; r++) {
 		for (i = 0; i < nprogs && !stop; i++) {
-			/* rotate the program order, and the class order, every round */
+			/* rotate the program order, and the class order, every round; the
+			 * loads take turns */
 			p = (i + r) % nprogs;
-			if (attach(ifindex, &progs[p], iface))
+			k = r % loads;
+			if (attach(ifindex, &progs[p], k, iface))
 				goto out;
 			for (j = 0; j < C_MAX; j++) {
 				c = (j + r) % C_MAX;
-				err = measure(progs[p].fd, c, repeat, &kns[p][c][r], &wns[p][c][r]);
+				err = measure(progs[p].fd[k], c, repeat, &kns[p][c][r],
+					      &wns[p][c][r]);
 				if (err) {
 					fprintf(stderr, "bench_xdp: test run of %s on %s: %s\n",
 						progs[p].name, class_names[c],
@@ -544,9 +574,9 @@ int main(int argc, char **argv)
 	 * which is why every program is measured attached, never detached.
 	 */
 	for (r = 0; r < CHECK_ROUNDS && !stop; r++) {
-		if (measure(progs[P_EMPTY].fd, C_V4_SYN, repeat, &k, &det[r]) ||
-		    attach(ifindex, &progs[P_EMPTY], iface) ||
-		    measure(progs[P_EMPTY].fd, C_V4_SYN, repeat, &k, &att[r]))
+		if (measure(progs[P_EMPTY].fd[0], C_V4_SYN, repeat, &kn, &det[r]) ||
+		    attach(ifindex, &progs[P_EMPTY], 0, iface) ||
+		    measure(progs[P_EMPTY].fd[0], C_V4_SYN, repeat, &kn, &att[r]))
 			goto out;
 		detach();
 	}
@@ -561,12 +591,13 @@ int main(int argc, char **argv)
 			wm[p][c] = median(wns[p][c], rounds);
 		}
 	printf("\nXDP per-packet cost, ns/packet (instructions executed): CPU time over %lu\n"
-	       "BPF_PROG_TEST_RUN runs, median of %lu rotated rounds after a warm-up, CPU %lu;\n"
-	       "each program attached natively to %s while measured. portcanary's ratios to\n"
+	       "BPF_PROG_TEST_RUN runs, median of %lu rotated rounds after a warm-up, CPU %lu,\n"
+	       "the rounds taking %lu loads of each program in turn; each program attached\n"
+	       "natively to %s while measured. portcanary's ratios to\n"
 	       "each reference, with its target (! = missed): xdp-filter <= %.1fx, empty <= "
 	       "%.1fx,\n"
 	       "min SYN ctr <= %.1fx on the IPv4 classes (it only parses IPv4).\n\n",
-	       repeat, rounds, cpu, iface, TARGET_FILTER, TARGET_EMPTY, TARGET_MINSYN);
+	       repeat, rounds, cpu, loads, iface, TARGET_FILTER, TARGET_EMPTY, TARGET_MINSYN);
 	printf("%-22s", "packet class");
 	for (p = 0; p < nprogs; p++)
 		printf(" %12s", progs[p].name);
@@ -597,7 +628,9 @@ bad_usage:
 out:
 	detach();
 	for (p = 0; p < P_MAX; p++)
-		bpf_object__close(progs[p].obj);
-	portcanary_bpf__destroy(skel);
+		for (l = 0; l < MAX_LOADS; l++)
+			bpf_object__close(progs[p].obj[l]);
+	for (l = 0; l < MAX_LOADS; l++)
+		portcanary_bpf__destroy(skel[l]);
 	return ret;
 }
