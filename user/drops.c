@@ -140,7 +140,7 @@ int pc_drops_read(struct pc_drops *d)
 			used, PC_MAX_DROP_KEYS);
 		d->warned_full = true;
 	}
-	/* Entries whose keys are gone (a slot given to another port: pc_drop_table_forget_slot)
+	/* Entries whose keys are gone (a slot given to another port: pc_drop_table_forget)
 	 * are forgotten, so the new port starts without the old one's drops. */
 	for (i = j = 0; i < d->n; i++) {
 		struct pc_drop_entry *e = &d->e[i];

@@ -64,14 +64,16 @@ uint64_t pc_drop_table_count(const struct pc_drop_table *t, int i)
 	return n;
 }
 
-void pc_drop_table_forget_slot(struct pc_drop_table *t, int slot)
+void pc_drop_table_forget(struct pc_drop_table *t, const bool forget[PC_MAX_SLOTS])
 {
 	int i, c;
 
 	if (!t->keys)
 		return;
 	for (i = 0; i < PC_MAX_DROP_KEYS; i++) {
-		if (!t->keys[i] || PC_DROP_KEY_SLOT(t->keys[i]) != slot)
+		__u64 k = t->keys[i];
+
+		if (!k || PC_DROP_KEY_SLOT(k) >= PC_MAX_SLOTS || !forget[PC_DROP_KEY_SLOT(k)])
 			continue;
 		/*
 		 * Key first, then the counts: only a tracer that matched the key before it was

@@ -3,6 +3,7 @@
 #ifndef PC_DROPTABLE_H
 #define PC_DROPTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,8 +30,9 @@ static inline __u64 pc_drop_table_key(const struct pc_drop_table *t, int i)
 /* The count at index i, summed over the CPUs. */
 uint64_t pc_drop_table_count(const struct pc_drop_table *t, int i);
 
-/* Free every index of a slot (the slot goes to another port), counts zeroed. */
-void pc_drop_table_forget_slot(struct pc_drop_table *t, int slot);
+/* Free every index of the slots marked in forget[] (a slot that goes to another port), counts
+ * zeroed: one pass over the table, however many slots. */
+void pc_drop_table_forget(struct pc_drop_table *t, const bool forget[PC_MAX_SLOTS]);
 
 /* Indices that hold a key. */
 int pc_drop_table_used(const struct pc_drop_table *t);

@@ -113,6 +113,15 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 		memset(si, 0, sizeof(*si));
 		ps->nused--;
 	}
+	/* The drops of every slot not in use now go before any is handed out: whatever an
+	 * earlier port left (or a tracer of a slot just freed) is not the new port's. */
+	if (ps->drops && need) {
+		bool unused[PC_MAX_SLOTS];
+
+		for (s = 0; s < PC_MAX_SLOTS; s++)
+			unused[s] = s && !ps->slots[s].used;
+		pc_drop_table_forget(ps->drops, unused);
+	}
 	for (i = 0; i < nspecs; i++)
 		for (port = specs[i].first; port <= specs[i].last; port++) {
 			__u16 *entry =
@@ -124,8 +133,6 @@ int pc_portset_apply(struct pc_portset *ps, const struct pc_portspec *specs, int
 				next++;
 			/* Zero before publishing: the datapath may count the moment the entry is set. */
 			err = zero_slot(ps, next);
-			if (ps->drops)
-				pc_drop_table_forget_slot(ps->drops, next);
 			if (err) {
 				pc_err("cannot reset counters of slot %d: %s", next,
 				       strerror(-err));

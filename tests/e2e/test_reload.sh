@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # test_reload.sh: the config file; SIGHUP adds and removes ports without losing the counters or
-# baselines of the ports that stay; a bad config on reload is refused and the old one stays.
+# baselines of the ports that stay; a port added in a freed slot starts without the drops of the
+# port that had it; a bad config on reload is refused and the old one stays.
 . "$(dirname "$0")/lib.sh"
 require_root
 sandbox_up || { fail "sandbox"; finish; exit 1; }
@@ -35,6 +36,11 @@ check "tcp/8022 ok" wait_state 8022 in ok 25
 check_eq "tcp/8023 not monitored yet" absent "$(port_field 8023 in state)"
 before=$(port_field 8021 in syn_total)
 baseline=$(port_field 8021 in baseline_rate)
+# Each connection's teardown frees an skb the kernel calls a drop (NOT_SPECIFIED): tcp/8022's
+# slot holds about one per connection by now, and tcp/8023 is about to get that slot.
+old_drops=$(port_field 8022 in drops_total)
+check "tcp/8022 has drops for its slot's next port not to inherit ($old_drops)" \
+	test "$old_drops" -ge 40
 
 cat >"$CONF" <<CONF
 [daemon]
@@ -47,6 +53,9 @@ kill -HUP "$DAEMON_PID"
 check "the reload is logged" bash -c "sleep 1.5; grep -q 'SIGHUP: config .* reloaded' '$STATE/daemon.log'"
 check_eq "tcp/8022 removed" absent "$(port_field 8022 in state)"
 check "tcp/8023 added" test "$(port_field 8023 in state)" != absent
+new_drops=$(port_field 8023 in drops_total)
+check "tcp/8023 did not inherit tcp/8022's drops ($new_drops, not $old_drops and more)" \
+	test "$new_drops" -lt $((old_drops / 2))
 after=$(port_field 8021 in syn_total)
 check "tcp/8021 kept its counters ($before -> $after)" test "$after" -ge "$before"
 check_eq "tcp/8021 kept its state" ok "$(port_field 8021 in state)"
