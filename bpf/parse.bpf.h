@@ -378,6 +378,22 @@ static __always_inline int pc_fast_l4(__u8 *l4, __s64 rem, int nh, struct pc_pkt
 }
 
 /*
+ * Wire offsets of fields the fast path reads, for loads at data + offset. Not vmlinux.h's
+ * members, nor offsetof() on them: its types are CO-RE-relocatable (preserve_access_index),
+ * and a relocatable field access keeps the header's address in a register of its own, two
+ * instructions that a constant offset folds into the load. Measured worth it on the tag walk
+ * and IPv6 (QinQ and IPv6); IPv4 keeps its members: two fewer instructions there measured no
+ * faster (here, and 0.3-0.4 ns slower in the previous pass).
+ */
+#define PC_VLAN_PROTO  2 /* struct vlan_hdr: h_vlan_encapsulated_proto */
+#define PC_IP6_PLEN    4 /* payload_len */
+#define PC_IP6_NEXTHDR 6
+_Static_assert(__builtin_offsetof(struct vlan_hdr, h_vlan_encapsulated_proto) == PC_VLAN_PROTO &&
+		       __builtin_offsetof(struct ipv6hdr, payload_len) == PC_IP6_PLEN &&
+		       __builtin_offsetof(struct ipv6hdr, nexthdr) == PC_IP6_NEXTHDR,
+	       "the wire offsets");
+
+/*
  * The fast path's IP layer, at a compile-time offset l3 (14, 18 or 22: no tag, one or two):
  * with constant offsets every header field is one load from data, and no pointer or length
  * has to be carried from one layer to the next. The caller checked the first 54 bytes (an
@@ -411,10 +427,10 @@ static __always_inline int pc_fast_ip6(void *data, void *data_end, __u64 len, co
 	if ((*(__u8 *)ip6 & 0xf0) != 0x60)
 		return -1;
 	/* payload_len 0 (jumbogram, BIG TCP, or malformed) is the slow path's business */
-	rem = bpf_ntohs(ip6->payload_len);
+	rem = bpf_ntohs(*(__be16 *)(data + l3 + PC_IP6_PLEN));
 	if (!rem || rem > (__s64)(len - l3 - sizeof(*ip6)))
 		return -1;
-	return pc_fast_l4((__u8 *)(ip6 + 1), rem, ip6->nexthdr, p);
+	return pc_fast_l4((__u8 *)(ip6 + 1), rem, *(__u8 *)(data + l3 + PC_IP6_NEXTHDR), p);
 }
 
 static __always_inline int pc_fast_ip(void *data, void *data_end, __u64 len, const __u32 l3,
@@ -441,7 +457,6 @@ static __always_inline int pc_fast_ip(void *data, void *data_end, __u64 len, con
 static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, struct pc_pkt *p)
 {
 	struct ethhdr *eth = data;
-	struct vlan_hdr *vh;
 	int proto;
 
 	/*
@@ -459,12 +474,13 @@ static __always_inline int pc_parse_fast(void *data, void *data_end, __u64 len, 
 		return pc_fast_ip6(data, data_end, len, ETH_HLEN, p);
 	if (!pc_is_vlan(proto))
 		return -1;
-	vh = (void *)(eth + 1);
-	proto = vh->h_vlan_encapsulated_proto;
-	if (proto != bpf_htons(ETH_P_8021Q))
-		return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(*vh), proto, p);
-	proto = vh[1].h_vlan_encapsulated_proto;
-	return pc_fast_ip(data, data_end, len, ETH_HLEN + 2 * sizeof(*vh), proto, p);
+	proto = *(__be16 *)(data + ETH_HLEN + PC_VLAN_PROTO);
+	if (proto == bpf_htons(ETH_P_8021Q)) {
+		proto = *(__be16 *)(data + ETH_HLEN + sizeof(struct vlan_hdr) + PC_VLAN_PROTO);
+		return pc_fast_ip(data, data_end, len, ETH_HLEN + 2 * sizeof(struct vlan_hdr),
+				  proto, p);
+	}
+	return pc_fast_ip(data, data_end, len, ETH_HLEN + sizeof(struct vlan_hdr), proto, p);
 }
 
 /*
