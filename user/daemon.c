@@ -109,6 +109,12 @@ static int apply_ports(struct pc_daemon *d)
 
 static void publish_metrics(struct pc_daemon *d);
 
+/* The drops by port and reason, or NULL where the drop tracer is not attached. */
+static const struct pc_drops *attributed_drops(const struct pc_daemon *d)
+{
+	return d->drops.t ? &d->drops : NULL;
+}
+
 static void sample(struct pc_daemon *d)
 {
 	double now = pc_mono_now();
@@ -127,8 +133,7 @@ static void sample(struct pc_daemon *d)
 
 		pc_liverule_tick(&d->liverule, &d->ps, &d->drops, last ? last->generation : 0, now);
 	}
-	pc_health_update(&d->health, &d->ps, &d->sampler, d->drops.t ? &d->drops : NULL, &d->alerts,
-			 now);
+	pc_health_update(&d->health, &d->ps, &d->sampler, attributed_drops(d), &d->alerts, now);
 	pc_alerts_reap(&d->alerts, now);
 	/* The exposition is formatted only when a scrape asks for this sample (publish_metrics). */
 	pc_exporter_sampled(d->exporter);
@@ -145,8 +150,8 @@ static double thread_cpu_now(void)
 /* The ports' views as of the last interval: built for a status or a scrape, not per pass. */
 static void list_views(struct pc_daemon *d)
 {
-	d->n_views = pc_health_views(&d->health, &d->ps, &d->sampler, d->drops.t ? &d->drops : NULL,
-				     d->views);
+	d->n_views =
+		pc_health_views(&d->health, &d->ps, &d->sampler, attributed_drops(d), d->views);
 }
 
 /* One sampling pass, timed: what the daemon costs per interval (status, /metrics, bench).
@@ -229,7 +234,9 @@ static void publish_metrics(struct pc_daemon *d)
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
 		ports[i].n_drops =
-			d->drops.t ? pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16) : 0;
+			attributed_drops(d)
+				? pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16)
+				: 0;
 	}
 	struct pc_metrics_fw_last last;
 	struct pc_metrics_rollbacks rb;
@@ -716,7 +723,7 @@ int pc_daemon_run(struct pc_run_opts *opts)
 	/* The live rule's processes start with only the capabilities kept (the lister needs
 	 * CAP_NET_ADMIN to list the ruleset; the replayer makes a user namespace of its own),
 	 * and before any thread: a fork copies only the calling thread. */
-	if (d->fw.fd >= 0 && d->drops.t) {
+	if (d->fw.fd >= 0 && attributed_drops(d)) {
 		err = pc_liverule_start(&d->liverule, names, n_ifaces,
 					pc_loader_samples_fd(&d->ld));
 		if (err)

@@ -87,12 +87,3 @@ void pc_drop_table_forget(struct pc_drop_table *t, const bool forget[PC_MAX_SLOT
 			t->counts[PC_DROP_COUNTS_KEY(c, i)] = 0;
 	}
 }
-
-int pc_drop_table_used(const struct pc_drop_table *t)
-{
-	int i, n = 0;
-
-	for (i = 0; t->keys && i < PC_MAX_DROP_KEYS; i++)
-		n += t->keys[i] != 0;
-	return n;
-}

@@ -34,7 +34,4 @@ uint64_t pc_drop_table_count(const struct pc_drop_table *t, int i);
  * zeroed: one pass over the table, however many slots. */
 void pc_drop_table_forget(struct pc_drop_table *t, const bool forget[PC_MAX_SLOTS]);
 
-/* Indices that hold a key. */
-int pc_drop_table_used(const struct pc_drop_table *t);
-
 #endif
