@@ -33,6 +33,19 @@ for f in json.load(sys.stdin)["interfaces"]:
 global_of() {
 	status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["global"][sys.argv[1]][sys.argv[2]])' "$1" "$2"
 }
+# settled_global HOOK FIELD: the value once two reads 1.2 s apart (more than a sampling
+# interval) agree, so that counts still on their way from the last traffic are in it (10 s at most).
+settled_global() {
+	local v w end=$(($(date +%s) + 10))
+	v=$(global_of "$1" "$2")
+	while [ "$(date +%s)" -le "$end" ]; do
+		sleep 1.2
+		w=$(global_of "$1" "$2")
+		[ "$w" = "$v" ] && break
+		v=$w
+	done
+	echo "$v"
+}
 xdp_id() { in_s ip -d link show "$1" | grep -o 'prog/xdp id [0-9]*'; }
 
 # --- 1. every kind of device this kernel has: the default picks TC ingress, and says why ---
@@ -90,10 +103,13 @@ check_eq "vs: the same single XDP program, TC egress only" "xdp:$first_xdp|egres
 check_eq "vt: TC ingress and egress" "ingress:pc_tc_ingress|egress:pc_tc_egress" "$(ours_on vt | paste -sd'|')"
 tc_before=$(global_of tc_ingress monitored)
 check_eq "connections over vs (XDP)" "ok=4 fail=0" "$(connect 4 8080)"
+# the status is the last sample: each check waits for its connections to reach it
+wait_field 8080 in syn_total 7 10 >/dev/null
+xdp_before=$(settled_global xdp monitored)
 check_eq "TC ingress saw none of them" "$tc_before" "$(global_of tc_ingress monitored)"
-xdp_before=$(global_of xdp monitored)
 check_eq "connections over vt (TC)" "ok=5 fail=0" "$(net_c python3 "$TRAFFIC" connect 198.51.101.2 8081 5)"
-check_eq "XDP saw none of them" "$xdp_before" "$(global_of xdp monitored)"
+wait_field 8081 in syn_total 5 10 >/dev/null
+check_eq "XDP saw none of them" "$xdp_before" "$(settled_global xdp monitored)"
 check_eq "SYNs on tcp/8080: 3 + 4, counted at XDP" 7 "$(port_field 8080 in syn_total)"
 check_eq "SYNs on tcp/8081: 5, counted at TC" 5 "$(port_field 8081 in syn_total)"
 check_eq "SYN-ACKs on tcp/8081 (TC egress of vt)" 5 "$(port_field 8081 in synack_total)"
