@@ -90,6 +90,7 @@ print(n, "%.3f" % (float(med) * 1e3), "%.3f" % mean, "%.3f" % (float(mx) * 1e3),
 EOF
 	daemon_stop TERM
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	ns_kill_all "$NS_S" "$NS_C" # the listeners and the load themselves, not only their shells
 	wait 2>/dev/null
 	BG_PIDS=()
 }

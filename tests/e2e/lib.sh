@@ -162,6 +162,17 @@ host_bpffs_restore() {
 	for i in 1 2 3 4; do mountpoint -q /sys/fs/bpf && umount /sys/fs/bpf; done
 }
 
+# ns_kill_all NS...: end every process still in these namespaces (the test's own): the child
+# of a background function (net_s CMD &) outlives the subshell that BG_PIDS holds.
+ns_kill_all() {
+	local ns p
+	for ns in "$@"; do
+		p=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -z "$p" ] || kill $p 2>/dev/null
+	done
+}
+
 cleanup() {
 	local p
 	if [ "$FAILED" -ne 0 ] && [ -f "$STATE/daemon.log" ]; then
@@ -171,6 +182,7 @@ cleanup() {
 	daemon_stop TERM
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	ns_kill_all "$NS_C" "$NS_S"
 	ip netns del "$NS_C" 2>/dev/null
 	ip netns del "$NS_S" 2>/dev/null
 	if [ -n "$STATE" ]; then
