@@ -54,6 +54,9 @@ run() {
 	net_s taskset -c 0 python3 "$TRAFFIC" serve $(seq "$FIRST" "$last") >"$STATE/serve.log" 2>&1 &
 	BG_PIDS+=($!)
 	for i in $(seq 100); do grep -q listening "$STATE/serve.log" 2>/dev/null && break; sleep 0.1; done
+	# without its listeners every connection is refused, a different load: no figures then
+	grep -q listening "$STATE/serve.log" ||
+		{ echo "bench-daemon: the listeners did not start: $(tail -1 "$STATE/serve.log")" >&2; return 1; }
 	daemon_start -i vs -p "tcp/$FIRST-$last" --interval 1 --listen "$S_IP:9464" || return 1
 	taskset -a -p -c "$LASTCPU" "$DAEMON_PID" >/dev/null
 	net_c taskset -c 0 python3 "$TRAFFIC" steady "$S_IP" 1 $((SECS + 30)) $(seq "$FIRST" "$last") \
