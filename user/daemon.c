@@ -224,6 +224,7 @@ static void publish_metrics(struct pc_daemon *d)
 		.ifaces = ifs,
 		.n_ifaces = d->ld.n_ifaces,
 	};
+	const struct pc_drops *dr = attributed_drops(d);
 	int i;
 
 	if (!d->exporter)
@@ -233,10 +234,7 @@ static void publish_metrics(struct pc_daemon *d)
 	for (i = 0; i < d->n_views; i++) {
 		ports[i].view = &d->views[i];
 		ports[i].drops = drops[i];
-		ports[i].n_drops =
-			attributed_drops(d)
-				? pc_drops_totals(&d->drops, d->views[i].slot, drops[i], 16)
-				: 0;
+		ports[i].n_drops = dr ? pc_drops_totals(dr, d->views[i].slot, drops[i], 16) : 0;
 	}
 	struct pc_metrics_fw_last last;
 	struct pc_metrics_rollbacks rb;

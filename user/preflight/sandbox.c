@@ -212,12 +212,14 @@ static int nl_link_operstate(struct mnl_socket *nl, int ifindex, unsigned int *s
  */
 static int link_wait_up(struct mnl_socket *nl, int ifindex, unsigned int *seq)
 {
-	int i, state = -1;
+	int ms, state;
 
-	for (i = 0; i < SB_LINK_UP_WAIT_MS; i++) {
+	for (ms = 0; ms < SB_LINK_UP_WAIT_MS; ms++) {
 		state = nl_link_operstate(nl, ifindex, seq);
-		if (state < 0 || state == SB_OPER_UP)
-			return state < 0 ? state : 0;
+		if (state < 0)
+			return state;
+		if (state == SB_OPER_UP)
+			return 0;
 		usleep(1000);
 	}
 	/* not up yet: go on; a first packet lost is left to the callers' retries */
