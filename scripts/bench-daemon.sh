@@ -35,8 +35,9 @@ TRAFFIC="$ROOT/tests/e2e/traffic.py"
 FIRST=20000
 LASTCPU=$(($(nproc) - 1))
 
-# cpu_ns PID: the time the process's threads have run, in ns.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ n += $1 } END { printf "%d\n", n }'; }
+# cpu_ns PID: the time the process's threads have run, in ns ("%.0f": mawk's "%d" stops at 2^31-1,
+# 2.1 s, which a daemon that loaded its programs on a slow machine has passed: the delta read 0).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ n += $1 } END { printf "%.0f\n", n }'; }
 
 # scrape URL: seconds to fetch /metrics, then its bytes.
 scrape() {
