@@ -147,9 +147,9 @@ test-e2e: all $(E2E_BPF) $(E2E_BINS)
 
 # Every benchmark runs; a missed target (a script's exit 1) fails `make bench` at the end.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/bench_xdp
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/bench_xdp $(BUILD)/bench/bench_flood
 	$(Q)rc=0; scripts/bench.sh || rc=1; scripts/bench-daemon.sh || rc=1; \
-		scripts/bench-throughput.sh || rc=1; exit $$rc
+		scripts/bench-throughput.sh || rc=1; scripts/bench-drops.sh || rc=1; exit $$rc
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -32,71 +32,81 @@ struct {
  * datapath parser walks, so every packet it counts on a port can have its drops attributed. */
 #define PC_DROP_MAX_EXT PC_IPV6_EXT_MAX
 
+/* The bytes read of a dropped packet's IP header: IPv6's fixed header at most (IPv4's
+ * 20 bytes in its first part). Offsets of what is read from it are wire offsets. */
+#define PC_DROP_IP_MAX 40
+#define PC_IP4_SADDR   12 /* saddr, then daddr */
+#define PC_IP6_SADDR   8  /* saddr, then daddr */
+/* The bytes read of its L4 header: TCP's flags byte is the 14th, the ports the first 4. */
+#define PC_DROP_L4_MAX 14
+
 struct pc_drop_pkt {
-	__u8 proto; /* enum pc_proto */
+	/* the IP header, for a sample's addresses (zero past what the packet has); first and
+	 * aligned: the verifier refuses a misaligned stack load of its 16-bit fields */
+	__u8 ip[PC_DROP_IP_MAX] __attribute__((aligned(8)));
 	__u16 sport;
 	__u16 dport;
-	/* Where the headers are, for a sample (offsets from skb->head). */
+	__u8 proto;	/* enum pc_proto */
+	__u8 tcp_flags; /* byte 13 of the TCP header; 0 for UDP or when out of reach */
 	bool v6;
-	__u16 nh;
-	__u32 l4off;
-	__u32 end;
 };
 
-static __always_inline bool l4proto_is_v6(__u16 eth_proto, __u8 first)
-{
-	return eth_proto == ETH_P_IPV6 || (!eth_proto && first >> 4 == 6);
-}
-
-/* The L4 ports of a dropped skb, read from its network header. 0 on success; -1 when it
- * is not TCP/UDP over IP, or the bytes are not there (counted by the caller). */
+/*
+ * The L4 ports of a dropped skb, read from its network header. 0 on success; -1 when it
+ * is not TCP/UDP over IP, or the bytes are not there (counted by the caller).
+ *
+ * This runs on every drop of the host, so it is written for few helper calls: the skb's
+ * fields are direct loads (a tp_btf argument is a BTF pointer; a fault reads as 0, never
+ * crashes), and the packet's bytes, which only bpf_probe_read_kernel() may read, are read
+ * in two calls on the common path: the IP header (as much of IPv6's 40 bytes as the
+ * linear data holds) and the first bytes of L4 (ports and TCP flags).
+ */
 static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p,
 				      struct pc_hook_stats *g)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 eth_proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	__u8 l4proto, first;
-	__u32 l4off, end;
-	__u16 ports[2];
+	unsigned char *head = skb->head;
+	__u32 nh = skb->network_header;
+	__u16 eth_proto = bpf_ntohs(skb->protocol);
+	__u8 l4proto, first, l4[PC_DROP_L4_MAX] = {};
+	__u32 l4off, end, len;
 	int i;
 
 	/*
 	 * bpf_probe_read_kernel() reads whatever lies in the head buffer, also past the
 	 * packet: a truncated packet would yield the ports of stale bytes or of the tail
-	 * room. So every read is checked against the end of the linear data, as an offset
-	 * from head (computed from data and len, which mean the same on every arch, unlike
+	 * room. So every read is bounded by the end of the linear data, as an offset from
+	 * head (computed from data and len, which mean the same on every arch, unlike
 	 * tail). Headers in paged fragments are out of reach and count as malformed; the
 	 * stack pulls them into the linear part before the drops we care about.
 	 */
-	end = (__u32)(data - head) + BPF_CORE_READ(skb, len) - BPF_CORE_READ(skb, data_len);
+	end = (__u32)(skb->data - head) + skb->len - skb->data_len;
 	/* A network header offset of ~0 means "never set": nothing to read. */
-	if (nh == (__u16)~0U || (__u32)nh + 1 > end)
+	if (nh == (__u16)~0U || nh >= end)
 		goto malformed;
-	if (bpf_probe_read_kernel(&first, 1, head + nh))
+	len = end - nh < sizeof(p->ip) ? end - nh : sizeof(p->ip);
+	if (bpf_probe_read_kernel(p->ip, len, head + nh))
 		goto malformed;
-	if (eth_proto == ETH_P_IP || (!eth_proto && first >> 4 == 4)) {
-		struct iphdr ip;
+	first = p->ip[0] >> 4;
+	if (eth_proto == ETH_P_IP || (!eth_proto && first == 4)) {
+		struct iphdr *ip = (void *)p->ip;
 
-		if ((__u32)nh + sizeof(ip) > end ||
-		    bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.version != 4 ||
-		    ip.ihl < 5)
+		if (len < sizeof(*ip) || first != 4 || ip->ihl < 5)
 			goto malformed;
-		if (bpf_ntohs(ip.frag_off) & PC_IP_OFFSET) {
+		if (bpf_ntohs(ip->frag_off) & PC_IP_OFFSET) {
 			g->frag_nonfirst++;
 			return -1;
 		}
-		l4proto = ip.protocol;
-		l4off = nh + ip.ihl * 4;
-	} else if (eth_proto == ETH_P_IPV6 || (!eth_proto && first >> 4 == 6)) {
-		struct ipv6hdr ip6;
+		l4proto = ip->protocol;
+		l4off = nh + ip->ihl * 4;
+		p->v6 = false;
+	} else if (eth_proto == ETH_P_IPV6 || (!eth_proto && first == 6)) {
+		struct ipv6hdr *ip6 = (void *)p->ip;
 
-		if ((__u32)nh + sizeof(ip6) > end ||
-		    bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.version != 6)
+		if (len < sizeof(*ip6) || first != 6)
 			goto malformed;
-		l4proto = ip6.nexthdr;
-		l4off = nh + sizeof(ip6);
+		l4proto = ip6->nexthdr;
+		l4off = nh + sizeof(*ip6);
+		p->v6 = true;
 		for (i = 0; i < PC_DROP_MAX_EXT; i++) {
 			__u8 ext[2];
 			__u16 frag;
@@ -133,15 +143,15 @@ static __always_inline int drop_ports(struct sk_buff *skb, struct pc_drop_pkt *p
 		g->other_l4++;
 		return -1;
 	}
-	if (l4off + sizeof(ports) > end ||
-	    bpf_probe_read_kernel(ports, sizeof(ports), head + l4off))
+	/* the ports at least (4 bytes), the TCP flags where they are in reach */
+	if (l4off + 4 > end)
 		goto malformed;
-	p->sport = bpf_ntohs(ports[0]);
-	p->dport = bpf_ntohs(ports[1]);
-	p->v6 = l4proto_is_v6(eth_proto, first);
-	p->nh = nh;
-	p->l4off = l4off;
-	p->end = end;
+	len = end - l4off < sizeof(l4) ? end - l4off : sizeof(l4);
+	if (bpf_probe_read_kernel(l4, len, head + l4off))
+		goto malformed;
+	p->sport = (__u16)l4[0] << 8 | l4[1];
+	p->dport = (__u16)l4[2] << 8 | l4[3];
+	p->tcp_flags = p->proto == PC_PROTO_TCP && len == sizeof(l4) ? l4[13] : 0;
 	return 0;
 malformed:
 	g->malformed++;
@@ -151,14 +161,14 @@ malformed:
 /* The network namespace the skb belongs to: its device's, or its socket's. */
 static __always_inline __u32 drop_netns(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	struct sock *sk;
 
 	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	sk = BPF_CORE_READ(skb, sk);
+		return dev->nd_net.net->ns.inum;
+	sk = skb->sk;
 	if (sk)
-		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+		return sk->__sk_common.skc_net.net->ns.inum;
 	return 0;
 }
 
@@ -201,11 +211,11 @@ struct {
 	__type(value, struct pc_drop_samples);
 } pc_drop_samples SEC(".maps");
 
-/* The dropped packet as a sample: addresses, ports, TCP flags, interface, reason, time. */
+/* The dropped packet as a sample: addresses, ports, TCP flags, interface, reason, time. All
+ * of it but the time from what drop_ports() read already: no packet byte is read twice. */
 static __always_inline void sample_fill(struct sk_buff *skb, const struct pc_drop_pkt *p,
 					__u32 reason, bool received, struct pc_drop_sample *s)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
 	struct net_device *dev;
 
 	s->time_ns = bpf_ktime_get_ns();
@@ -213,21 +223,20 @@ static __always_inline void sample_fill(struct sk_buff *skb, const struct pc_dro
 	s->sport = p->sport;
 	s->dport = p->dport;
 	s->proto = p->proto;
+	s->tcp_flags = p->tcp_flags;
 	s->flags = (received ? PC_SAMPLE_RX : 0) | (p->v6 ? PC_SAMPLE_IPV6 : 0);
-	/* drop_ports() checked the fixed IP header against the linear end already. */
+	/* drop_ports() checked that the fixed IP header was read whole. */
 	if (p->v6) {
-		bpf_probe_read_kernel(s->saddr, 32, head + p->nh + 8);
+		__builtin_memcpy(s->saddr, p->ip + PC_IP6_SADDR, 32);
 	} else {
-		bpf_probe_read_kernel(s->saddr, 4, head + p->nh + 12);
-		bpf_probe_read_kernel(s->daddr, 4, head + p->nh + 16);
+		__builtin_memcpy(s->saddr, p->ip + PC_IP4_SADDR, 4);
+		__builtin_memcpy(s->daddr, p->ip + PC_IP4_SADDR + 4, 4);
 	}
-	if (p->proto == PC_PROTO_TCP && p->l4off + 14 <= p->end)
-		bpf_probe_read_kernel(&s->tcp_flags, 1, head + p->l4off + 13);
 	if (received) {
-		s->ifindex = BPF_CORE_READ(skb, skb_iif);
+		s->ifindex = skb->skb_iif;
 	} else {
-		dev = BPF_CORE_READ(skb, dev);
-		s->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+		dev = skb->dev;
+		s->ifindex = dev ? dev->ifindex : 0;
 	}
 }
 
@@ -239,7 +248,26 @@ static __always_inline int sample_rank(const struct pc_drop_sample *s, __u32 nf)
 	       ((s->tcp_flags & (PC_TCP_SYN | PC_TCP_ACK)) == PC_TCP_SYN);
 }
 
-/* Store a sample in the bucket of its peer, under the slot's lock (see portcanary.h). */
+/* Whether a drop of this rank at now replaces the sample old (see portcanary.h). A sample
+ * another CPU stamped a little after now counts as of age 0. */
+static __always_inline bool sample_wins(const struct pc_drop_sample *old, __u64 now, int rank,
+					__u32 nf)
+{
+	__u64 then = old->time_ns, age = now > then ? now - then : 0;
+	int was;
+
+	if (!then || age >= PC_DROP_SAMPLE_HOLD_NS)
+		return true;
+	was = sample_rank(old, nf);
+	return rank > was || (rank == was && age >= PC_DROP_SAMPLE_REFRESH_NS);
+}
+
+/*
+ * Store a sample in the bucket of its peer, under the slot's lock (see portcanary.h). The
+ * lock is shared by every CPU's drops of the slot, so the decision is made first without
+ * it, on a racy read that can only be a hint: under a flood most drops are not kept, and
+ * they leave without touching the lock's cache line. Made again under the lock.
+ */
 static __always_inline void sample_store(__u16 slot, const struct pc_drop_sample *s)
 {
 	__u32 nf = bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NETFILTER_DROP);
@@ -254,10 +282,11 @@ static __always_inline void sample_store(__u16 slot, const struct pc_drop_sample
 	if (!v)
 		return;
 	old = &v->s[pc_sample_bucket(addr) & (PC_DROP_SAMPLES - 1)];
+	if (!sample_wins(old, s->time_ns, rank, nf))
+		return;
 	bpf_spin_lock(&v->lock);
 	/* No helper calls in here (the verifier's rule): plain loads and stores. */
-	if (!old->time_ns || s->time_ns - old->time_ns >= PC_DROP_SAMPLE_HOLD_NS ||
-	    rank >= sample_rank(old, nf))
+	if (sample_wins(old, s->time_ns, rank, nf))
 		*old = *s;
 	bpf_spin_unlock(&v->lock);
 }
@@ -267,7 +296,7 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 {
 	__u32 hook = PC_HOOK_DROP, ino;
 	struct pc_drop_sample smp = {};
-	struct pc_drop_pkt p;
+	struct pc_drop_pkt p = {};
 	struct pc_hook_stats *g;
 	bool received;
 	__u16 s_in, s_out;
@@ -289,7 +318,7 @@ int BPF_PROG(pc_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 		return 0;
 	/* A received packet (skb_iif set) is IN by its destination port and OUT by its
 	 * source port; a packet this host sent is the other way round. */
-	received = BPF_CORE_READ(skb, skb_iif) != 0;
+	received = skb->skb_iif != 0;
 	s_in = pc_port_table
 		       .slot[PC_PORT_INDEX(received ? p.dport : p.sport)][p.proto & 1][PC_DIR_IN];
 	s_out = pc_port_table

@@ -168,10 +168,14 @@ static inline __u32 pc_drop_hash(__u64 key)
  * PC_DROP_SAMPLE_HOLD_NS is replaced only by one at least as telling: a NETFILTER_DROP
  * over any other reason, then a connection's opening (a TCP SYN) over its other packets.
  * So a client's teardown frees do not wipe the evidence of a firewall, and the packet
- * kept is the one a replay reproduces best.
+ * kept is the one a replay reproduces best. One as telling replaces a sample only once it
+ * is PC_DROP_SAMPLE_REFRESH_NS old: under a flood of one port's drops a bucket is written
+ * (and its slot's lock taken) at most that often, instead of once per drop on every CPU;
+ * the sample kept is then at most that much older than the latest drop.
  */
-#define PC_DROP_SAMPLES	       8 /* a power of two */
-#define PC_DROP_SAMPLE_HOLD_NS 2000000000ULL
+#define PC_DROP_SAMPLES		  8 /* a power of two */
+#define PC_DROP_SAMPLE_HOLD_NS	  2000000000ULL
+#define PC_DROP_SAMPLE_REFRESH_NS 100000000ULL
 
 /* struct pc_drop_sample.flags */
 #define PC_SAMPLE_RX   0x01 /* received (skb_iif set); else sent by this host */

@@ -16,28 +16,9 @@
 #   --seconds S  measured seconds per run, after 1 s of warm-up that is not counted (default 4)
 # Target: the default >= 98% of "none". Exit 0 when it is met, 1 when it is not, 2 on error.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ROUNDS=9
-SECS=4
-while [ $# -gt 0 ]; do
-	case $1 in
-	--rounds) ROUNDS=${2:-}; shift 2 ;;
-	--seconds) SECS=${2:-}; shift 2 ;;
-	*) echo "bench-throughput: unknown argument '$1' (--rounds N, --seconds S)" >&2; exit 2 ;;
-	esac
-done
-if ! [[ "$ROUNDS" =~ ^[1-9][0-9]?$ && "$SECS" =~ ^[1-9][0-9]?$ ]]; then
-	echo "bench-throughput: --rounds and --seconds take a number from 1 to 99" >&2
-	exit 2
-fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench-throughput: needs root (BPF and network namespaces): sudo make bench" >&2
-	exit 2
-fi
-for tool in iperf3 python3 nsenter; do
-	command -v "$tool" >/dev/null ||
-		{ echo "bench-throughput: $tool is missing: run make deps" >&2; exit 2; }
-done
-[ -x "$ROOT/build/portcanary" ] || { echo "bench-throughput: build/portcanary is missing: run make" >&2; exit 2; }
+. "$ROOT/scripts/bench-common.sh"
+bench_args bench-throughput 9 4 "$@"
+bench_require iperf3 python3 nsenter
 . "$ROOT/tests/e2e/lib.sh"
 
 # mode -> the daemon's hook options ("none": no daemon at all)

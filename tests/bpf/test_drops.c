@@ -1170,7 +1170,8 @@ static void test_sample_flood_one_peer(void **state)
 	inet_pton(AF_INET, peers[0], flooder);
 	for (i = 0; i < PC_DROP_SAMPLES; i++) {
 		if (!memcmp(got[i].saddr, flooder, 4)) {
-			assert_int_equal(got[i].sport, 20299); /* its latest */
+			/* one of its own (which: test_sample_refresh) */
+			assert_int_equal(got[i].sport / 100, 200);
 			continue;
 		}
 		assert_int_not_equal(got[i].sport / 10000, 2); /* never the flood's */
@@ -1193,14 +1194,60 @@ static void test_sample_rank_and_hold(void **state)
 	assert_int_equal(samples_of(S_WEB_IN, got), 1);
 	assert_int_equal(got[0].sport, 40001); /* the opening stays */
 	syn.sport = 40003;
+	usleep(PC_DROP_SAMPLE_REFRESH_NS / 1000 + 20000);
 	run_frame(pkt, frame_from(&syn, NULL, pkt), IIF_RX);
 	assert_int_equal(samples_of(S_WEB_IN, got), 1);
-	assert_int_equal(got[0].sport, 40003); /* as telling: the latest */
+	assert_int_equal(got[0].sport, 40003); /* as telling, and past the refresh: the latest */
 	/* Past the hold time the latest drop wins again. */
 	usleep(PC_DROP_SAMPLE_HOLD_NS / 1000 + 100000);
 	run_frame(pkt, frame_from(&ack, NULL, pkt), IIF_RX);
 	assert_int_equal(samples_of(S_WEB_IN, got), 1);
 	assert_int_equal(got[0].sport, 40002);
+}
+
+/*
+ * Under a flood: a drop as telling as the kept sample replaces it only once the sample is
+ * PC_DROP_SAMPLE_REFRESH_NS old (the tracer then leaves the slot's lock alone); a more
+ * telling one at once. Two drops are "within the refresh" when both ran inside it, as timed
+ * from before the first to after the second; a try the machine stretched past it is redone.
+ */
+static void test_sample_refresh(void **state)
+{
+	struct pkt_spec syn = pkt_tcp4(40001, P_WEB, PKT_SYN);
+	struct pkt_spec ack = pkt_tcp4(40002, P_WEB, PKT_ACK);
+	struct pc_drop_sample got[PC_DROP_SAMPLES];
+	uint8_t pkt[PKT_MAX];
+	uint64_t t0, t1;
+	int try;
+
+	(void)state;
+	for (try = 0; try < 5; try++) {
+		clear_samples(skel);
+		ack.sport = 41000 + try;
+		syn.sport = 42000 + try;
+		t0 = mono_ns();
+		run_frame(pkt, frame_from(&ack, NULL, pkt), IIF_RX);
+		ack.sport = 43000 + try;
+		run_frame(pkt, frame_from(&ack, NULL, pkt), IIF_RX);
+		t1 = mono_ns();
+		if (t1 - t0 < PC_DROP_SAMPLE_REFRESH_NS)
+			break;
+	}
+	assert_true(try < 5);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 41000 + try); /* as telling, within the refresh: kept */
+	/* more telling (a SYN over an ACK): at once, however young the kept one is */
+	run_frame(pkt, frame_from(&syn, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 42000 + try);
+	assert_int_equal(got[0].tcp_flags, PKT_SYN);
+	/* past the refresh, the latest as telling */
+	usleep(PC_DROP_SAMPLE_REFRESH_NS / 1000 + 20000);
+	syn.sport = 44000;
+	run_frame(pkt, frame_from(&syn, NULL, pkt), IIF_RX);
+	assert_int_equal(samples_of(S_WEB_IN, got), 1);
+	assert_int_equal(got[0].sport, 44000);
+	expect_drops((const struct drop_exp[]){{S_WEB_IN, r_unspec, 4}}, 1);
 }
 
 /* A real firewall drop (nftables on lo in M): reason NETFILTER_DROP, and it outranks what
@@ -1399,6 +1446,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sample_both_slots_and_unmonitored, reset),
 		cmocka_unit_test_setup(test_sample_flood_one_peer, reset),
 		cmocka_unit_test_setup(test_sample_rank_and_hold, reset),
+		cmocka_unit_test_setup(test_sample_refresh, reset),
 		cmocka_unit_test_setup(test_sample_netfilter, reset),
 		cmocka_unit_test_setup(test_sample_not_from_datapath, reset),
 	};
