@@ -1402,6 +1402,53 @@ static void test_length_and_flag_sweep(void **state)
 	expect_now();
 }
 
+/*
+ * The verifier's budget: every program of the object, loaded with BPF_LOG_STATS, reports
+ * how many instructions the verifier processed; none may take more than half of the
+ * kernel's million. Verification grows with every branch and every inlined call site,
+ * and another kernel prunes states differently: a program near the limit here is one that
+ * some kernel refuses to load, which leaves a host unwatched. (The TC programs parsed
+ * twice inline took 722,210 on kernel 6.18 before pc_tc_parse() became a global function.)
+ */
+#define VERIFIER_LIMIT	1000000
+#define VERIFIER_BUDGET (VERIFIER_LIMIT / 2)
+
+static void test_verifier_budget(void **state)
+{
+	static char logs[8][1 << 16];
+	struct portcanary_bpf *s = portcanary_bpf__open();
+	struct bpf_program *prog;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(s);
+	bpf_object__for_each_program(prog, s->obj)
+	{
+		assert_true(n < 8);
+		logs[n][0] = 0;
+		assert_int_equal(bpf_program__set_log_buf(prog, logs[n], sizeof(logs[n])), 0);
+		assert_int_equal(bpf_program__set_log_level(prog, 4 /* BPF_LOG_STATS */), 0);
+		n++;
+	}
+	assert_int_equal(pc_bpf_size_maps(s), 0);
+	assert_int_equal(portcanary_bpf__load(s), 0);
+	n = 0;
+	bpf_object__for_each_program(prog, s->obj)
+	{
+		const char *at = strstr(logs[n], "processed ");
+		long insns = at ? strtol(at + strlen("processed "), NULL, 10) : -1;
+
+		fprintf(stderr, "test_datapath: %s: the verifier processed %ld instructions\n",
+			bpf_program__name(prog), insns);
+		if (insns < 0 || insns > VERIFIER_BUDGET)
+			fail_msg("%s: %ld instructions verified, budget %d (half the kernel's "
+				 "limit)",
+				 bpf_program__name(prog), insns, VERIFIER_BUDGET);
+		n++;
+	}
+	portcanary_bpf__destroy(s);
+}
+
 static int group_setup(void **state)
 {
 	int err;
@@ -1465,6 +1512,7 @@ int main(void)
 		cmocka_unit_test_setup(test_xdp_run_config, reset),
 		cmocka_unit_test_setup(test_differential, reset),
 		cmocka_unit_test_setup(test_length_and_flag_sweep, reset),
+		cmocka_unit_test(test_verifier_budget),
 	};
 	const char *seed = getenv("PC_SEED");
 	ssize_t n;
