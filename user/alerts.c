@@ -151,13 +151,17 @@ void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 			      !strcmp(a->event, "port_recovered") ? "was " : "", a->cause);
 	if (a->detail && *a->detail && n < len)
 		n += snprintf(buf + n, len - n, ": %s", a->detail);
+	/* UDP has no handshake: its requests are datagrams, its answers those that got through */
 	if (n < len)
-		n += snprintf(buf + n, len - n, "; SYN %.1f/s",
+		n += snprintf(buf + n, len - n, "; %s %.1f/s",
+			      a->proto == PC_PROTO_UDP ? "datagrams" : "SYN",
 			      isfinite(a->syn_rate) ? a->syn_rate : 0);
 	if (isfinite(a->baseline_rate) && n < len)
 		n += snprintf(buf + n, len - n, " (baseline %.1f/s)", a->baseline_rate);
 	if (isfinite(a->answered_ratio) && n < len)
-		n += snprintf(buf + n, len - n, ", answered %.0f%%", a->answered_ratio * 100);
+		n += snprintf(buf + n, len - n, ", %s %.0f%%",
+			      a->proto == PC_PROTO_UDP ? "got through" : "answered",
+			      a->answered_ratio * 100);
 	for (i = 0; i < a->n_drops && n < len; i++)
 		n += snprintf(buf + n, len - n, "%s%s=%llu", i ? ", " : "; drops ",
 			      a->drops[i].reason, (unsigned long long)a->drops[i].count);

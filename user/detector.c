@@ -325,8 +325,22 @@ static const char *reject_mode(const struct pc_det_input *a)
 	return "drop";
 }
 
+/* The words of a port's details: TCP counts SYNs and the answered ones; UDP, which has no
+ * handshake, datagrams and the ones that got through (neither dropped nor refused). */
+struct det_words {
+	const char *reqs, *answered, *rate;
+};
+
+static const struct det_words *words_of(const struct pc_det_port *p)
+{
+	static const struct det_words tcp = {"SYNs", "answered", "SYN/s"};
+	static const struct det_words udp = {"datagrams", "got through", "datagrams/s"};
+
+	return p->udp ? &udp : &tcp;
+}
+
 /* One line of evidence for a failing judgement (or a run of them, summed). */
-static void describe_failure(char *buf, size_t len, enum pc_cause cause,
+static void describe_failure(char *buf, size_t len, const struct det_words *w, enum pc_cause cause,
 			     const struct pc_det_input *a, uint64_t requests, uint64_t answered,
 			     double expected, double baseline)
 {
@@ -335,51 +349,52 @@ static void describe_failure(char *buf, size_t len, enum pc_cause cause,
 
 	switch (cause) {
 	case PC_CAUSE_NETFILTER_DROP:
-		snprintf(
-			buf, len,
-			"netfilter dropped %llu packets (%s); %llu of %llu SYNs answered in %.1f s",
-			(unsigned long long)a->drops_netfilter, reject_mode(a), ans, req, span);
+		snprintf(buf, len,
+			 "netfilter dropped %llu packets (%s); %llu of %llu %s %s in %.1f s",
+			 (unsigned long long)a->drops_netfilter, reject_mode(a), ans, req, w->reqs,
+			 w->answered, span);
 		break;
 	case PC_CAUSE_NO_LISTENER:
 		snprintf(buf, len,
 			 "nothing listens: %llu packets dropped as NO_SOCKET, %llu RSTs; "
-			 "%llu of %llu SYNs answered in %.1f s",
+			 "%llu of %llu %s %s in %.1f s",
 			 (unsigned long long)a->drops_no_socket, (unsigned long long)a->rst, ans,
-			 req, span);
+			 req, w->reqs, w->answered, span);
 		break;
 	case PC_CAUSE_LISTEN_OVERFLOW:
 		snprintf(buf, len,
 			 "accept queue full: %llu dropped as TCP_LISTEN_OVERFLOW; "
-			 "%llu of %llu SYNs answered in %.1f s",
-			 (unsigned long long)a->drops_listen_overflow, ans, req, span);
+			 "%llu of %llu %s %s in %.1f s",
+			 (unsigned long long)a->drops_listen_overflow, ans, req, w->reqs,
+			 w->answered, span);
 		break;
 	case PC_CAUSE_RESET:
-		snprintf(buf, len,
-			 "answered with reset: %llu RSTs; %llu of %llu SYNs answered in %.1f s",
-			 (unsigned long long)sub0(a->rst, a->reject_rst), ans, req, span);
+		snprintf(buf, len, "answered with reset: %llu RSTs; %llu of %llu %s %s in %.1f s",
+			 (unsigned long long)sub0(a->rst, a->reject_rst), ans, req, w->reqs,
+			 w->answered, span);
 		break;
 	case PC_CAUSE_ICMP_UNREACHABLE:
-		snprintf(buf, len,
-			 "%llu ICMP unreachable errors; %llu of %llu SYNs answered in %.1f s",
-			 (unsigned long long)sub0(a->icmp_unreach, a->reject_icmp), ans, req, span);
+		snprintf(buf, len, "%llu ICMP unreachable errors; %llu of %llu %s %s in %.1f s",
+			 (unsigned long long)sub0(a->icmp_unreach, a->reject_icmp), ans, req,
+			 w->reqs, w->answered, span);
 		break;
 	case PC_CAUSE_COLLAPSE:
 		snprintf(buf, len,
-			 "%llu SYNs in %.1f s where the baseline of %.1f SYN/s expects %.0f "
+			 "%llu %s in %.1f s where the baseline of %.1f %s expects %.0f "
 			 "(%d%%): blocked upstream, or the clients stopped",
-			 (unsigned long long)a->syn, span, baseline, expected,
+			 (unsigned long long)a->syn, w->reqs, span, baseline, w->rate, expected,
 			 expected > 0 ? pct((double)a->syn / expected) : 0);
 		break;
 	default:
 		if (a->drops_other)
 			snprintf(buf, len,
-				 "%llu of %llu SYNs answered in %.1f s; no firewall or socket "
+				 "%llu of %llu %s %s in %.1f s; no firewall or socket "
 				 "drop seen, %llu packets dropped for other reasons",
-				 ans, req, span, (unsigned long long)a->drops_other);
+				 ans, req, w->reqs, w->answered, span,
+				 (unsigned long long)a->drops_other);
 		else
-			snprintf(buf, len,
-				 "%llu of %llu SYNs answered in %.1f s; no local drop seen", ans,
-				 req, span);
+			snprintf(buf, len, "%llu of %llu %s %s in %.1f s; no local drop seen", ans,
+				 req, w->reqs, w->answered, span);
 		break;
 	}
 }
@@ -549,7 +564,8 @@ static void describe(const struct pc_det_cfg *cfg, struct pc_det_port *p, enum p
 		e = run;
 		judge_sum(cfg, run, &req, &ans);
 	}
-	describe_failure(buf, sizeof(buf), j->cause, e, req, ans, j->expected, p->baseline_rate);
+	describe_failure(buf, sizeof(buf), words_of(p), j->cause, e, req, ans, j->expected,
+			 p->baseline_rate);
 	if (j->cause == PC_CAUSE_COLLAPSE && cause != PC_CAUSE_COLLAPSE)
 		setf(p->detail, sizeof(p->detail), "%safter %s: %s", prefix ? prefix : "",
 		     pc_cause_name(cause), buf);
@@ -563,6 +579,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 	enum pc_state old, target;
 	enum pc_cause old_cause, cause;
 	const struct pc_det_input *run = NULL;
+	const struct det_words *w = words_of(p);
 	struct judgement j = {0}, c;
 	bool collapse, bad, intermittent = false;
 	char prefix[96] = "";
@@ -713,17 +730,17 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 			char buf[PC_DET_DETAIL_LEN];
 
 			judge_sum(cfg, run, &req, &ans);
-			snprintf(buf, sizeof(buf), "%llu of %llu SYNs answered in %.1f s",
-				 (unsigned long long)ans, (unsigned long long)req, run->interval_s);
+			snprintf(buf, sizeof(buf), "%llu of %llu %s %s in %.1f s",
+				 (unsigned long long)ans, (unsigned long long)req, w->reqs,
+				 w->answered, run->interval_s);
 			setf(p->detail, sizeof(p->detail), "%spartly recovered from %s: %s", prefix,
 			     pc_cause_name(cause), buf);
 		} else {
 			describe(cfg, p, cause, &j, run, prefix);
 		}
 	} else if (target == PC_STATE_IDLE) {
-		setf(p->detail, sizeof(p->detail),
-		     "%llu SYNs in %.1f s: too little traffic to judge",
-		     (unsigned long long)j.ev.syn, j.ev.interval_s);
+		setf(p->detail, sizeof(p->detail), "%llu %s in %.1f s: too little traffic to judge",
+		     (unsigned long long)j.ev.syn, w->reqs, j.ev.interval_s);
 		forget_baseline(p);
 	} else if (is_bad(old)) {
 		uint64_t req, ans;
@@ -731,12 +748,12 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 		run = &p->better_ev;
 		judge_sum(cfg, run, &req, &ans);
 		setf(p->detail, sizeof(p->detail),
-		     "recovered from %s: %llu of %llu SYNs answered in %.1f s",
-		     pc_cause_name(old_cause), (unsigned long long)ans, (unsigned long long)req,
+		     "recovered from %s: %llu of %llu %s %s in %.1f s", pc_cause_name(old_cause),
+		     (unsigned long long)ans, (unsigned long long)req, w->reqs, w->answered,
 		     run->interval_s);
 	} else {
-		setf(p->detail, sizeof(p->detail), "baseline %.1f SYN/s learned over %.0f s",
-		     p->baseline_rate, p->learned_s);
+		setf(p->detail, sizeof(p->detail), "baseline %.1f %s learned over %.0f s",
+		     p->baseline_rate, w->rate, p->learned_s);
 	}
 
 	if (ev) {

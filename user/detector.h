@@ -123,6 +123,7 @@ struct pc_det_port {
 	double baseline_var;		/* learned variance of the per-interval SYN rate */
 	bool baseline_valid;		/* learned for learn_s while healthy */
 	bool flapping;			/* flap damping holds the state at degraded at best */
+	bool udp;			/* details in UDP's words; set after pc_det_init() */
 	double flap_points;
 
 	/* Private from here on: the state machine's memory. */

@@ -207,6 +207,7 @@ int pc_health_update(struct pc_health *h, const struct pc_portset *ps, const str
 		if (!same_port(&h->owner[slot], si)) {
 			/* A new port in this slot: a new detector; its first delta is history. */
 			pc_det_init(det, mono_now);
+			det->udp = si->proto == PC_PROTO_UDP;
 			h->owner[slot] = *si;
 			h->n_history[slot] = h->history_head[slot] = 0;
 		} else if (s->dt > 0) {

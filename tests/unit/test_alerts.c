@@ -111,6 +111,11 @@ static void test_log_line(void **state)
 	pc_alert_line(&a, line, sizeof(line));
 	assert_string_equal(line, "tcp/8443:in RECOVERED (was netfilter_drop); SYN 48.0/s "
 				  "(baseline 50.2/s), answered 100%");
+	/* UDP: datagrams and the share that got through */
+	a.proto = PC_PROTO_UDP;
+	pc_alert_line(&a, line, sizeof(line));
+	assert_string_equal(line, "udp/8443:in RECOVERED (was netfilter_drop); datagrams 48.0/s "
+				  "(baseline 50.2/s), got through 100%");
 }
 
 static void test_event_names(void **state)

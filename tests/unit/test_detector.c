@@ -344,6 +344,27 @@ static void check_cause(const struct pc_det_input *in, enum pc_cause want, const
 	assert_string_equal(last(&s)->detail, detail);
 }
 
+/* A UDP port's details in UDP's words: datagrams that got through, not SYNs answered. */
+static void test_udp_words(void **state)
+{
+	struct pc_det_input d = {.interval_s = 1, .syn = 6, .drops_netfilter = 6};
+	struct pc_det_input ok = {.interval_s = 1, .syn = 5, .synack = 5};
+	struct sim s;
+	(void)state;
+
+	sim_init(&s);
+	s.port.udp = true;
+	warm(&s, 5);
+	assert_string_equal(s.port.detail, "baseline 5.0 datagrams/s learned over 10 s");
+	assert_int_equal(feed(&s, &d, 2), 1);
+	assert_int_equal(last(&s)->cause, PC_CAUSE_NETFILTER_DROP);
+	assert_string_equal(last(&s)->detail, "netfilter dropped 12 packets (drop); 0 of 12 "
+					      "datagrams got through in 2.0 s");
+	assert_int_equal(feed(&s, &ok, 3), 1);
+	assert_string_equal(last(&s)->detail,
+			    "recovered from netfilter_drop: 15 of 15 datagrams got through in 3.0 s");
+}
+
 static void test_causes(void **state)
 {
 	struct pc_det_input in;
@@ -1096,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_netfilter_drop_down_within_3),
 		cmocka_unit_test(test_netfilter_reject_wording),
 		cmocka_unit_test(test_causes),
+		cmocka_unit_test(test_udp_words),
 		cmocka_unit_test(test_outbound_local_block),
 		cmocka_unit_test(test_partial_failure_degraded),
 		cmocka_unit_test(test_collapse),
