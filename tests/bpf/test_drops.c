@@ -1171,7 +1171,7 @@ static void test_sample_flood_one_peer(void **state)
 	for (i = 0; i < PC_DROP_SAMPLES; i++) {
 		if (!memcmp(got[i].saddr, flooder, 4)) {
 			/* one of its own (which: test_sample_refresh) */
-			assert_int_equal(got[i].sport / 100, 200);
+			assert_true(got[i].sport >= 20000 && got[i].sport < 20300);
 			continue;
 		}
 		assert_int_not_equal(got[i].sport / 10000, 2); /* never the flood's */
@@ -1221,7 +1221,7 @@ static void test_sample_refresh(void **state)
 	int try;
 
 	(void)state;
-	for (try = 0; try < 5; try++) {
+	for (try = 0; try < 20; try++) {
 		clear_samples(skel);
 		ack.sport = 41000 + try;
 		syn.sport = 42000 + try;
@@ -1233,7 +1233,7 @@ static void test_sample_refresh(void **state)
 		if (t1 - t0 < PC_DROP_SAMPLE_REFRESH_NS)
 			break;
 	}
-	assert_true(try < 5);
+	assert_true(try < 20);
 	assert_int_equal(samples_of(S_WEB_IN, got), 1);
 	assert_int_equal(got[0].sport, 41000 + try); /* as telling, within the refresh: kept */
 	/* more telling (a SYN over an ACK): at once, however young the kept one is */

@@ -361,8 +361,8 @@ static void test_udp_words(void **state)
 	assert_string_equal(last(&s)->detail, "netfilter dropped 12 packets (drop); 0 of 12 "
 					      "datagrams got through in 2.0 s");
 	assert_int_equal(feed(&s, &ok, 3), 1);
-	assert_string_equal(last(&s)->detail,
-			    "recovered from netfilter_drop: 15 of 15 datagrams got through in 3.0 s");
+	assert_string_equal(last(&s)->detail, "recovered from netfilter_drop: 15 of 15 "
+					      "datagrams got through in 3.0 s");
 }
 
 static void test_causes(void **state)
