@@ -172,10 +172,10 @@ static inline __u32 pc_drop_hash(__u64 key)
  * is PC_DROP_SAMPLE_REFRESH_NS old: under a flood of one port's drops a bucket is written
  * (and its slot's lock taken) at most that often, instead of once per drop on every CPU.
  * Short, because the daemon asks about the samples dropped since the last firewall commit:
- * after a commit the next drop must land in the sample within about that long (at 100 ms,
- * a port blocked before the last commit of a burst went down before its sample was asked
- * about, and its alert lacked the rule). Traffic slower than one drop a millisecond per
- * bucket is not a flood, and there the latest drop still wins.
+ * after a commit the next drop must land in the sample within about that long, or a port
+ * can go down before its sample is asked about and its alert lack the rule. Traffic slower
+ * than one drop a millisecond per bucket is not a flood, and there the latest drop still
+ * wins.
  */
 #define PC_DROP_SAMPLES		  8 /* a power of two */
 #define PC_DROP_SAMPLE_HOLD_NS	  2000000000ULL
