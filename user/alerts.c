@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "detector.h"
 #include "firewall/who.h"
 #include "log.h"
 #include "portspec.h"
@@ -139,6 +140,7 @@ struct json_object *pc_alert_json(const struct pc_alert *a)
 
 void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 {
+	const struct pc_det_words *w = pc_det_words(a->proto == PC_PROTO_UDP);
 	size_t n;
 	int i;
 
@@ -151,16 +153,13 @@ void pc_alert_line(const struct pc_alert *a, char *buf, size_t len)
 			      !strcmp(a->event, "port_recovered") ? "was " : "", a->cause);
 	if (a->detail && *a->detail && n < len)
 		n += snprintf(buf + n, len - n, ": %s", a->detail);
-	/* UDP has no handshake: its requests are datagrams, its answers those that got through */
 	if (n < len)
-		n += snprintf(buf + n, len - n, "; %s %.1f/s",
-			      a->proto == PC_PROTO_UDP ? "datagrams" : "SYN",
+		n += snprintf(buf + n, len - n, "; %s %.1f/s", w->label,
 			      isfinite(a->syn_rate) ? a->syn_rate : 0);
 	if (isfinite(a->baseline_rate) && n < len)
 		n += snprintf(buf + n, len - n, " (baseline %.1f/s)", a->baseline_rate);
 	if (isfinite(a->answered_ratio) && n < len)
-		n += snprintf(buf + n, len - n, ", %s %.0f%%",
-			      a->proto == PC_PROTO_UDP ? "got through" : "answered",
+		n += snprintf(buf + n, len - n, ", %s %.0f%%", w->answered,
 			      a->answered_ratio * 100);
 	for (i = 0; i < a->n_drops && n < len; i++)
 		n += snprintf(buf + n, len - n, "%s%s=%llu", i ? ", " : "; drops ",

@@ -325,58 +325,53 @@ static const char *reject_mode(const struct pc_det_input *a)
 	return "drop";
 }
 
-/* The words of a port's details: TCP counts SYNs and the answered ones; UDP, which has no
- * handshake, datagrams and the ones that got through (neither dropped nor refused). */
-struct det_words {
-	const char *reqs, *answered, *rate;
-};
-
-static const struct det_words *words_of(const struct pc_det_port *p)
+const struct pc_det_words *pc_det_words(bool udp)
 {
-	static const struct det_words tcp = {"SYNs", "answered", "SYN/s"};
-	static const struct det_words udp = {"datagrams", "got through", "datagrams/s"};
+	static const struct pc_det_words words_tcp = {"SYNs", "answered", "SYN/s", "SYN"};
+	static const struct pc_det_words words_udp = {"datagrams", "got through", "datagrams/s",
+						      "datagrams"};
 
-	return p->udp ? &udp : &tcp;
+	return udp ? &words_udp : &words_tcp;
+}
+
+/* "3 of 10 SYNs answered in 1.0 s": how many requests of a span were answered. */
+static void answered_text(char *buf, size_t len, const struct pc_det_words *w, uint64_t answered,
+			  uint64_t requests, double span)
+{
+	snprintf(buf, len, "%llu of %llu %s %s in %.1f s", (unsigned long long)answered,
+		 (unsigned long long)requests, w->reqs, w->answered, span);
 }
 
 /* One line of evidence for a failing judgement (or a run of them, summed). */
-static void describe_failure(char *buf, size_t len, const struct det_words *w, enum pc_cause cause,
-			     const struct pc_det_input *a, uint64_t requests, uint64_t answered,
-			     double expected, double baseline)
+static void describe_failure(char *buf, size_t len, const struct pc_det_words *w,
+			     enum pc_cause cause, const struct pc_det_input *a, uint64_t requests,
+			     uint64_t answered, double expected, double baseline)
 {
-	unsigned long long req = requests, ans = answered;
 	double span = a->interval_s;
+	char ans[96];
 
+	answered_text(ans, sizeof(ans), w, answered, requests, span);
 	switch (cause) {
 	case PC_CAUSE_NETFILTER_DROP:
-		snprintf(buf, len,
-			 "netfilter dropped %llu packets (%s); %llu of %llu %s %s in %.1f s",
-			 (unsigned long long)a->drops_netfilter, reject_mode(a), ans, req, w->reqs,
-			 w->answered, span);
+		snprintf(buf, len, "netfilter dropped %llu packets (%s); %s",
+			 (unsigned long long)a->drops_netfilter, reject_mode(a), ans);
 		break;
 	case PC_CAUSE_NO_LISTENER:
 		snprintf(buf, len,
-			 "nothing listens: %llu packets dropped as NO_SOCKET, %llu RSTs; "
-			 "%llu of %llu %s %s in %.1f s",
-			 (unsigned long long)a->drops_no_socket, (unsigned long long)a->rst, ans,
-			 req, w->reqs, w->answered, span);
+			 "nothing listens: %llu packets dropped as NO_SOCKET, %llu RSTs; %s",
+			 (unsigned long long)a->drops_no_socket, (unsigned long long)a->rst, ans);
 		break;
 	case PC_CAUSE_LISTEN_OVERFLOW:
-		snprintf(buf, len,
-			 "accept queue full: %llu dropped as TCP_LISTEN_OVERFLOW; "
-			 "%llu of %llu %s %s in %.1f s",
-			 (unsigned long long)a->drops_listen_overflow, ans, req, w->reqs,
-			 w->answered, span);
+		snprintf(buf, len, "accept queue full: %llu dropped as TCP_LISTEN_OVERFLOW; %s",
+			 (unsigned long long)a->drops_listen_overflow, ans);
 		break;
 	case PC_CAUSE_RESET:
-		snprintf(buf, len, "answered with reset: %llu RSTs; %llu of %llu %s %s in %.1f s",
-			 (unsigned long long)sub0(a->rst, a->reject_rst), ans, req, w->reqs,
-			 w->answered, span);
+		snprintf(buf, len, "answered with reset: %llu RSTs; %s",
+			 (unsigned long long)sub0(a->rst, a->reject_rst), ans);
 		break;
 	case PC_CAUSE_ICMP_UNREACHABLE:
-		snprintf(buf, len, "%llu ICMP unreachable errors; %llu of %llu %s %s in %.1f s",
-			 (unsigned long long)sub0(a->icmp_unreach, a->reject_icmp), ans, req,
-			 w->reqs, w->answered, span);
+		snprintf(buf, len, "%llu ICMP unreachable errors; %s",
+			 (unsigned long long)sub0(a->icmp_unreach, a->reject_icmp), ans);
 		break;
 	case PC_CAUSE_COLLAPSE:
 		snprintf(buf, len,
@@ -388,13 +383,11 @@ static void describe_failure(char *buf, size_t len, const struct det_words *w, e
 	default:
 		if (a->drops_other)
 			snprintf(buf, len,
-				 "%llu of %llu %s %s in %.1f s; no firewall or socket "
-				 "drop seen, %llu packets dropped for other reasons",
-				 ans, req, w->reqs, w->answered, span,
-				 (unsigned long long)a->drops_other);
+				 "%s; no firewall or socket drop seen, %llu packets dropped for "
+				 "other reasons",
+				 ans, (unsigned long long)a->drops_other);
 		else
-			snprintf(buf, len, "%llu of %llu %s %s in %.1f s; no local drop seen", ans,
-				 req, w->reqs, w->answered, span);
+			snprintf(buf, len, "%s; no local drop seen", ans);
 		break;
 	}
 }
@@ -564,7 +557,7 @@ static void describe(const struct pc_det_cfg *cfg, struct pc_det_port *p, enum p
 		e = run;
 		judge_sum(cfg, run, &req, &ans);
 	}
-	describe_failure(buf, sizeof(buf), words_of(p), j->cause, e, req, ans, j->expected,
+	describe_failure(buf, sizeof(buf), pc_det_words(p->udp), j->cause, e, req, ans, j->expected,
 			 p->baseline_rate);
 	if (j->cause == PC_CAUSE_COLLAPSE && cause != PC_CAUSE_COLLAPSE)
 		setf(p->detail, sizeof(p->detail), "%safter %s: %s", prefix ? prefix : "",
@@ -579,7 +572,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 	enum pc_state old, target;
 	enum pc_cause old_cause, cause;
 	const struct pc_det_input *run = NULL;
-	const struct det_words *w = words_of(p);
+	const struct pc_det_words *w = pc_det_words(p->udp);
 	struct judgement j = {0}, c;
 	bool collapse, bad, intermittent = false;
 	char prefix[96] = "";
@@ -730,9 +723,7 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 			char buf[PC_DET_DETAIL_LEN];
 
 			judge_sum(cfg, run, &req, &ans);
-			snprintf(buf, sizeof(buf), "%llu of %llu %s %s in %.1f s",
-				 (unsigned long long)ans, (unsigned long long)req, w->reqs,
-				 w->answered, run->interval_s);
+			answered_text(buf, sizeof(buf), w, ans, req, run->interval_s);
 			setf(p->detail, sizeof(p->detail), "%spartly recovered from %s: %s", prefix,
 			     pc_cause_name(cause), buf);
 		} else {
@@ -744,13 +735,13 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *p, const stru
 		forget_baseline(p);
 	} else if (is_bad(old)) {
 		uint64_t req, ans;
+		char buf[PC_DET_DETAIL_LEN];
 
 		run = &p->better_ev;
 		judge_sum(cfg, run, &req, &ans);
-		setf(p->detail, sizeof(p->detail),
-		     "recovered from %s: %llu of %llu %s %s in %.1f s", pc_cause_name(old_cause),
-		     (unsigned long long)ans, (unsigned long long)req, w->reqs, w->answered,
-		     run->interval_s);
+		answered_text(buf, sizeof(buf), w, ans, req, run->interval_s);
+		setf(p->detail, sizeof(p->detail), "recovered from %s: %s",
+		     pc_cause_name(old_cause), buf);
 	} else {
 		setf(p->detail, sizeof(p->detail), "baseline %.1f %s learned over %.0f s",
 		     p->baseline_rate, w->rate, p->learned_s);

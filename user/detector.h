@@ -189,6 +189,16 @@ bool pc_det_step(const struct pc_det_cfg *cfg, struct pc_det_port *port,
  * PC_CAUSE_NONE is "none". */
 const char *pc_state_name(enum pc_state state);
 const char *pc_cause_name(enum pc_cause cause);
+
+/* The words a port's texts count in: TCP counts SYNs and the answered ones; UDP, which has no
+ * handshake, datagrams and the ones that got through (neither dropped nor refused). */
+struct pc_det_words {
+	const char *reqs;     /* "SYNs" */
+	const char *answered; /* "answered" */
+	const char *rate;     /* "SYN/s" */
+	const char *label;    /* "SYN", before a rate in the log line */
+};
+const struct pc_det_words *pc_det_words(bool udp);
 /* The enum value of a name (exact, lower case), or -EINVAL. */
 int pc_state_from_name(const char *name);
 int pc_cause_from_name(const char *name);
