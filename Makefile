@@ -44,7 +44,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
-TEST_HELPER_SRCS := $(filter-out $(UNIT_SRCS) $(BPFT_SRCS),$(wildcard tests/unit/*.c tests/bpf/*.c))
+TEST_HELPER_SRCS := $(filter-out $(UNIT_SRCS) $(BPFT_SRCS) %.bpf.c,$(wildcard tests/unit/*.c tests/bpf/*.c))
 TEST_HELPER_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_HELPER_SRCS))
 
 .PHONY: all deps test test-unit test-bpf test-e2e bench demo install uninstall clean format
@@ -97,6 +97,15 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS) $(filter $(BUILD)/tes
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LIB_OBJS) $(filter $(BUILD)/tests/bpf/%,$(TEST_HELPER_OBJS))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+# Test-only BPF programs of the BPF tests (tests/bpf/*.bpf.c), loaded at run time from
+# beside the test binary; built with it (order-only: not linked in).
+BPFT_BPF   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BPFT_BINS): | $(BPFT_BPF)
 
 # Benchmark programs (tests/bench/*.c): built against the same skeleton and libraries.
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKEL)

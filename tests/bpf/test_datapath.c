@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_datapath.c: crafted and random frames through the real XDP/TC programs (PROG_TEST_RUN). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,12 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <linux/pkt_cls.h>
 #include <xdp/libxdp.h>
 
@@ -22,6 +30,7 @@
 #include "portcanary.skel.h"
 #include "loader.h"
 #include "pkt.h"
+#include "preflight/sandbox.h"
 #include "ref_parser.h"
 
 #ifndef XDP_PASS
@@ -41,6 +50,7 @@ enum {
 };
 
 static struct portcanary_bpf *skel;
+static char obj_path[PATH_MAX];	    /* build/portcanary.bpf.o, found from our own path */
 static struct pc_port_table *ports; /* the object's .bss, mapped by the skeleton */
 static int ncpus;
 
@@ -924,6 +934,290 @@ static void test_tc_gso_segments(void **state)
 	expect_now();
 }
 
+/* ---- non-linear skbs at TC ---- */
+
+/*
+ * At TC the headers of an skb can lie past its linear data (a packet socket's large frame,
+ * GRO, a tunnel), and direct packet access reads only the linear part: a frame that parses as
+ * malformed there while the skb holds more bytes is made linear for its first bytes and
+ * parsed again (pc_tc_slow). BPF_PROG_TEST_RUN builds only linear skbs, so these frames cross
+ * a real veth pair between two throwaway namespaces: sent from a packet socket with a
+ * virtio-net header (hdr_len 0), a frame of a page or more becomes an skb whose only linear
+ * bytes are the Ethernet header. Probes (tests/bpf/tc_linear.bpf.c) run before and after the
+ * programs on each hook and tell how much of each frame was linear there.
+ */
+#define NL_FRAME_LEN 4096 /* a page: a packet socket lays out a shorter frame all linear */
+#define NL_MTU	     9000
+#define NL_WAIT_MS   2000
+
+enum { PROBE_BEFORE_IN, PROBE_AFTER_IN, PROBE_BEFORE_OUT, PROBE_AFTER_OUT, PROBE_MAX };
+
+/* tc_linear.bpf.c's map value */
+struct probe_seen {
+	__u32 frames, linear, len, pad;
+};
+
+/* The veth pair and everything on it; torn down by nl_teardown(), also after a failure. */
+static struct {
+	bool open;
+	struct pc_sandbox sb;
+	struct bpf_object *probes;
+	int ifindex[2]; /* by side, in its namespace */
+	int tx[2];	/* by side: packet sockets that send with a virtio-net header */
+	int rx_peer;	/* the peer's packet socket: what the host's egress let through */
+} nl = {.tx = {-1, -1}, .rx_peer = -1};
+
+static const char *const nl_ifname[2] = {"pcnl0", "pcnl1"};
+
+static int nl_teardown(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		if (nl.tx[i] >= 0)
+			close(nl.tx[i]);
+	if (nl.rx_peer >= 0)
+		close(nl.rx_peer);
+	bpf_object__close(nl.probes);
+	/* the namespaces, with the veth pair, its clsact qdisc and filters, go with their fds */
+	if (nl.open)
+		pc_sandbox_destroy(&nl.sb);
+	memset(&nl, 0, sizeof(nl));
+	nl.tx[0] = nl.tx[1] = nl.rx_peer = -1;
+	return 0;
+}
+
+/* Write a sysctl of the namespace the thread is in. */
+static void nl_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		fail_msg("%s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* A packet socket on a side's end of the pair (protocol 0: sends only), or a receiver. */
+static int nl_packet_socket(enum pc_sb_side side, bool vnet, int protocol)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_ifindex = nl.ifindex[side],
+				  .sll_protocol = htons(protocol)};
+	int fd = pc_sandbox_socket(&nl.sb, side, AF_PACKET, SOCK_RAW, htons(protocol)), on = 1;
+
+	if (fd < 0)
+		fail_msg("packet socket: %s", strerror(-fd));
+	if ((vnet && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on))) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		fail_msg("packet socket on %s: %s", nl_ifname[side], strerror(errno));
+	return fd;
+}
+
+static void nl_attach(int ifindex, enum bpf_tc_attach_point where, const char *before, int prog,
+		      const char *after)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	const char *name[3] = {before, "portcanary", after};
+	int fd[3] = {bpf_program__fd(bpf_object__find_program_by_name(nl.probes, before)), prog,
+		     bpf_program__fd(bpf_object__find_program_by_name(nl.probes, after))};
+	int i, err;
+
+	for (i = 0; i < 3; i++) {
+		/* priorities 1, 2, 3: the probes run first and last */
+		LIBBPF_OPTS(bpf_tc_opts, o, .prog_fd = fd[i], .handle = 1, .priority = i + 1);
+
+		err = bpf_tc_attach(&hook, &o);
+		if (err)
+			fail_msg("tc attach %s: %s", name[i], strerror(-err));
+	}
+}
+
+/* The pair, pcnl0 (host side: portcanary's TC programs between the probes) to pcnl1. */
+static void nl_setup(void)
+{
+	char err[256] = "";
+	char path[sizeof(obj_path) + 32];
+	struct ifreq ifr = {};
+	int side, s, r;
+
+	r = pc_sandbox_open(&nl.sb, err, sizeof(err));
+	if (r)
+		fail_msg("%s", err);
+	nl.open = true;
+	for (side = 0; side < 2; side++) {
+		/* no IPv6 on the pair: its router and listener messages would count */
+		assert_int_equal(pc_sandbox_enter(&nl.sb, side), 0);
+		nl_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+		nl_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+		pc_sandbox_leave(&nl.sb);
+	}
+	r = pc_sandbox_add_veth(&nl.sb, nl_ifname[PC_SB_HOST], nl_ifname[PC_SB_PEER], 0);
+	if (r)
+		fail_msg("veth pair: %s", strerror(-r));
+	for (side = 0; side < 2; side++) {
+		s = pc_sandbox_socket(&nl.sb, side, AF_INET, SOCK_DGRAM, 0);
+		assert_true(s >= 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nl_ifname[side]);
+		ifr.ifr_mtu = NL_MTU;
+		if (ioctl(s, SIOCSIFMTU, &ifr) || ioctl(s, SIOCGIFINDEX, &ifr))
+			fail_msg("%s: %s", nl_ifname[side], strerror(errno));
+		nl.ifindex[side] = ifr.ifr_ifindex;
+		close(s);
+	}
+
+	/* beside build/portcanary.bpf.o: build/tests/bpf/tc_linear.bpf.o */
+	snprintf(path, sizeof(path), "%.*s/tests/bpf/tc_linear.bpf.o",
+		 (int)(strrchr(obj_path, '/') - obj_path), obj_path);
+	nl.probes = bpf_object__open_file(path, NULL);
+	if (!nl.probes || bpf_object__load(nl.probes))
+		fail_msg("%s: %s", path, strerror(errno));
+
+	assert_int_equal(pc_sandbox_enter(&nl.sb, PC_SB_HOST), 0);
+	{
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = nl.ifindex[PC_SB_HOST],
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		r = bpf_tc_hook_create(&hook);
+		if (r)
+			fail_msg("clsact on %s: %s", nl_ifname[PC_SB_HOST], strerror(-r));
+	}
+	nl_attach(nl.ifindex[PC_SB_HOST], BPF_TC_INGRESS, "before_in", prog_fd(PC_HOOK_TC_INGRESS),
+		  "after_in");
+	nl_attach(nl.ifindex[PC_SB_HOST], BPF_TC_EGRESS, "before_out", prog_fd(PC_HOOK_TC_EGRESS),
+		  "after_out");
+	pc_sandbox_leave(&nl.sb);
+
+	nl.tx[PC_SB_HOST] = nl_packet_socket(PC_SB_HOST, true, 0);
+	nl.tx[PC_SB_PEER] = nl_packet_socket(PC_SB_PEER, true, 0);
+	nl.rx_peer = nl_packet_socket(PC_SB_PEER, false, ETH_P_ALL);
+}
+
+static struct probe_seen nl_probe(int which)
+{
+	int fd = bpf_map__fd(bpf_object__find_map_by_name(nl.probes, "probe_seen"));
+	struct probe_seen v;
+	__u32 k = which;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
+	return v;
+}
+
+/* A frame of exactly NL_FRAME_LEN bytes (the payload fills it); mangle() may spoil it. */
+static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *, size_t))
+{
+	struct pkt_layout lay;
+	size_t len;
+
+	s.payload = 0;
+	len = pkt_build(&s, pkt, NL_FRAME_LEN);
+	assert_true(len > 0 && len < NL_FRAME_LEN);
+	s.payload = NL_FRAME_LEN - len;
+	assert_int_equal(pkt_build_layout(&s, pkt, NL_FRAME_LEN, &lay), NL_FRAME_LEN);
+	if (mangle)
+		mangle(pkt + lay.l3, NL_FRAME_LEN - lay.l3);
+	return NL_FRAME_LEN;
+}
+
+/*
+ * Send one frame from a side and wait until the host's hook (ingress for the peer's frames,
+ * egress for its own) has seen it through both probes. Returns nothing: it checks that the
+ * frame reached portcanary with its IP header out of the linear data, and left it with at
+ * least the pulled bytes linear; at egress that the peer got it byte for byte.
+ */
+static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
+{
+	int before = from == PC_SB_HOST ? PROBE_BEFORE_OUT : PROBE_BEFORE_IN;
+	int after = before + 1;
+	struct virtio_net_hdr vh = {}; /* no GSO, no checksum offload, hdr_len 0 */
+	struct iovec iov[2] = {{&vh, sizeof(vh)}, {(void *)pkt, len}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	struct probe_seen b0 = nl_probe(before), a0 = nl_probe(after), b, a;
+	static uint8_t got[NL_MTU + 64];
+	ssize_t n = 0;
+	int ms;
+
+	if (sendmsg(nl.tx[from], &msg, 0) != (ssize_t)(sizeof(vh) + len))
+		fail_msg("sendmsg from %s: %s", nl_ifname[from], strerror(errno));
+	for (ms = 0; ms < NL_WAIT_MS; ms++) {
+		a = nl_probe(after);
+		if (a.frames != a0.frames)
+			break;
+		usleep(1000);
+	}
+	b = nl_probe(before);
+	assert_int_equal(b.frames, b0.frames + 1);
+	assert_int_equal(a.frames, a0.frames + 1);
+	assert_int_equal(b.len, len);
+	assert_int_equal(a.len, len);
+	/* the untagged IPv4 header's end: not in the linear part, or this tests nothing */
+	if (b.linear >= ETH_HLEN + 20)
+		fail_msg("%zu-byte frame from %s: %u bytes linear, not a non-linear skb", len,
+			 nl_ifname[from], b.linear);
+	if (a.linear < 256 && a.linear < len)
+		fail_msg("after portcanary: %u of %zu bytes linear (no pull?)", a.linear, len);
+	if (from != PC_SB_HOST)
+		return;
+	for (ms = 0; ms < NL_WAIT_MS && n <= 0; ms++) {
+		struct pollfd p = {.fd = nl.rx_peer, .events = POLLIN};
+
+		if (poll(&p, 1, 1) == 1)
+			n = recv(nl.rx_peer, got, sizeof(got), MSG_DONTWAIT);
+	}
+	assert_int_equal(n, len);
+	if (memcmp(got, pkt, len))
+		fail_msg("the peer got the frame changed");
+}
+
+/* IPv4 total length past the frame; IPv6 payload length past it. */
+static void nl_bad_tot_len(uint8_t *l3, size_t room)
+{
+	(void)room;
+	l3[2] = l3[3] = 0xff;
+}
+
+static void nl_bad_plen(uint8_t *l3, size_t room)
+{
+	(void)room;
+	l3[4] = l3[5] = 0xff;
+}
+
+static void test_tc_nonlinear(void **state)
+{
+	uint8_t pkt[NL_FRAME_LEN];
+
+	(void)state;
+	nl_setup();
+	/* egress: our server answers (IPv4 and IPv6), our DNS server answers, a broken frame */
+	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp4(80, 40000, PKT_ACK | PKT_PSH), pkt, NULL));
+	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp6(80, 40001, PKT_SYN | PKT_ACK), pkt, NULL));
+	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_udp4(53, 40002), pkt, NULL));
+	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp4(80, 40003, PKT_ACK), pkt, nl_bad_tot_len));
+	/* ingress: a client's SYN and data, a DNS query over IPv6, a broken frame */
+	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp4(40000, 80, PKT_SYN), pkt, NULL));
+	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp6(40001, 80, PKT_ACK | PKT_PSH), pkt, NULL));
+	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_udp6(40002, 53), pkt, NULL));
+	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp6(40003, 80, PKT_ACK), pkt, nl_bad_plen));
+
+	exp.g[PC_HOOK_TC_EGRESS].packets = 4;
+	exp.g[PC_HOOK_TC_EGRESS].monitored = 3;
+	exp.g[PC_HOOK_TC_EGRESS].malformed = 1;
+	exp.g[PC_HOOK_TC_INGRESS].packets = 4;
+	exp.g[PC_HOOK_TC_INGRESS].monitored = 3;
+	exp.g[PC_HOOK_TC_INGRESS].malformed = 1;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.tx_packets = 2,
+						  .tx_bytes = 2 * NL_FRAME_LEN,
+						  .tx_synack = 1,
+						  .rx_packets = 2,
+						  .rx_bytes = 2 * NL_FRAME_LEN,
+						  .rx_syn = 1};
+	exp.s[S_UDP_IN_53] = (struct pc_counters){.tx_packets = 1,
+						  .tx_bytes = NL_FRAME_LEN,
+						  .rx_packets = 1,
+						  .rx_bytes = NL_FRAME_LEN};
+	expect_now();
+}
+
 /* ---- truncation ---- */
 
 /*
@@ -1044,8 +1338,6 @@ static void test_truncated_ipv6_qinq_syn(void **state)
 }
 
 /* ---- the XDP program's libxdp metadata ---- */
-
-static char obj_path[PATH_MAX];
 
 static void test_xdp_run_config(void **state)
 {
@@ -1505,6 +1797,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_egress, reset),
 		cmocka_unit_test_setup(test_tc_ingress_same_as_xdp, reset),
 		cmocka_unit_test_setup(test_tc_gso_segments, reset),
+		cmocka_unit_test_setup_teardown(test_tc_nonlinear, reset, nl_teardown),
 		cmocka_unit_test_setup(test_truncated_ipv4_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_vlan_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv6_syn, reset),
