@@ -331,7 +331,7 @@ static void table_rule(FILE *out, struct json_object *p)
 int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 {
 	struct json_object *ports, *ifs;
-	size_t i, n;
+	size_t i, n, n_udp = 0;
 
 	if (!json_object_object_get_ex(doc, "ports", &ports) ||
 	    !json_object_is_type(ports, json_type_array))
@@ -362,6 +362,7 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		}
 	}
 	n = json_object_array_length(ports);
+	/* the columns in TCP's words; a UDP row's rate and share are its datagrams' (legend below) */
 	fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", "PORT", "STATE",
 		"CAUSE", "SINCE", "SYN/s", "ANSWERED", "DROPS/s (TOP REASON)", "BASELINE", "SYN",
 		"SYN-ACK", sparklines ? "  SYN/s HISTORY" : "");
@@ -370,6 +371,7 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		struct json_object *v, *hist;
 		char port[32], rate[16], ans[16], base[16], since[40], drops[40], spark[256] = "";
 		const char *s, *top;
+		bool udp = !strcmp(pc_json_str(p, "proto", "?"), "udp");
 
 		snprintf(port, sizeof(port), "%s/%s:%s", pc_json_str(p, "proto", "?"),
 			 pc_json_str(p, "port", "?"), pc_json_str(p, "direction", "?"));
@@ -402,8 +404,9 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 		}
 		fprintf(out, "%-15s %-9s %-16s %-20s %7s %8s %-26s %8s %10s %10s%s\n", port,
 			pc_json_str(p, "state", "?"), pc_json_str(p, "cause", "-"), since, rate,
-			ans, drops, base, pc_json_str(p, "syn_total", "0"),
-			pc_json_str(p, "synack_total", "0"), spark);
+			ans, drops, base, udp ? "-" : pc_json_str(p, "syn_total", "0"),
+			udp ? "-" : pc_json_str(p, "synack_total", "0"), spark);
+		n_udp += udp;
 		s = pc_json_str(p, "detail", NULL);
 		if (s && json_object_object_get_ex(p, "detail", &v))
 			fprintf(out, "    %s\n", s);
@@ -411,6 +414,9 @@ int pc_report_table(FILE *out, struct json_object *doc, bool sparklines)
 	}
 	if (!n)
 		fprintf(out, "(no monitored ports)\n");
+	if (n_udp)
+		fprintf(out, "udp ports: SYN/s counts datagrams, ANSWERED is the share that got "
+			     "through; they have no SYN or SYN-ACK\n");
 	pc_report_fw_changes(out, doc);
 	return 0;
 }

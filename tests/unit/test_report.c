@@ -149,6 +149,17 @@ static void test_table(void **state)
 		 .xdp_ahead = "'xdpfilt_alw_all' (id 7)"},
 	};
 	struct pc_status_meta m = {.interval = 1, .ifaces = ifs, .n_ifaces = 2};
+	/* and a DNS server: UDP has no SYNs; its rate and share are its datagrams' */
+	struct pc_port_view views[3] = {sample_views[0],
+					sample_views[1],
+					{.port = 53,
+					 .proto = PC_PROTO_UDP,
+					 .dir = PC_DIR_IN,
+					 .state = "ok",
+					 .syn_rate = 6,
+					 .answered_ratio = 1,
+					 .baseline_rate = 6,
+					 .drops_rate = 0}};
 	struct json_object *doc;
 	char *buf = NULL;
 	size_t len = 0;
@@ -159,6 +170,18 @@ static void test_table(void **state)
 	f = open_memstream(&buf, &len);
 	assert_int_equal(pc_report_table(f, doc, true), 0);
 	fclose(f);
+	assert_null(strstr(buf, "udp ports:"));
+	free(buf);
+	json_object_put(doc);
+	doc = pc_report_status(&m, views, 3);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(pc_report_table(f, doc, true), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nudp ports: SYN/s counts datagrams, ANSWERED is the share "
+				    "that got through; they have no SYN or SYN-ACK\n"));
+	assert_non_null(strstr(buf, "100.0%"));
+	/* its SYN and SYN-ACK columns say "none", not 0 */
+	assert_non_null(strstr(buf, "        -          -\n"));
 	assert_non_null(strstr(buf, "PORT"));
 	assert_non_null(strstr(buf, "tcp/443:in      down      netfilter_drop"));
 	assert_non_null(strstr(buf, "48.0 (NETFILTER_DROP)"));
