@@ -123,10 +123,10 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bench/bench_xdp: tests/bench/bench_xdp.c $(BUILD)/tests/bpf/pkt.o $(SKEL) $(BENCH_BPF)
+$(BUILD)/bench/bench_xdp: tests/bench/bench_xdp.c $(BUILD)/tests/bpf/pkt.o $(LIB_OBJS) $(SKEL) $(BENCH_BPF)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/tests/bpf/pkt.o -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/tests/bpf/pkt.o $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # Test-only BPF programs of the namespace tests.
 E2E_BPF    := $(patsubst tests/e2e/%.bpf.c,$(BUILD)/tests/e2e/%.bpf.o,$(wildcard tests/e2e/*.bpf.c))

@@ -2,6 +2,7 @@
 /* portcanary.bpf.c: the datapath programs: XDP ingress, TC ingress and TC egress counters. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <xdp/xdp_helpers.h>
 #include "portcanary.h"
 #include "compat.bpf.h"
@@ -25,6 +26,21 @@ struct {
 #define PC_TC_PULL_MAX 256
 
 /*
+ * The frame's length. Where the kernel can, the loader makes the program frags-aware
+ * (pc_bpf_prepare): a frame longer than a buffer (a jumbo MTU, receive coalescing into XDP)
+ * then comes in several, and direct access reaches the first, which holds the headers. Its
+ * length is less than the frame's, so the fast path's length checks (the IP lengths within
+ * it) send such a frame here, where the kernel gives the whole. Before 5.18 there is one
+ * buffer, and no helper to ask.
+ */
+static __always_inline __u64 pc_xdp_len(struct xdp_md *ctx)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
+		return bpf_xdp_get_buff_len(ctx);
+	return ctx->data_end - ctx->data;
+}
+
+/*
  * Everything pc_parse_fast() leaves: the general walk (two tags, IPv4 options, IPv6
  * extension headers, ICMP errors, every malformed frame) and its accounting. A function of
  * its own (a BPF-to-BPF call, a few instructions on this rare path) so that the registers
@@ -35,11 +51,12 @@ static __noinline int pc_xdp_slow(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct pc_cursor c = {.pos = data, .end = data_end, .rem = data_end - data};
+	__u64 len = pc_xdp_len(ctx);
+	struct pc_cursor c = {.pos = data, .end = data_end, .rem = len};
 	struct pc_pkt p;
 
 	pc_parse(&c, &p, false);
-	pc_account(&p, data_end - data, 1, PC_HOOK_XDP);
+	pc_account(&p, len, 1, PC_HOOK_XDP);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ int pc_drop_table_open(struct pc_drop_table *t, int keys_fd, int counts_fd)
 		return -errno;
 	if (info.max_entries != (__u32)t->ncpus * PC_MAX_DROP_KEYS ||
 	    info.value_size != sizeof(__u64))
-		return -EINVAL; /* not sized for this host (pc_bpf_size_maps) */
+		return -EINVAL; /* not sized for this host (pc_bpf_prepare) */
 	t->keys = map_rw(keys_fd, KEYS_LEN);
 	if (!t->keys)
 		return -errno;

@@ -61,12 +61,34 @@ static bool have_cap(cap_t caps, cap_value_t cap)
 	return v == CAP_SET;
 }
 
-int pc_bpf_size_maps(struct portcanary_bpf *skel)
+bool pc_bpf_xdp_frags(void)
 {
+	static int probed = -1;
+
+	/* the helper and the load flag came together (5.18, "xdp: multi-buffer support") */
+	if (probed < 0)
+		probed = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len,
+						 NULL) == 1;
+	return probed;
+}
+
+int pc_bpf_prepare(struct portcanary_bpf *skel)
+{
+	struct bpf_program *xdp = skel->progs.pc_xdp_ingress;
 	int ncpus = libbpf_num_possible_cpus();
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
+	/*
+	 * Multi-buffer frames (an MTU above a page, receive coalescing into XDP): a driver
+	 * refuses a program without the flag at such an MTU, and refuses raising the MTU while
+	 * one is attached (veth caps its peer's). The program reads the headers from the
+	 * first buffer and the length from the kernel (bpf/portcanary.bpf.c: pc_xdp_len). Set
+	 * here, not by the section name ("xdp.frags"), so that an older kernel still loads it.
+	 */
+	if (pc_bpf_xdp_frags() &&
+	    bpf_program__set_flags(xdp, bpf_program__flags(xdp) | BPF_F_XDP_HAS_FRAGS))
+		return -EINVAL;
 	return bpf_map__set_max_entries(skel->maps.pc_counters, (__u32)ncpus * PC_MAX_SLOTS)
 		       ?: bpf_map__set_max_entries(skel->maps.pc_drops,
 						   (__u32)ncpus * PC_MAX_DROP_KEYS);
@@ -284,9 +306,10 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 		goto err_unlock;
 	}
 	ld->skel->rodata->pc_cfg.netns_ino = opts->netns_ino;
-	err = pc_bpf_size_maps(ld->skel);
+	err = pc_bpf_prepare(ld->skel);
 	if (err) {
-		pc_err("cannot size the counters for this host's CPUs: %s", strerror(-err));
+		pc_err("cannot prepare the BPF object for this host (map sizes, XDP flags): %s",
+		       strerror(-err));
 		goto err_close;
 	}
 	bpf_program__set_autoload(ld->skel->progs.pc_xdp_ingress, xdp);
@@ -308,7 +331,12 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 		setenv(XDP_BPFFS_MOUNT_ENVVAR, "1", 0);
 		ld->xdp = xdp_program__create(&xopts);
 		err = libxdp_get_error(ld->xdp);
+		if (!err && pc_bpf_xdp_frags())
+			/* so that a dispatcher of frags-aware programs is loaded frags-aware */
+			err = xdp_program__set_xdp_frags_support(ld->xdp, true);
 		if (err) {
+			if (!libxdp_get_error(ld->xdp))
+				xdp_program__close(ld->xdp);
 			ld->xdp = NULL;
 			pc_err("libxdp cannot use the XDP program: %s", strerror(-err));
 			goto err_close;

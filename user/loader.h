@@ -54,10 +54,13 @@ struct pc_loader {
 	bool drops_attached; /* the kfree_skb tracer runs (ours or adopted), pinned link */
 };
 
-/* Size the object's maps for this host (between open and load: the counters array holds
- * PC_MAX_SLOTS entries per possible CPU, the drop counts PC_MAX_DROP_KEYS). Every user of
- * the skeleton calls it. 0 or -errno. */
-int pc_bpf_size_maps(struct portcanary_bpf *skel);
+/* Make the object fit this host, between open and load; every user of the skeleton calls
+ * it. Sizes the maps (the counters array holds PC_MAX_SLOTS entries per possible CPU, the
+ * drop counts PC_MAX_DROP_KEYS) and, where the kernel can (5.18), lets the XDP program take
+ * multi-buffer frames (pc_bpf_xdp_frags). 0 or -errno. */
+int pc_bpf_prepare(struct portcanary_bpf *skel);
+/* Whether this kernel runs XDP programs on multi-buffer frames (jumbo MTUs): probed once. */
+bool pc_bpf_xdp_frags(void);
 
 /* Checks that need no BPF object: kernel BTF present, privileges. Returns 0 or
  * -errno after printing one line that says what to do. */

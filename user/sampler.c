@@ -153,7 +153,7 @@ int pc_sampler_init(struct pc_sampler *s, int counters_fd, int global_fd)
 		return -errno;
 	if (info.max_entries < (__u32)s->ncpus * PC_MAX_SLOTS ||
 	    info.value_size != sizeof(struct pc_slot_counters))
-		return -EINVAL; /* not sized for this host (pc_bpf_size_maps) */
+		return -EINVAL; /* not sized for this host (pc_bpf_prepare) */
 	s->map_len = (size_t)info.max_entries * info.value_size;
 	m = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, counters_fd, 0);
 	if (m == MAP_FAILED)

@@ -19,6 +19,7 @@
 
 #include "portcanary.h"
 #include "portcanary.skel.h"
+#include "loader.h"
 #include "bpf/pkt.h"
 
 #define MAX_ROUNDS 64
@@ -512,11 +513,8 @@ int main(int argc, char **argv)
 		loads = 1;
 	for (l = 0; l < (int)loads; l++) {
 		skel[l] = portcanary_bpf__open();
-		/* the counters hold PC_MAX_SLOTS entries per possible CPU (pc_bpf_size_maps) */
-		if (skel[l] &&
-		    (bpf_map__set_max_entries(skel[l]->maps.pc_counters,
-					      libbpf_num_possible_cpus() * PC_MAX_SLOTS) ||
-		     portcanary_bpf__load(skel[l]))) {
+		/* as the daemon loads it: maps sized for the CPUs, multi-buffer frames taken */
+		if (skel[l] && (pc_bpf_prepare(skel[l]) || portcanary_bpf__load(skel[l]))) {
 			portcanary_bpf__destroy(skel[l]);
 			skel[l] = NULL;
 		}

@@ -227,10 +227,13 @@ static int prog_fd(int hook)
 	}
 }
 
+/* The longest frame a test runs: a multi-buffer XDP jumbogram (test_xdp_multibuffer). */
+#define FRAME_MAX 70000
+
 /* Run one frame through a program: it must pass it on, byte for byte unchanged. */
 static void run(int hook, const uint8_t *pkt, size_t len)
 {
-	uint8_t out[PKT_MAX + 256];
+	static uint8_t out[FRAME_MAX + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = 1);
 	int err;
@@ -675,7 +678,8 @@ static void test_ipv6_payload_len(void **state)
 	expect_now();
 
 	/* A Jumbo Payload option (RFC 2675): its length must exceed 65,535 and fit the frame,
-	 * which no frame of a page can; and with it payload_len must be 0. All malformed. */
+	 * which no frame of a page can (test_xdp_multibuffer runs a real jumbogram); and with it
+	 * payload_len must be 0. All malformed. */
 	reset(NULL);
 	j.next = 1;
 	j.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .jumbo = 70000};
@@ -1103,20 +1107,27 @@ static struct probe_seen nl_probe(int which)
 	return v;
 }
 
-/* A frame of exactly NL_FRAME_LEN bytes (the payload fills it); mangle() may spoil it. */
-static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *, size_t))
+/* A frame of exactly `total` bytes (the payload fills it); mangle() may spoil its IP header
+ * and what follows. */
+static size_t sized_frame(struct pkt_spec s, uint8_t *pkt, size_t total,
+			  void (*mangle)(uint8_t *, size_t))
 {
 	struct pkt_layout lay;
 	size_t len;
 
 	s.payload = 0;
-	len = pkt_build(&s, pkt, NL_FRAME_LEN);
-	assert_true(len > 0 && len < NL_FRAME_LEN);
-	s.payload = NL_FRAME_LEN - len;
-	assert_int_equal(pkt_build_layout(&s, pkt, NL_FRAME_LEN, &lay), NL_FRAME_LEN);
+	len = pkt_build(&s, pkt, total);
+	assert_true(len > 0 && len <= total);
+	s.payload = total - len;
+	assert_int_equal(pkt_build_layout(&s, pkt, total, &lay), total);
 	if (mangle)
-		mangle(pkt + lay.l3, NL_FRAME_LEN - lay.l3);
-	return NL_FRAME_LEN;
+		mangle(pkt + lay.l3, total - lay.l3);
+	return total;
+}
+
+static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *, size_t))
+{
+	return sized_frame(s, pkt, NL_FRAME_LEN, mangle);
 }
 
 /*
@@ -1169,17 +1180,23 @@ static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
 		fail_msg("the peer got the frame changed");
 }
 
-/* IPv4 total length past the frame; IPv6 payload length past it. */
-static void nl_bad_tot_len(uint8_t *l3, size_t room)
+/* IPv4 total length past the frame; IPv6 payload length past it, or 0 (no jumbo option). */
+static void bad_tot_len(uint8_t *l3, size_t room)
 {
 	(void)room;
 	l3[2] = l3[3] = 0xff;
 }
 
-static void nl_bad_plen(uint8_t *l3, size_t room)
+static void bad_plen(uint8_t *l3, size_t room)
 {
 	(void)room;
 	l3[4] = l3[5] = 0xff;
+}
+
+static void no_plen(uint8_t *l3, size_t room)
+{
+	(void)room;
+	l3[4] = l3[5] = 0;
 }
 
 static void test_tc_nonlinear(void **state)
@@ -1192,12 +1209,12 @@ static void test_tc_nonlinear(void **state)
 	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp4(80, 40000, PKT_ACK | PKT_PSH), pkt, NULL));
 	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp6(80, 40001, PKT_SYN | PKT_ACK), pkt, NULL));
 	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_udp4(53, 40002), pkt, NULL));
-	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp4(80, 40003, PKT_ACK), pkt, nl_bad_tot_len));
+	nl_send(PC_SB_HOST, pkt, nl_frame(pkt_tcp4(80, 40003, PKT_ACK), pkt, bad_tot_len));
 	/* ingress: a client's SYN and data, a DNS query over IPv6, a broken frame */
 	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp4(40000, 80, PKT_SYN), pkt, NULL));
 	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp6(40001, 80, PKT_ACK | PKT_PSH), pkt, NULL));
 	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_udp6(40002, 53), pkt, NULL));
-	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp6(40003, 80, PKT_ACK), pkt, nl_bad_plen));
+	nl_send(PC_SB_PEER, pkt, nl_frame(pkt_tcp6(40003, 80, PKT_ACK), pkt, bad_plen));
 
 	exp.g[PC_HOOK_TC_EGRESS].packets = 4;
 	exp.g[PC_HOOK_TC_EGRESS].monitored = 3;
@@ -1512,6 +1529,62 @@ static void differential(int hook, int count)
 	assert_true(done > count * 9 / 10);
 }
 
+/* ---- multi-buffer XDP ---- */
+
+/*
+ * A frame longer than one buffer (a jumbo MTU, receive coalescing into XDP) reaches the
+ * frags-aware XDP program in several: direct access sees the first, which holds the headers,
+ * and the kernel gives the whole length (pc_xdp_len). BPF_PROG_TEST_RUN lays a frame longer
+ * than a page less its headroom and tailroom out that way (page-sized fragments after the
+ * first buffer), as a driver does. Each must count exactly as the reference counts the whole
+ * frame, as if it had come in one buffer.
+ */
+#define MB_JUMBO 9000 /* a jumbo MTU's frame */
+
+static void mb_check(const uint8_t *pkt, size_t len, const char *what)
+{
+	check_frame(PC_HOOK_XDP, pkt, len, what, 0);
+}
+
+static void test_xdp_multibuffer(void **state)
+{
+	static uint8_t pkt[FRAME_MAX];
+	struct pkt_spec vlan = pkt_udp4(40001, 53), qinq = pkt_tcp6(40002, 80, PKT_ACK);
+	struct pkt_spec jumbo = pkt_tcp6(40004, 80, PKT_SYN);
+
+	(void)state;
+	vlan.nvlan = 1;
+	vlan.vlan_tpid[0] = PKT_ETH_8021Q;
+	qinq.nvlan = 2;
+	qinq.vlan_tpid[0] = PKT_ETH_8021AD;
+	qinq.vlan_tpid[1] = PKT_ETH_8021Q;
+	mb_check(pkt, sized_frame(pkt_tcp4(40000, 80, PKT_SYN), pkt, MB_JUMBO, NULL), "IPv4 SYN");
+	mb_check(pkt, sized_frame(pkt_tcp6(443, 40000, PKT_SYN | PKT_ACK), pkt, MB_JUMBO, NULL),
+		 "IPv6 SYN-ACK");
+	mb_check(pkt, sized_frame(vlan, pkt, MB_JUMBO, NULL), "802.1Q IPv4 UDP");
+	mb_check(pkt, sized_frame(qinq, pkt, MB_JUMBO, NULL), "QinQ IPv6 ACK");
+	/* lengths past the frame, or payload length 0 without a jumbo option: malformed */
+	mb_check(pkt, sized_frame(pkt_tcp4(40000, 80, PKT_SYN), pkt, MB_JUMBO, bad_tot_len),
+		 "IPv4 total length past the frame");
+	mb_check(pkt, sized_frame(pkt_udp6(40000, 53), pkt, MB_JUMBO, bad_plen),
+		 "IPv6 payload length past the frame");
+	mb_check(pkt, sized_frame(pkt_tcp6(40000, 80, PKT_SYN), pkt, MB_JUMBO, no_plen),
+		 "IPv6 payload length 0");
+	/* a real jumbogram (RFC 2675: above 65,535 bytes), which only frags can carry to XDP */
+	jumbo.next = 1;
+	jumbo.ext[0] = (struct pkt_ext){.type = PKT_IP_HOPOPTS, .jumbo = 66000 - 14 - 40};
+	mb_check(pkt, sized_frame(jumbo, pkt, 66000, no_plen), "IPv6 jumbogram");
+
+	/* what the reference made of them: five on ports, three malformed, bytes whole */
+	assert_int_equal(exp.g[PC_HOOK_XDP].packets, 8);
+	assert_int_equal(exp.g[PC_HOOK_XDP].malformed, 3);
+	assert_int_equal(exp.s[S_TCP_IN_80].rx_syn, 2);
+	assert_int_equal(exp.s[S_TCP_IN_80].rx_bytes, 2 * MB_JUMBO + 66000);
+	assert_int_equal(exp.s[S_UDP_IN_53].rx_bytes, MB_JUMBO);
+	assert_int_equal(exp.s[S_TCP_OUT_443].rx_synack, 1);
+	expect_now();
+}
+
 static void test_differential(void **state)
 {
 	(void)state;
@@ -1722,7 +1795,7 @@ static void test_verifier_budget(void **state)
 		assert_int_equal(bpf_program__set_log_level(prog, 4 /* BPF_LOG_STATS */), 0);
 		n++;
 	}
-	assert_int_equal(pc_bpf_size_maps(s), 0);
+	assert_int_equal(pc_bpf_prepare(s), 0);
 	assert_int_equal(portcanary_bpf__load(s), 0);
 	n = 0;
 	bpf_object__for_each_program(prog, s->obj)
@@ -1747,7 +1820,7 @@ static int group_setup(void **state)
 
 	(void)state;
 	skel = portcanary_bpf__open();
-	if (skel && (pc_bpf_size_maps(skel) || portcanary_bpf__load(skel))) {
+	if (skel && (pc_bpf_prepare(skel) || portcanary_bpf__load(skel))) {
 		portcanary_bpf__destroy(skel);
 		skel = NULL;
 	}
@@ -1798,6 +1871,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_ingress_same_as_xdp, reset),
 		cmocka_unit_test_setup(test_tc_gso_segments, reset),
 		cmocka_unit_test_setup_teardown(test_tc_nonlinear, reset, nl_teardown),
+		cmocka_unit_test_setup(test_xdp_multibuffer, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_vlan_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv6_syn, reset),

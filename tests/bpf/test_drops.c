@@ -843,7 +843,7 @@ static struct portcanary_bpf *load_filtered(unsigned int ino, bool rare_only, st
 	assert_non_null(t);
 	s = portcanary_bpf__open();
 	assert_non_null(s);
-	assert_int_equal(pc_bpf_size_maps(s), 0);
+	assert_int_equal(pc_bpf_prepare(s), 0);
 	s->rodata->pc_cfg.netns_ino = ino;
 	assert_int_equal(portcanary_bpf__load(s), 0);
 	if (rare_only)
@@ -1388,7 +1388,7 @@ static int group_setup(void **state)
 		return -1;
 	}
 	skel->rodata->pc_cfg.netns_ino = ino_main;
-	err = pc_bpf_size_maps(skel);
+	err = pc_bpf_prepare(skel);
 	if (!err)
 		err = portcanary_bpf__load(skel);
 	if (err) {

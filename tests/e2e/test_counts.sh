@@ -64,6 +64,42 @@ counts "--xdp-mode generic" "xdp generic option" --xdp-mode generic
 counts "--ingress-hook xdp (native first)" "xdp native option" --ingress-hook xdp
 counts "--ingress-hook tc" "tc None option" --ingress-hook tc
 
+# Jumbo frames: native XDP at an MTU above a page. A frame then reaches XDP in several buffers;
+# a program that cannot take them is refused at such an MTU (veth: "Peer MTU is too large to
+# set XDP") and holds the peer's MTU down while it is attached.
+jumbo_counts() { # packets_total and bytes_total of udp/5353:in, once two reads agree
+	local v w end=$(($(date +%s) + 10))
+	v="$(port_field 5353 in packets_total udp) $(port_field 5353 in bytes_total udp)"
+	while [ "$(date +%s)" -le "$end" ]; do
+		sleep 1.2
+		w="$(port_field 5353 in packets_total udp) $(port_field 5353 in bytes_total udp)"
+		[ "$w" = "$v" ] && break
+		v=$w
+	done
+	echo "$v"
+}
+in_c ip link set vc mtu 9000 && in_s ip link set vs mtu 9000 || fail "jumbo: MTU 9000"
+umount "$STATE/run/bpf" 2>/dev/null
+rm -rf "$STATE/run"
+if daemon_start -i vs -p udp/5353 --xdp-mode native; then
+	check_eq "jumbo: native XDP at MTU 9000" "vs xdp native option" "$(iface_of)"
+	net_c python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(20):
+    s.sendto(b"j" * 8000, (sys.argv[1], 5353))' "$S_IP"
+	# each an 8,042-byte frame: Ethernet 14, IPv4 20, UDP 8, 8,000 of data
+	check_eq "jumbo: 20 datagrams of 8042 bytes counted whole" "20 160840" "$(jumbo_counts)"
+	check_eq "jumbo: nothing malformed" 0 "$(global_of xdp malformed)"
+	check "jumbo: the client's MTU goes down and up again while XDP is attached" \
+		bash -c "ip netns exec $NS_C ip link set vc mtu 1500 && ip netns exec $NS_C ip link set vc mtu 9000"
+	daemon_stop TERM
+	check_eq "jumbo: SIGTERM exits 0" 0 "$DAEMON_RC"
+else
+	fail "jumbo: daemon start with native XDP at MTU 9000"
+fi
+in_c ip link set vc mtu 1500
+in_s ip link set vs mtu 1500
+
 # The table and the stopped daemon, once.
 daemon_start -i vs -p tcp/8080 || { fail "daemon start"; finish; exit 1; }
 table=$("$PC" status --state-dir "$STATE/run")

@@ -214,7 +214,7 @@ static int bpf_start(struct pf_phase *ph)
 		return -errno;
 	/* Only drops in the sandbox's host namespace are counted. */
 	ph->skel->rodata->pc_cfg.netns_ino = ph->sb.ns_ino[PC_SB_HOST];
-	err = pc_bpf_size_maps(ph->skel);
+	err = pc_bpf_prepare(ph->skel);
 	if (err)
 		return err;
 	bpf_object__for_each_program(p, ph->skel->obj)
