@@ -543,7 +543,7 @@ static void test_ipv4_inconsistent(void **state)
 	run(PC_HOOK_XDP, pkt, len);
 	/*
 	 * tot_len 0 is BIG TCP only above 64 KiB; here it is malformed. (The kernel's
-	 * test runs take at most a page, so the BIG TCP case itself cannot be run.)
+	 * test runs take at most a page: test_tc_big_tcp runs BIG TCP over a veth pair.)
 	 */
 	pkt[14] = 0x45;
 	pkt[16] = pkt[17] = 0;
@@ -1131,43 +1131,37 @@ static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *
 }
 
 /*
- * Send one frame from a side and wait until the host's hook (ingress for the peer's frames,
- * egress for its own) has seen it through both probes. Returns nothing: it checks that the
- * frame reached portcanary with its IP header out of the linear data, and left it with at
- * least the pulled bytes linear; at egress that the peer got it byte for byte.
+ * Send one frame from a side with a virtio-net header and wait until the host's hook (ingress
+ * for the peer's frames, egress for its own) has seen it through both probes; *b and *a are
+ * what the probes before and after portcanary saw. At egress, the peer must get the frame
+ * byte for byte (a GSO frame: in segments, the kernel's work, not compared).
  */
-static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
+static void nl_xmit(enum pc_sb_side from, const struct virtio_net_hdr *vh, const uint8_t *pkt,
+		    size_t len, struct probe_seen *b, struct probe_seen *a)
 {
 	int before = from == PC_SB_HOST ? PROBE_BEFORE_OUT : PROBE_BEFORE_IN;
 	int after = before + 1;
-	struct virtio_net_hdr vh = {}; /* no GSO, no checksum offload, hdr_len 0 */
-	struct iovec iov[2] = {{&vh, sizeof(vh)}, {(void *)pkt, len}};
+	struct iovec iov[2] = {{(void *)vh, sizeof(*vh)}, {(void *)pkt, len}};
 	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-	struct probe_seen b0 = nl_probe(before), a0 = nl_probe(after), b, a;
-	static uint8_t got[NL_MTU + 64];
+	struct probe_seen b0 = nl_probe(before), a0 = nl_probe(after);
+	static uint8_t got[FRAME_MAX + 64];
 	ssize_t n = 0;
 	int ms;
 
-	if (sendmsg(nl.tx[from], &msg, 0) != (ssize_t)(sizeof(vh) + len))
+	if (sendmsg(nl.tx[from], &msg, 0) != (ssize_t)(sizeof(*vh) + len))
 		fail_msg("sendmsg from %s: %s", nl_ifname[from], strerror(errno));
 	for (ms = 0; ms < NL_WAIT_MS; ms++) {
-		a = nl_probe(after);
-		if (a.frames != a0.frames)
+		*a = nl_probe(after);
+		if (a->frames != a0.frames)
 			break;
 		usleep(1000);
 	}
-	b = nl_probe(before);
-	assert_int_equal(b.frames, b0.frames + 1);
-	assert_int_equal(a.frames, a0.frames + 1);
-	assert_int_equal(b.len, len);
-	assert_int_equal(a.len, len);
-	/* the untagged IPv4 header's end: not in the linear part, or this tests nothing */
-	if (b.linear >= ETH_HLEN + 20)
-		fail_msg("%zu-byte frame from %s: %u bytes linear, not a non-linear skb", len,
-			 nl_ifname[from], b.linear);
-	if (a.linear < 256 && a.linear < len)
-		fail_msg("after portcanary: %u of %zu bytes linear (no pull?)", a.linear, len);
-	if (from != PC_SB_HOST)
+	*b = nl_probe(before);
+	assert_int_equal(b->frames, b0.frames + 1);
+	assert_int_equal(a->frames, a0.frames + 1);
+	assert_int_equal(b->len, len);
+	assert_int_equal(a->len, len);
+	if (from != PC_SB_HOST || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return;
 	for (ms = 0; ms < NL_WAIT_MS && n <= 0; ms++) {
 		struct pollfd p = {.fd = nl.rx_peer, .events = POLLIN};
@@ -1178,6 +1172,25 @@ static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
 	assert_int_equal(n, len);
 	if (memcmp(got, pkt, len))
 		fail_msg("the peer got the frame changed");
+}
+
+/*
+ * A frame with no GSO and no checksum offload (hdr_len 0): it must reach portcanary with its
+ * IP header out of the linear data, or this tests nothing, and leave it with at least the
+ * pulled bytes linear.
+ */
+static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
+{
+	struct virtio_net_hdr vh = {};
+	struct probe_seen b, a;
+
+	nl_xmit(from, &vh, pkt, len, &b, &a);
+	/* the untagged IPv4 header's end */
+	if (b.linear >= ETH_HLEN + 20)
+		fail_msg("%zu-byte frame from %s: %u bytes linear, not a non-linear skb", len,
+			 nl_ifname[from], b.linear);
+	if (a.linear < 256 && a.linear < len)
+		fail_msg("after portcanary: %u of %zu bytes linear (no pull?)", a.linear, len);
 }
 
 /* IPv4 total length past the frame; IPv6 payload length past it, or 0 (no jumbo option). */
@@ -1529,6 +1542,62 @@ static void differential(int hook, int count)
 	assert_true(done > count * 9 / 10);
 }
 
+/*
+ * BIG TCP (IPv6 since 5.19, IPv4 since 6.3): a GSO skb above 64 KiB, whose IP length field
+ * cannot hold its length and is 0. Only TC sees such an skb, and it is no malformed frame.
+ * BPF_PROG_TEST_RUN takes at most a page; here it is a packet socket's GSO frame (virtio-net
+ * header: TCP segmentation, headers linear), whose gso_segs the kernel leaves to be counted
+ * later, so it is one packet, with all its bytes.
+ */
+#define BIG_TCP_LEN 68000 /* above 65,535 + the headers */
+
+static void big_tcp(uint8_t *l3, size_t room)
+{
+	(void)room;
+	if ((l3[0] >> 4) == 4)
+		l3[2] = l3[3] = 0; /* tot_len */
+	else
+		l3[4] = l3[5] = 0; /* payload_len */
+}
+
+static void test_tc_big_tcp(void **state)
+{
+	static uint8_t pkt[FRAME_MAX];
+	/* TCP segmentation with the checksum left to do: headers (and the checksum) linear */
+	struct virtio_net_hdr v4 = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				    .hdr_len = ETH_HLEN + 20 + 20,
+				    .gso_size = 1448,
+				    .csum_start = ETH_HLEN + 20,
+				    .csum_offset = 16};
+	struct virtio_net_hdr v6 = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+				    .hdr_len = ETH_HLEN + 40 + 20,
+				    .gso_size = 1428,
+				    .csum_start = ETH_HLEN + 40,
+				    .csum_offset = 16};
+	struct probe_seen b, a;
+
+	(void)state;
+	nl_setup();
+	/* our server's answers, as its TCP stack would send them */
+	nl_xmit(PC_SB_HOST, &v4, pkt,
+		sized_frame(pkt_tcp4(80, 40000, PKT_ACK | PKT_PSH), pkt, BIG_TCP_LEN, big_tcp), &b,
+		&a);
+	nl_xmit(PC_SB_HOST, &v6, pkt,
+		sized_frame(pkt_tcp6(80, 40001, PKT_ACK | PKT_PSH), pkt, BIG_TCP_LEN, big_tcp), &b,
+		&a);
+	/* and a frame that is not one: length 0 on an skb of 64 KiB or less is malformed */
+	nl_xmit(PC_SB_HOST, &v6, pkt,
+		sized_frame(pkt_tcp6(80, 40002, PKT_ACK), pkt, 60000, big_tcp), &b, &a);
+
+	exp.g[PC_HOOK_TC_EGRESS].packets = 3;
+	exp.g[PC_HOOK_TC_EGRESS].monitored = 2;
+	exp.g[PC_HOOK_TC_EGRESS].malformed = 1;
+	exp.s[S_TCP_IN_80] = (struct pc_counters){.tx_packets = 2, .tx_bytes = 2 * BIG_TCP_LEN};
+	expect_now();
+}
+
 /* ---- multi-buffer XDP ---- */
 
 /*
@@ -1871,6 +1940,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tc_ingress_same_as_xdp, reset),
 		cmocka_unit_test_setup(test_tc_gso_segments, reset),
 		cmocka_unit_test_setup_teardown(test_tc_nonlinear, reset, nl_teardown),
+		cmocka_unit_test_setup_teardown(test_tc_big_tcp, reset, nl_teardown),
 		cmocka_unit_test_setup(test_xdp_multibuffer, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_syn, reset),
 		cmocka_unit_test_setup(test_truncated_ipv4_vlan_syn, reset),
