@@ -329,14 +329,11 @@ int pc_loader_open(struct pc_loader *ld, const struct pc_loader_opts *opts)
 				    .prog_name = PC_PROG_XDP);
 
 		setenv(XDP_BPFFS_MOUNT_ENVVAR, "1", 0);
+		/* libxdp reads the frags flag (pc_bpf_prepare) here: a dispatcher of frags-aware
+		 * programs is loaded frags-aware */
 		ld->xdp = xdp_program__create(&xopts);
 		err = libxdp_get_error(ld->xdp);
-		if (!err && pc_bpf_xdp_frags())
-			/* so that a dispatcher of frags-aware programs is loaded frags-aware */
-			err = xdp_program__set_xdp_frags_support(ld->xdp, true);
 		if (err) {
-			if (!libxdp_get_error(ld->xdp))
-				xdp_program__close(ld->xdp);
 			ld->xdp = NULL;
 			pc_err("libxdp cannot use the XDP program: %s", strerror(-err));
 			goto err_close;

@@ -966,6 +966,7 @@ static struct {
 	bool open;
 	struct pc_sandbox sb;
 	struct bpf_object *probes;
+	int seen_fd;	/* the probes' map */
 	int ifindex[2]; /* by side, in its namespace */
 	int tx[2];	/* by side: packet sockets that send with a virtio-net header */
 	int rx_peer;	/* the peer's packet socket: what the host's egress let through */
@@ -1076,6 +1077,7 @@ static void nl_setup(void)
 	nl.probes = bpf_object__open_file(path, NULL);
 	if (!nl.probes || bpf_object__load(nl.probes))
 		fail_msg("%s: %s", path, strerror(errno));
+	nl.seen_fd = bpf_map__fd(bpf_object__find_map_by_name(nl.probes, "probe_seen"));
 
 	assert_int_equal(pc_sandbox_enter(&nl.sb, PC_SB_HOST), 0);
 	{
@@ -1099,18 +1101,16 @@ static void nl_setup(void)
 
 static struct probe_seen nl_probe(int which)
 {
-	int fd = bpf_map__fd(bpf_object__find_map_by_name(nl.probes, "probe_seen"));
 	struct probe_seen v;
 	__u32 k = which;
 
-	assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), 0);
+	assert_int_equal(bpf_map_lookup_elem(nl.seen_fd, &k, &v), 0);
 	return v;
 }
 
-/* A frame of exactly `total` bytes (the payload fills it); mangle() may spoil its IP header
- * and what follows. */
+/* A frame of exactly `total` bytes (the payload fills it); mangle() may spoil its IP header. */
 static size_t sized_frame(struct pkt_spec s, uint8_t *pkt, size_t total,
-			  void (*mangle)(uint8_t *, size_t))
+			  void (*mangle)(uint8_t *l3))
 {
 	struct pkt_layout lay;
 	size_t len;
@@ -1121,11 +1121,11 @@ static size_t sized_frame(struct pkt_spec s, uint8_t *pkt, size_t total,
 	s.payload = total - len;
 	assert_int_equal(pkt_build_layout(&s, pkt, total, &lay), total);
 	if (mangle)
-		mangle(pkt + lay.l3, total - lay.l3);
+		mangle(pkt + lay.l3);
 	return total;
 }
 
-static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *, size_t))
+static size_t nl_frame(struct pkt_spec s, uint8_t *pkt, void (*mangle)(uint8_t *l3))
 {
 	return sized_frame(s, pkt, NL_FRAME_LEN, mangle);
 }
@@ -1194,21 +1194,18 @@ static void nl_send(enum pc_sb_side from, const uint8_t *pkt, size_t len)
 }
 
 /* IPv4 total length past the frame; IPv6 payload length past it, or 0 (no jumbo option). */
-static void bad_tot_len(uint8_t *l3, size_t room)
+static void bad_tot_len(uint8_t *l3)
 {
-	(void)room;
 	l3[2] = l3[3] = 0xff;
 }
 
-static void bad_plen(uint8_t *l3, size_t room)
+static void bad_plen(uint8_t *l3)
 {
-	(void)room;
 	l3[4] = l3[5] = 0xff;
 }
 
-static void no_plen(uint8_t *l3, size_t room)
+static void no_plen(uint8_t *l3)
 {
-	(void)room;
 	l3[4] = l3[5] = 0;
 }
 
@@ -1551,13 +1548,12 @@ static void differential(int hook, int count)
  */
 #define BIG_TCP_LEN 68000 /* above 65,535 + the headers */
 
-static void big_tcp(uint8_t *l3, size_t room)
+static void big_tcp(uint8_t *l3)
 {
-	(void)room;
 	if ((l3[0] >> 4) == 4)
 		l3[2] = l3[3] = 0; /* tot_len */
 	else
-		l3[4] = l3[5] = 0; /* payload_len */
+		no_plen(l3);
 }
 
 static void test_tc_big_tcp(void **state)
